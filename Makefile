@@ -1,0 +1,58 @@
+# iftop.hpp — build, test, benchmark.
+#   make            build ./iftop (installs libpcap headers first when run as root and they are missing)
+#   sudo make run   build and run on the default interface (ARGS="-i eth0 -P" to pass options)
+#   make test       unit tests, CLI tests, tshark comparisons, corpus under ASan/UBSan
+#   make bench      throughput and memory figures (not part of make test)
+#   make deps       install build and test dependencies through the system package manager
+
+CXX      ?= g++
+CXXFLAGS ?= -O2 -g
+WARN      = -std=c++17 -Wall -Wextra
+LDLIBS    = -lpcap
+SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+PREFIX   ?= /usr/local
+ARGS     ?=
+
+.PHONY: all run test bench deps deps-build deps-test clean install
+
+all: iftop
+
+deps-build:
+	@sh scripts/deps.sh build
+
+deps-test:
+	@sh scripts/deps.sh test
+
+deps: deps-test
+
+iftop: main.cpp iftop.hpp | deps-build
+	$(CXX) $(WARN) $(CXXFLAGS) -o $@ main.cpp $(LDLIBS)
+
+run: iftop
+	./iftop $(ARGS)
+
+# --- tests ------------------------------------------------------------------------------------------------
+tests/unit: tests/unit.cpp tests/second_tu.cpp tests/frames.hpp iftop.hpp | deps-test
+	$(CXX) $(WARN) -O1 -g -o $@ tests/unit.cpp tests/second_tu.cpp $(LDLIBS)
+
+tests/embed_example: tests/embed_example.cpp iftop.hpp | deps-build
+	$(CXX) $(WARN) $(CXXFLAGS) -o $@ tests/embed_example.cpp $(LDLIBS)
+
+tests/iftop-asan: main.cpp iftop.hpp | deps-build
+	$(CXX) $(WARN) -O1 -g $(SAN) -o $@ main.cpp $(LDLIBS)
+
+test: iftop tests/unit tests/embed_example tests/iftop-asan | deps-test
+	@sh tests/run.sh
+
+# --- benchmarks -------------------------------------------------------------------------------------------
+tests/bench: tests/bench.cpp iftop.hpp | deps-build
+	$(CXX) $(WARN) -O2 -g -o $@ tests/bench.cpp $(LDLIBS)
+
+bench: iftop tests/bench
+	@sh tests/bench.sh
+
+install: iftop
+	install -D -m 755 iftop $(DESTDIR)$(PREFIX)/sbin/iftop
+
+clean:
+	rm -f iftop tests/unit tests/embed_example tests/iftop-asan tests/bench

@@ -1,0 +1,2431 @@
+/* iftop.hpp — real-time bandwidth monitor, as one C++17 header.
+
+   An iftop 1.0pre4 clone: packets in, exact per-flow numbers out.
+
+   QUICK START (embedding)
+       // in exactly one .cpp file:
+       #define IFTOP_IMPLEMENTATION
+       #include "iftop.hpp"
+       // link with -lpcap
+
+       auto src = iftop::open_file("trace.pcap", "");
+       if (!src) { fprintf(stderr, "%s\n", src.error().message.c_str()); return 1; }
+       iftop::Engine engine(iftop::EngineConfig{});
+       engine.run_offline(**src);                       // decode + account every frame
+       engine.finish();
+       for (const iftop::FlowView& f : engine.table().sorted_flows(iftop::SortKey::total_bytes, 10))
+           printf("%s\n", iftop::flow_label(f).c_str());
+
+   Other translation units include the header without the macro and see declarations only. The public half
+   includes C++ standard headers only; libpcap, POSIX and Linux headers stay in the implementation half.
+
+   CONFIG MACROS (define before including)
+       IFTOP_IMPLEMENTATION        compile the implementation into this translation unit
+       IFTOP_DEFAULT_MAX_FLOWS     flow-table cap when --max-flows is not given (100000)
+       IFTOP_SNAPLEN               bytes captured per packet live (256: headers only, lengths come from the IP header)
+
+   SECTIONS (the same numbers in both halves; search for "[6]" to jump between declaration and definition)
+       [1] config macros  [2] std includes  [3] errors  [4] core types  [5] capture/decoding  [6] accounting
+       [7] processes  [8] themes  [9] screen  [10] view  [11] input  [12] terminal  [13] application
+
+   The accounting rules (what is a flow, which side is local, how many bytes a packet has) are written out in
+   tests/ACCOUNTING.md; tests/tshark_flows.py checks them against tshark independently.
+*/
+#ifndef IFTOP_HPP_INCLUDED
+#define IFTOP_HPP_INCLUDED
+
+/* ========================================================================================================== */
+/* [1] config macros — defaults an embedder may override; nothing else lives here                             */
+/* ========================================================================================================== */
+#define IFTOP_VERSION "1.0.0"
+#ifndef IFTOP_DEFAULT_MAX_FLOWS
+#define IFTOP_DEFAULT_MAX_FLOWS 100000
+#endif
+#ifndef IFTOP_SNAPLEN
+#define IFTOP_SNAPLEN 256
+#endif
+
+/* ========================================================================================================== */
+/* [2] std includes — C++ standard headers only, never a platform header in the public half                   */
+/* ========================================================================================================== */
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace iftop {
+
+/* ========================================================================================================== */
+/* [3] errors — values, never exceptions; library code never exits the process                                */
+/* ========================================================================================================== */
+
+/// What went wrong, specific enough for a caller to act on.
+enum class Errc {
+    ok = 0,
+    usage,                 ///< bad flag or argument (exit status 2)
+    permission_denied,     ///< capture needs root or CAP_NET_RAW
+    no_such_device,        ///< the interface does not exist
+    no_default_interface,  ///< no interface given and none found
+    bad_filter,            ///< BPF does not compile
+    bad_net,               ///< -F/-G value is not a network
+    file_open,             ///< file missing or unreadable
+    bad_file,              ///< not a pcap/pcapng file, or corrupt
+    unsupported_linktype,  ///< link type the decoder does not read
+    io,                    ///< read/write failure (EPIPE included)
+    capture,               ///< any other libpcap failure
+};
+
+/// An error: a code and one line for a human (names the problem and, where there is one, the fix).
+struct Error {
+    Errc code = Errc::ok;
+    std::string message;
+};
+
+/// Either a value or an Error. `if (r)` tests for a value; `*r`/`r->` reach it; `r.error()` the Error.
+template <class T>
+class Result {
+public:
+    Result(T value) : v_(std::move(value)) {}
+    Result(Error e) : v_(std::move(e)) {}
+    explicit operator bool() const { return v_.index() == 0; }
+    T& operator*() { return std::get<0>(v_); }
+    const T& operator*() const { return std::get<0>(v_); }
+    T* operator->() { return &std::get<0>(v_); }
+    const T* operator->() const { return &std::get<0>(v_); }
+    const Error& error() const { return std::get<1>(v_); }
+
+private:
+    std::variant<T, Error> v_;
+};
+
+/// Exit status for an error: 2 for a bad argument (flag, net, filter code), 1 for what goes wrong at run time.
+int exit_status(const Error& e);
+
+/* ========================================================================================================== */
+/* [4] core types — addresses, networks, flow keys; plain values with no I/O                                  */
+/* ========================================================================================================== */
+
+/// An IPv4 or IPv6 address. IPv4 lives in the first 4 bytes; unused bytes are zero so keys compare bytewise.
+struct IpAddr {
+    uint8_t family = 0;  ///< 4 or 6; 0 = unset
+    uint8_t bytes[16] = {};
+
+    static IpAddr v4(const uint8_t* p);
+    static IpAddr v6(const uint8_t* p);
+    /// Parses dotted quad or RFC 4291 text; nullopt when it is neither.
+    static std::optional<IpAddr> parse(std::string_view text);
+    std::string to_string() const;  ///< "10.0.0.1", "2001:db8::1" (RFC 5952 compressed)
+    bool is_link_local6() const { return family == 6 && bytes[0] == 0xfe && (bytes[1] & 0xc0) == 0x80; }
+    bool operator==(const IpAddr& o) const { return family == o.family && std::memcmp(bytes, o.bytes, 16) == 0; }
+    bool operator!=(const IpAddr& o) const { return !(*this == o); }
+    bool operator<(const IpAddr& o) const;
+};
+
+/// A network: address and mask of the same family. contains() is false across families.
+struct Net {
+    IpAddr addr;
+    IpAddr mask;
+    bool contains(const IpAddr& a) const;
+    /// -F syntax: "10.0.0.0/24" or "10.0.0.0/255.255.255.0".
+    static Result<Net> parse4(std::string_view text);
+    /// -G syntax: "2001:db8::/32" or "2001:db8::/ffff:ffff::".
+    static Result<Net> parse6(std::string_view text);
+};
+
+/// IANA protocol numbers the tool names.
+enum : uint8_t { kProtoIcmp = 1, kProtoTcp = 6, kProtoUdp = 17, kProtoIcmp6 = 58 };
+
+/// "TCP", "UDP", "ICMP", "ICMPv6" or the number as text.
+std::string protocol_name(uint8_t proto);
+
+/// A flow: (protocol, local ip, local port, remote ip, remote port). Ports are 0 for protocols without ports.
+struct FlowKey {
+    uint8_t proto = 0;
+    uint16_t local_port = 0;
+    uint16_t remote_port = 0;
+    IpAddr local;
+    IpAddr remote;
+    bool operator==(const FlowKey& o) const {
+        return proto == o.proto && local_port == o.local_port && remote_port == o.remote_port && local == o.local &&
+               remote == o.remote;
+    }
+};
+
+/// Microseconds: packet timestamps offline, a monotonic clock live. Tests pass their own.
+using Micros = int64_t;
+constexpr Micros kMicrosPerSecond = 1000000;
+
+/* ========================================================================================================== */
+/* [5] capture/decoding — frames in, decoded IP facts out; the decoder is pure, sources own their handles     */
+/* ========================================================================================================== */
+
+/// Why a frame was not counted. Names (skip_name) appear in --json "skipped".
+enum class Skip : uint8_t {
+    non_ip,                ///< not IPv4/IPv6 (ARP, LLC, unknown ethertype or address family)
+    truncated,             ///< captured bytes end before the headers needed
+    malformed,             ///< headers that contradict themselves (version, IHL, total length)
+    unsupported_linktype,  ///< a link type the decoder does not read
+    link_local,            ///< IPv6 link-local, dropped unless -l (as iftop)
+    outside_net,           ///< with -F/-G: neither or both ends inside the net (as iftop)
+    count_
+};
+constexpr size_t kSkipReasons = static_cast<size_t>(Skip::count_);
+const char* skip_name(Skip s);
+
+/// One captured frame. `data` holds `caplen` bytes; `wirelen` is what was on the wire.
+struct Frame {
+    int linktype = 1;
+    const uint8_t* data = nullptr;
+    uint32_t caplen = 0;
+    uint32_t wirelen = 0;
+    Micros ts = 0;
+};
+
+/// Where a frame stands among IP fragments.
+enum class FragKind : uint8_t { none, first, later };
+
+/// What the decoder reads from a frame (see tests/ACCOUNTING.md).
+struct Decoded {
+    bool ok = false;  ///< false: skipped for `skip`
+    Skip skip = Skip::non_ip;
+    uint8_t proto = 0;  ///< transport protocol after IPv6 extension headers
+    uint16_t sport = 0, dport = 0;
+    uint32_t bytes = 0;  ///< the outermost IP header's length (see ACCOUNTING.md for the fallbacks)
+    IpAddr src, dst;
+    FragKind frag = FragKind::none;
+    uint8_t frag_proto = 0;  ///< protocol in the fragment key (IPv4 protocol, IPv6 fragment header's next header)
+    uint32_t frag_id = 0;
+};
+
+/// Decodes one frame of `linktype`. Pure: no state, no allocation; safe on any bytes.
+Decoded decode_frame(int linktype, const uint8_t* data, uint32_t caplen, uint32_t wirelen);
+
+/// Link types decode_frame reads, and the name libpcap gives a link type.
+bool linktype_supported(int linktype);
+std::string linktype_name(int linktype);
+
+/// Counters a live source reports; files report zeros.
+struct CaptureStats {
+    uint64_t dropped = 0;     ///< dropped by the kernel (ps_drop + ps_ifdrop)
+    bool available = false;   ///< the source can count drops
+};
+
+/// Receives frames from a source. One virtual call per frame.
+class FrameSink {
+public:
+    virtual ~FrameSink() = default;
+    virtual void on_frame(const Frame& f) = 0;
+};
+
+/// A source of frames: a live interface, a file, or memory.
+class PacketSource {
+public:
+    virtual ~PacketSource() = default;
+    /// Delivers up to `max` frames (<= 0: all that are ready) to `sink`. Returns how many; 0 with at_end()
+    /// false means nothing was ready (live). Errors are read failures mid-file or a vanished interface.
+    virtual Result<int> dispatch(FrameSink& sink, int max) = 0;
+    virtual bool at_end() const = 0;           ///< no more frames will come (end of file)
+    virtual int linktype() const = 0;
+    virtual int selectable_fd() const { return -1; }  ///< fd to poll for readiness, -1 if none
+    virtual bool live() const { return false; }
+    virtual CaptureStats stats() { return {}; }
+    virtual std::string name() const = 0;      ///< interface name or file path
+};
+
+/// A source fed from memory (tests, embedding). Frames are copied in and delivered in order.
+class MemorySource : public PacketSource {
+public:
+    explicit MemorySource(int linktype = 1) : linktype_(linktype) {}
+    void add(Micros ts, std::vector<uint8_t> bytes, uint32_t wirelen = 0);  ///< wirelen 0 = bytes.size()
+    Result<int> dispatch(FrameSink& sink, int max) override;
+    bool at_end() const override { return next_ >= frames_.size(); }
+    int linktype() const override { return linktype_; }
+    std::string name() const override { return "memory"; }
+
+private:
+    struct Stored { Micros ts; uint32_t wirelen; std::vector<uint8_t> bytes; };
+    int linktype_;
+    std::vector<Stored> frames_;
+    size_t next_ = 0;
+};
+
+/// Options for a live capture.
+struct LiveOptions {
+    std::string interface;  ///< "" = the interface of the default route
+    std::string bpf;        ///< filter code; "" = all
+    bool promiscuous = false;
+    int snaplen = IFTOP_SNAPLEN;
+    int buffer_bytes = 8 << 20;
+};
+
+/// Opens a live capture (immediate mode, non-blocking). Errors name the fix (root, setcap, --list-interfaces).
+Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt);
+/// Opens a pcap or pcapng file ("-" = standard input) with an optional BPF filter.
+Result<std::unique_ptr<PacketSource>> open_file(const std::string& path, const std::string& bpf);
+/// The interface of the default route (from /proc/net/route), else the first up, non-loopback interface.
+Result<std::string> default_interface();
+
+/// An interface as --list-interfaces shows it.
+struct InterfaceInfo {
+    std::string name, description;
+    std::vector<std::string> addresses;
+    bool up = false, loopback = false;
+};
+Result<std::vector<InterfaceInfo>> list_interfaces();
+/// Addresses of `interface` ("any" or "" = every interface), for deciding the local side live.
+std::vector<IpAddr> local_addresses(const std::string& interface);
+
+/* ========================================================================================================== */
+/* [6] accounting — flows, true 2/10/40 s averages, totals, bounded table; never touches I/O                  */
+/* ========================================================================================================== */
+
+constexpr int kHistorySeconds = 40;          ///< one bucket per second, the longest window
+constexpr int kWindows[3] = {2, 10, 40};     ///< the three averaging windows, seconds
+
+/// Bytes per second over the 2 s, 10 s and 40 s windows, sent [0] and received [1].
+struct Rates {
+    double v[2][3] = {{0, 0, 0}, {0, 0, 0}};
+    double sent(int w) const { return v[0][w]; }
+    double recv(int w) const { return v[1][w]; }
+    double total(int w) const { return v[0][w] + v[1][w]; }
+};
+
+/// Bytes and packets in each direction; [0] sent (local→remote), [1] received.
+struct Counts {
+    uint64_t bytes[2] = {0, 0};
+    uint64_t packets[2] = {0, 0};
+};
+
+/// One flow as outputs see it: key, counts, rates and peaks at the last tick.
+struct FlowView {
+    FlowKey key;
+    Counts counts;
+    Rates rates;
+    double peak[2] = {0, 0};  ///< highest 2 s average seen, bytes/s
+    Micros first_seen = 0, last_seen = 0;
+};
+
+/// Sort orders (iftop's -o and its keys 1 2 3 < >).
+enum class SortKey : uint8_t { rate_2s, rate_10s, rate_40s, source, destination, total_bytes };
+
+/// How the table decides the local side.
+struct AccountingConfig {
+    std::optional<Net> net4, net6;     ///< -F / -G: direction by the net boundary, filter as iftop
+    std::vector<IpAddr> local_addrs;   ///< live: addresses of the capture interface
+    bool count_link_local = false;     ///< -l
+    size_t max_flows = IFTOP_DEFAULT_MAX_FLOWS;
+    int idle_expiry_seconds = 0;       ///< 0 = never expire (offline); iftop live: 40
+};
+
+/// Capture-level counters for the "capture" object.
+struct CaptureCounts {
+    uint64_t packets = 0;     ///< frames seen
+    uint64_t ip_packets = 0;  ///< frames counted into flows
+    uint64_t skipped[kSkipReasons] = {};
+    uint64_t evicted_flows = 0;
+    uint64_t dropped = 0;     ///< kernel drops (live)
+};
+
+/// The flow table: per-packet accounting in O(1), rates computed once per tick.
+/// Time is whatever the caller passes (packet time offline, a monotonic clock live). Not thread-safe.
+class FlowTable {
+public:
+    explicit FlowTable(AccountingConfig cfg = {});
+    ~FlowTable();
+    FlowTable(const FlowTable&) = delete;
+    FlowTable& operator=(const FlowTable&) = delete;
+
+    /// Counts one decoded frame at time `now` (fragments joined, local side decided). O(1) amortised.
+    void add(const Decoded& d, Micros now);
+    /// Counts a skipped frame.
+    void skip(Skip why) { ++capture_.packets; ++capture_.skipped[static_cast<size_t>(why)]; }
+    /// Closes every whole second up to `now`: rates, peaks and expiry are brought up to date.
+    void tick(Micros now);
+    /// The time origin: seconds are counted from here. Set by the first add/tick if not set.
+    void set_origin(Micros t);
+    bool has_origin() const;
+
+    size_t size() const;
+    /// Flows sorted by `key` (descending for rates), at most `limit` (0 = all). Rates as of the last tick.
+    std::vector<FlowView> sorted_flows(SortKey key, size_t limit = 0) const;
+    FlowView totals() const;              ///< all traffic counted, evicted flows included
+    double peak_total() const;            ///< highest 2 s average of sent+received
+    const CaptureCounts& capture() const { return capture_; }
+    CaptureCounts& capture() { return capture_; }
+    Micros last_tick() const;             ///< the time of the last closed second boundary
+    const AccountingConfig& config() const { return cfg_; }
+
+private:
+    void evict(Micros now);
+    void remove_marked(const std::vector<char>& victim);
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    AccountingConfig cfg_;
+    CaptureCounts capture_;
+};
+
+/// Sorts flows in place: rates descending (ties: more bytes first), names ascending.
+void sort_flows(std::vector<FlowView>& flows, SortKey key);
+
+/// Decodes frames into a FlowTable: the glue every output uses. Owns no source.
+class Engine : public FrameSink {
+public:
+    explicit Engine(AccountingConfig cfg = {});
+    /// Called after each closed second with the tick's index (1, 2, ...) and time; return false to stop.
+    using TickFn = std::function<bool(int64_t index, Micros at)>;
+    void on_tick(TickFn fn) { on_tick_ = std::move(fn); }
+    /// Decodes and accounts one frame. Offline (no clock set) the frame's timestamp is the time and drives ticks.
+    void on_frame(const Frame& f) override;
+    /// Live: account frames at `clock_now` (a monotonic clock) instead of their timestamps.
+    void use_clock(Micros clock_now) { clock_ = clock_now; use_clock_ = true; }
+    /// Moves time to `now`: closes every whole second before it, calling the tick function for each
+    /// (a gap longer than the 40 s window is crossed in one step after 40 ticks).
+    void advance(Micros now);
+    /// End of input: closes the second holding the last frame, so a file's tail counts as a whole second.
+    void finish();
+    /// Reads a source to its end as fast as possible (offline). Errors are read failures mid-file; what was read
+    /// before one stays counted.
+    Result<bool> run_offline(PacketSource& src);
+    bool stopped() const { return stopped_; }
+    int64_t ticks() const { return ticks_; }
+    FlowTable& table() { return table_; }
+    const FlowTable& table() const { return table_; }
+
+private:
+    FlowTable table_;
+    TickFn on_tick_;
+    Micros clock_ = 0;
+    Micros next_tick_ = 0;
+    int64_t ticks_ = 0;
+    bool use_clock_ = false;
+    bool stopped_ = false;
+};
+
+/// "host:port => host:port" in plain text, for examples and logs.
+std::string flow_label(const FlowView& f);
+
+/* ========================================================================================================== */
+/* [7] processes — (next: process attribution issue)                                                         */
+/* [8] themes, [9] screen, [10] view, [11] input, [12] terminal — (next: the terminal UI issue)              */
+/* ========================================================================================================== */
+
+/* ========================================================================================================== */
+/* [13] application — options, text report, NDJSON, the whole tool as iftop::run                             */
+/* ========================================================================================================== */
+
+/// Everything the command line and ~/.iftoprc can set.
+struct Options {
+    // iftop 1.0pre4
+    bool help = false, version = false;
+    bool dns = true;              ///< -n turns off
+    bool port_names = true;       ///< -N turns off
+    bool promiscuous = false;     ///< -p
+    bool show_ports = false;      ///< -P
+    bool link_local = false;      ///< -l
+    bool bars = true;             ///< -b turns off
+    bool bytes = false;           ///< -B
+    bool text = false;            ///< -t
+    std::string interface;        ///< -i
+    std::string bpf;              ///< -f
+    std::string net4, net6;       ///< -F, -G
+    std::string config_file;      ///< -c
+    double max_bandwidth = 0;     ///< -m, bits/s; 0 = automatic
+    int seconds = 0;              ///< -s N: one report after N seconds, then exit
+    int lines = 10;               ///< -L N
+    SortKey sort = SortKey::rate_10s;  ///< -o (iftop sorts by the 10 s column by default)
+    // iftoprs additions
+    bool json = false;            ///< --json
+    bool list_interfaces = false; ///< --list-interfaces
+    bool no_processes = false;    ///< -Z
+    bool hide_ports = false;      ///< --hide-ports
+    std::string completions;      ///< --completions bash|zsh|fish
+    // new here
+    std::string read_file;        ///< -r FILE ("-" = stdin)
+    bool replay = false;          ///< --replay: play -r at recorded speed
+    size_t max_flows = IFTOP_DEFAULT_MAX_FLOWS;  ///< --max-flows
+};
+
+/// Parses argv (argv[0] skipped). Usage errors come back as Errc::usage with the message to print.
+Result<Options> parse_args(int argc, const char* const* argv);
+/// The same, on top of `base` (e.g. what the config file set): the command line wins.
+Result<Options> parse_args_onto(int argc, const char* const* argv, Options base);
+/// Applies a ~/.iftoprc-format text (iftop's `key: value` lines) to `opt`. Returns the first bad line as an Error.
+Result<bool> apply_config_text(std::string_view text, Options& opt);
+/// The -h text.
+std::string usage_text();
+/// Shell completion script for "bash", "zsh" or "fish"; empty if the shell is unknown.
+std::string completion_script(std::string_view shell);
+
+/// iftop's number format: "512b", "1.83Kb", "75.7Mb" (1024-based; bits unless `bytes`).
+std::string format_rate(double bytes_per_second, bool bytes);
+/// iftop's cumulative format, always bytes: "780B", "1.39KB".
+std::string format_bytes(double bytes);
+
+/// How hosts and ports are shown in the text report.
+struct TextStyle {
+    bool show_ports = false, bytes = false;
+    int lines = 10;
+    SortKey sort = SortKey::rate_10s;
+    std::function<std::string(const IpAddr&)> host_name;            ///< empty: numeric
+    std::function<std::string(uint16_t, uint8_t)> port_name;        ///< empty: numeric
+};
+/// One iftop -t report (the block from the "#" header to the "====" line).
+std::string text_report(const FlowTable& t, const TextStyle& st);
+/// One NDJSON snapshot line (ends in '\n'). Rates in bytes per second whatever the display flags say.
+std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object);
+
+/// Runs the whole tool with these options; returns the process exit status. Never calls exit().
+int run(const Options& opt);
+/// main(): parse, config, run. Prints errors to stderr.
+int main(int argc, const char* const* argv);
+
+}  // namespace iftop
+
+#endif  // IFTOP_HPP_INCLUDED
+
+/* ========================================================================================================== */
+/* ================================ IMPLEMENTATION (one translation unit) ================================== */
+/* ========================================================================================================== */
+#if defined(IFTOP_IMPLEMENTATION) && !defined(IFTOP_IMPLEMENTATION_DONE)
+#define IFTOP_IMPLEMENTATION_DONE
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cinttypes>
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <charconv>
+#include <fstream>
+#include <mutex>
+#include <sstream>
+#include <thread>
+#include <unordered_set>
+
+#include <pcap/pcap.h>
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace iftop {
+namespace detail {
+
+inline uint16_t rd16(const uint8_t* p) { return static_cast<uint16_t>((p[0] << 8) | p[1]); }
+inline uint32_t rd32(const uint8_t* p) {
+    return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | uint32_t(p[3]);
+}
+inline uint32_t rd32le(const uint8_t* p) {
+    return (uint32_t(p[3]) << 24) | (uint32_t(p[2]) << 16) | (uint32_t(p[1]) << 8) | uint32_t(p[0]);
+}
+
+/// Parses a whole decimal number; false on anything else (std::from_chars, never stoi).
+template <class T>
+bool parse_number(std::string_view s, T& out) {
+    if (s.empty()) return false;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), out);
+    return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+inline std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
+    return s;
+}
+
+inline Error make_error(Errc c, std::string msg) { return Error{c, std::move(msg)}; }
+
+}  // namespace detail
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* [3] errors                                                                                                  */
+/* ---------------------------------------------------------------------------------------------------------- */
+int exit_status(const Error& e) {
+    return e.code == Errc::usage || e.code == Errc::bad_net || e.code == Errc::bad_filter ? 2 : 1;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* [4] core types                                                                                              */
+/* ---------------------------------------------------------------------------------------------------------- */
+IpAddr IpAddr::v4(const uint8_t* p) {
+    IpAddr a;
+    a.family = 4;
+    std::memcpy(a.bytes, p, 4);
+    return a;
+}
+IpAddr IpAddr::v6(const uint8_t* p) {
+    IpAddr a;
+    a.family = 6;
+    std::memcpy(a.bytes, p, 16);
+    return a;
+}
+std::optional<IpAddr> IpAddr::parse(std::string_view text) {
+    std::string s(text);
+    uint8_t buf[16];
+    if (inet_pton(AF_INET, s.c_str(), buf) == 1) return v4(buf);
+    if (inet_pton(AF_INET6, s.c_str(), buf) == 1) return v6(buf);
+    return std::nullopt;
+}
+std::string IpAddr::to_string() const {
+    char buf[INET6_ADDRSTRLEN] = "";
+    if (family == 4) inet_ntop(AF_INET, bytes, buf, sizeof buf);
+    else if (family == 6) inet_ntop(AF_INET6, bytes, buf, sizeof buf);
+    return buf;
+}
+bool IpAddr::operator<(const IpAddr& o) const {
+    if (family != o.family) return family < o.family;
+    return std::memcmp(bytes, o.bytes, 16) < 0;
+}
+
+bool Net::contains(const IpAddr& a) const {
+    if (a.family != addr.family) return false;
+    for (int i = 0; i < 16; ++i)
+        if ((a.bytes[i] & mask.bytes[i]) != (addr.bytes[i] & mask.bytes[i])) return false;
+    return true;
+}
+
+namespace detail {
+inline Result<Net> parse_net(std::string_view text, int family) {
+    const char* flag = family == 4 ? "-F" : "-G";
+    const char* example = family == 4 ? "10.0.0.0/24 or 10.0.0.0/255.255.255.0" : "2001:db8::/32";
+    auto bad = [&](const char* why) {
+        return make_error(Errc::bad_net, std::string(flag) + " '" + std::string(text) + "': " + why + " (expected e.g. " +
+                                             example + ")");
+    };
+    size_t slash = text.find('/');
+    if (slash == std::string_view::npos) return bad("missing /mask");
+    auto a = IpAddr::parse(text.substr(0, slash));
+    if (!a || a->family != family) return bad(family == 4 ? "not an IPv4 address" : "not an IPv6 address");
+    std::string_view m = text.substr(slash + 1);
+    Net n;
+    n.addr = *a;
+    n.mask.family = static_cast<uint8_t>(family);
+    int bits = 0;
+    const int maxbits = family == 4 ? 32 : 128;
+    if (parse_number(m, bits)) {
+        if (bits < 0 || bits > maxbits) return bad("prefix length out of range");
+        for (int i = 0; i < bits; ++i) n.mask.bytes[i / 8] |= static_cast<uint8_t>(0x80 >> (i % 8));
+    } else {
+        auto mk = IpAddr::parse(m);
+        if (!mk || mk->family != family) return bad("mask is neither a prefix length nor an address");
+        n.mask = *mk;
+    }
+    return n;
+}
+}  // namespace detail
+
+Result<Net> Net::parse4(std::string_view text) { return detail::parse_net(text, 4); }
+Result<Net> Net::parse6(std::string_view text) { return detail::parse_net(text, 6); }
+
+std::string protocol_name(uint8_t proto) {
+    switch (proto) {
+    case kProtoTcp: return "TCP";
+    case kProtoUdp: return "UDP";
+    case kProtoIcmp: return "ICMP";
+    case kProtoIcmp6: return "ICMPv6";
+    default: return std::to_string(proto);
+    }
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* [5] capture/decoding                                                                                        */
+/* ---------------------------------------------------------------------------------------------------------- */
+const char* skip_name(Skip s) {
+    switch (s) {
+    case Skip::non_ip: return "non_ip";
+    case Skip::truncated: return "truncated";
+    case Skip::malformed: return "malformed";
+    case Skip::unsupported_linktype: return "unsupported_linktype";
+    case Skip::link_local: return "link_local";
+    case Skip::outside_net: return "outside_net";
+    case Skip::count_: break;
+    }
+    return "unknown";
+}
+
+namespace detail {
+// pcap-linktype(7) numbers. DLT_RAW is 12 on most systems and 14 on OpenBSD; LINKTYPE_RAW in files is 101.
+enum : int {
+    kLtNull = 0, kLtEthernet = 1, kLtRaw12 = 12, kLtRaw14 = 14, kLtRaw = 101, kLtLoop = 108,
+    kLtSll = 113, kLtIpv4 = 228, kLtIpv6 = 229, kLtSll2 = 276
+};
+constexpr uint16_t kEthIpv4 = 0x0800, kEthIpv6 = 0x86dd;
+
+inline bool is_vlan_tpid(uint16_t t) { return t == 0x8100 || t == 0x88a8 || t == 0x9100; }
+
+inline Decoded skipped(Skip why) {
+    Decoded d;
+    d.skip = why;
+    return d;
+}
+/// Not enough captured bytes: truncated if the capture cut the frame, malformed if the frame itself is short.
+inline Decoded short_of(uint32_t caplen, uint32_t wirelen) {
+    return skipped(caplen < wirelen ? Skip::truncated : Skip::malformed);
+}
+
+/// Ports from a TCP/UDP header at `off`, when the 4 bytes are captured and inside the datagram (ACCOUNTING.md).
+inline void read_ports(Decoded& d, const uint8_t* ip, uint32_t cap, uint32_t off) {
+    if (d.proto != kProtoTcp && d.proto != kProtoUdp) return;
+    if (uint64_t(off) + 4 > cap || uint64_t(off) + 4 > d.bytes) return;
+    d.sport = rd16(ip + off);
+    d.dport = rd16(ip + off + 2);
+}
+
+/// IPv4 (RFC 791). `cap` = captured bytes from the IP header on, `avail` = wire bytes from the IP header on.
+inline Decoded decode_ipv4(const uint8_t* ip, uint32_t cap, uint32_t avail, uint32_t caplen, uint32_t wirelen) {
+    if (cap < 20) return short_of(caplen, wirelen);
+    const uint32_t ihl = (ip[0] & 0x0f) * 4u;
+    if ((ip[0] >> 4) != 4 || ihl < 20) return skipped(Skip::malformed);
+    const uint32_t tl = rd16(ip + 2);
+    if (tl != 0 && tl < ihl) return skipped(Skip::malformed);
+    Decoded d;
+    d.ok = true;
+    d.bytes = (tl == 0 || tl > avail) ? avail : tl;  // 0: TSO/BIG TCP; larger than the frame: trust the frame
+    d.proto = ip[9];
+    d.src = IpAddr::v4(ip + 12);
+    d.dst = IpAddr::v4(ip + 16);
+    const uint16_t frag = rd16(ip + 6);
+    const bool more = (frag & 0x2000) != 0;
+    const uint16_t offset = frag & 0x1fff;
+    d.frag_id = rd16(ip + 4);
+    d.frag_proto = d.proto;
+    if (offset != 0) {
+        d.frag = FragKind::later;  // ports come from the fragment map
+        return d;
+    }
+    read_ports(d, ip, cap, ihl);
+    if (more) d.frag = FragKind::first;
+    return d;
+}
+
+/// IPv6 (RFC 8200 §4): walk hop-by-hop, routing, fragment, destination options and AH (RFC 4302) headers.
+inline Decoded decode_ipv6(const uint8_t* ip, uint32_t cap, uint32_t avail, uint32_t caplen, uint32_t wirelen) {
+    if (cap < 40) return short_of(caplen, wirelen);
+    if ((ip[0] >> 4) != 6) return skipped(Skip::malformed);
+    const uint32_t pl = rd16(ip + 4);
+    Decoded d;
+    d.ok = true;
+    d.bytes = (pl == 0 || pl + 40 > avail) ? avail : pl + 40;  // 0: jumbogram (RFC 2675) or BIG TCP
+    d.src = IpAddr::v6(ip + 8);
+    d.dst = IpAddr::v6(ip + 24);
+    uint8_t nh = ip[6];
+    uint32_t off = 40;
+    bool first_fragment = false;
+    for (;;) {
+        uint32_t len = 0;
+        if (nh == 0 || nh == 43 || nh == 60 || nh == 51) {
+            if (uint64_t(off) + 2 > cap || uint64_t(off) + 2 > d.bytes) break;
+            len = nh == 51 ? (ip[off + 1] + 2u) * 4u : (ip[off + 1] + 1u) * 8u;
+        } else if (nh == 44) {
+            len = 8;
+        } else {
+            break;
+        }
+        if (uint64_t(off) + len > cap || uint64_t(off) + len > d.bytes) break;  // header cut: it is the protocol
+        if (nh == 44) {
+            const uint8_t fnh = ip[off];
+            const uint16_t offset = rd16(ip + off + 2) >> 3;
+            const bool more = (ip[off + 3] & 1) != 0;
+            d.frag_proto = fnh;
+            d.frag_id = rd32(ip + off + 4);
+            if (offset != 0) {
+                d.proto = fnh;
+                d.frag = FragKind::later;
+                return d;
+            }
+            first_fragment = more;
+            nh = fnh;
+            off += 8;
+            continue;
+        }
+        nh = ip[off];
+        off += len;
+    }
+    d.proto = nh;
+    read_ports(d, ip, cap, off);
+    if (first_fragment) d.frag = FragKind::first;
+    return d;
+}
+}  // namespace detail
+
+Decoded decode_frame(int linktype, const uint8_t* data, uint32_t caplen, uint32_t wirelen) {
+    using namespace detail;
+    if (wirelen < caplen) wirelen = caplen;  // a writer that got this wrong: the bytes we hold are real
+    uint32_t link = 0;
+    int version = 0;  // 4, 6, or 0 = take it from the first nibble
+    uint16_t ethertype = 0;
+    bool has_ethertype = false;
+    switch (linktype) {
+    case kLtEthernet:
+        if (caplen < 14) return short_of(caplen, wirelen);
+        ethertype = rd16(data + 12);
+        link = 14;
+        has_ethertype = true;
+        break;
+    case kLtSll:
+        if (caplen < 16) return short_of(caplen, wirelen);
+        ethertype = rd16(data + 14);
+        link = 16;
+        has_ethertype = true;
+        break;
+    case kLtSll2:
+        if (caplen < 20) return short_of(caplen, wirelen);
+        ethertype = rd16(data);
+        link = 20;
+        has_ethertype = true;
+        break;
+    case kLtRaw12: case kLtRaw14: case kLtRaw:
+        if (caplen < 1) return short_of(caplen, wirelen);
+        version = data[0] >> 4;
+        if (version != 4 && version != 6) return skipped(Skip::non_ip);
+        break;
+    case kLtIpv4: version = 4; break;
+    case kLtIpv6: version = 6; break;
+    case kLtNull: case kLtLoop: {
+        if (caplen < 4) return short_of(caplen, wirelen);
+        uint32_t af = linktype == kLtLoop ? rd32(data) : rd32le(data);
+        if (linktype == kLtNull && af > 0xffff) af = rd32(data);  // written by a big-endian host
+        link = 4;
+        if (af == 2) version = 4;
+        else if (af == 10 || af == 23 || af == 24 || af == 28 || af == 30) version = 6;
+        else return skipped(Skip::non_ip);
+        break;
+    }
+    default: return skipped(Skip::unsupported_linktype);
+    }
+    if (has_ethertype) {
+        while (is_vlan_tpid(ethertype)) {  // 802.1Q, 802.1ad (QinQ) and the old 0x9100 tag
+            if (caplen < link + 4) return short_of(caplen, wirelen);
+            ethertype = rd16(data + link + 2);
+            link += 4;
+        }
+        if (ethertype == kEthIpv4) version = 4;
+        else if (ethertype == kEthIpv6) version = 6;
+        else return skipped(Skip::non_ip);
+    }
+    const uint8_t* ip = data + link;
+    const uint32_t cap = caplen - link;
+    const uint32_t avail = wirelen - link;
+    return version == 4 ? decode_ipv4(ip, cap, avail, caplen, wirelen) : decode_ipv6(ip, cap, avail, caplen, wirelen);
+}
+
+bool linktype_supported(int lt) {
+    using namespace detail;
+    switch (lt) {
+    case kLtNull: case kLtEthernet: case kLtRaw12: case kLtRaw14: case kLtRaw: case kLtLoop:
+    case kLtSll: case kLtIpv4: case kLtIpv6: case kLtSll2: return true;
+    default: return false;
+    }
+}
+
+std::string linktype_name(int lt) {
+    const char* n = pcap_datalink_val_to_name(lt);
+    return n ? std::string(n) : "linktype " + std::to_string(lt);
+}
+
+void MemorySource::add(Micros ts, std::vector<uint8_t> bytes, uint32_t wirelen) {
+    uint32_t w = wirelen ? wirelen : static_cast<uint32_t>(bytes.size());
+    frames_.push_back(Stored{ts, w, std::move(bytes)});
+}
+
+Result<int> MemorySource::dispatch(FrameSink& sink, int max) {
+    int n = 0;
+    while (next_ < frames_.size() && (max <= 0 || n < max)) {
+        const Stored& s = frames_[next_++];
+        Frame f;
+        f.linktype = linktype_;
+        f.data = s.bytes.data();
+        f.caplen = static_cast<uint32_t>(s.bytes.size());
+        f.wirelen = s.wirelen;
+        f.ts = s.ts;
+        sink.on_frame(f);
+        ++n;
+    }
+    return n;
+}
+
+namespace detail {
+/// A libpcap handle, live or offline. The only place pcap_t lives.
+class PcapSource final : public PacketSource {
+public:
+    PcapSource(pcap_t* p, std::string name, bool live) : p_(p), name_(std::move(name)), live_(live) {
+        linktype_ = pcap_datalink(p_);
+        nano_ = !live_ && pcap_get_tstamp_precision(p_) == PCAP_TSTAMP_PRECISION_NANO;
+    }
+    ~PcapSource() override { pcap_close(p_); }
+    Result<int> dispatch(FrameSink& sink, int max) override {
+        if (end_) return 0;
+        Ctx ctx{&sink, linktype_, nano_};
+        int r = pcap_dispatch(p_, max <= 0 ? -1 : max, &PcapSource::callback, reinterpret_cast<u_char*>(&ctx));
+        if (r == PCAP_ERROR_BREAK) { end_ = !live_; return 0; }
+        if (r == PCAP_ERROR) {
+            std::string msg = pcap_geterr(p_);
+            end_ = true;
+            if (live_) return make_error(Errc::capture, "capture on " + name_ + " failed: " + msg);
+            return make_error(Errc::bad_file, name_ + ": " + msg);
+        }
+        if (r == 0 && !live_) end_ = true;  // pcap_dispatch on a savefile: 0 = end of file
+        return r;
+    }
+    bool at_end() const override { return end_; }
+    int linktype() const override { return linktype_; }
+    int selectable_fd() const override { return live_ ? pcap_get_selectable_fd(p_) : -1; }
+    bool live() const override { return live_; }
+    CaptureStats stats() override {
+        CaptureStats s;
+        struct pcap_stat ps {};
+        if (live_ && pcap_stats(p_, &ps) == 0) {
+            s.available = true;
+            s.dropped = uint64_t(ps.ps_drop) + uint64_t(ps.ps_ifdrop);
+        }
+        return s;
+    }
+    std::string name() const override { return name_; }
+
+private:
+    struct Ctx { FrameSink* sink; int linktype; bool nano; };
+    static void callback(u_char* user, const struct pcap_pkthdr* h, const u_char* bytes) {
+        auto* c = reinterpret_cast<Ctx*>(user);
+        Frame f;
+        f.linktype = c->linktype;
+        f.data = bytes;
+        f.caplen = h->caplen;
+        f.wirelen = h->len;
+        f.ts = Micros(h->ts.tv_sec) * kMicrosPerSecond + (c->nano ? h->ts.tv_usec / 1000 : h->ts.tv_usec);
+        c->sink->on_frame(f);
+    }
+    pcap_t* p_;
+    std::string name_;
+    bool live_;
+    int linktype_ = 0;
+    bool nano_ = false;
+    bool end_ = false;
+};
+
+inline Error filter_error(pcap_t* p, const std::string& bpf) {
+    return make_error(Errc::bad_filter, "bad filter code '" + bpf + "': " + pcap_geterr(p) +
+                                            " (see pcap-filter(7); e.g. -f 'tcp port 443')");
+}
+
+inline Result<bool> set_filter(pcap_t* p, const std::string& bpf, bpf_u_int32 netmask) {
+    if (bpf.empty()) return true;
+    struct bpf_program prog {};
+    if (pcap_compile(p, &prog, bpf.c_str(), 1, netmask) != 0) return filter_error(p, bpf);
+    int r = pcap_setfilter(p, &prog);
+    pcap_freecode(&prog);
+    if (r != 0) return filter_error(p, bpf);
+    return true;
+}
+}  // namespace detail
+
+Result<std::unique_ptr<PacketSource>> open_file(const std::string& path, const std::string& bpf) {
+    using namespace detail;
+    char err[PCAP_ERRBUF_SIZE] = "";
+    if (path != "-") {
+        struct stat st {};
+        if (::stat(path.c_str(), &st) != 0)
+            return make_error(Errc::file_open, "cannot read " + path + ": " + std::strerror(errno));
+        if (S_ISDIR(st.st_mode)) return make_error(Errc::file_open, "cannot read " + path + ": is a directory");
+    }
+    pcap_t* p = pcap_open_offline_with_tstamp_precision(path.c_str(), PCAP_TSTAMP_PRECISION_MICRO, err);
+    if (!p) {
+        std::string e = err;
+        if (e.find("No such file") != std::string::npos || e.find("Permission denied") != std::string::npos)
+            return make_error(Errc::file_open, "cannot read " + (path == "-" ? std::string("standard input") : path) +
+                                                   ": " + e);
+        return make_error(Errc::bad_file, (path == "-" ? std::string("standard input") : path) +
+                                              " is not a readable pcap or pcapng file: " + e);
+    }
+    const int lt = pcap_datalink(p);
+    if (!linktype_supported(lt)) {
+        pcap_close(p);
+        return make_error(Errc::unsupported_linktype,
+                          path + ": link type " + linktype_name(lt) + " (" + std::to_string(lt) +
+                              ") is not supported; iftop reads Ethernet (with VLAN tags), Linux cooked (SLL, SLL2), "
+                              "raw IP and BSD loopback captures");
+    }
+    auto f = set_filter(p, bpf, PCAP_NETMASK_UNKNOWN);
+    if (!f) { pcap_close(p); return f.error(); }
+    return std::unique_ptr<PacketSource>(new PcapSource(p, path == "-" ? "stdin" : path, false));
+}
+
+Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
+    using namespace detail;
+    std::string dev = opt.interface;
+    if (dev.empty()) {
+        auto d = default_interface();
+        if (!d) return d.error();
+        dev = *d;
+    }
+    char err[PCAP_ERRBUF_SIZE] = "";
+    pcap_t* p = pcap_create(dev.c_str(), err);
+    if (!p) return make_error(Errc::capture, "cannot capture on " + dev + ": " + err);
+    pcap_set_snaplen(p, opt.snaplen);
+    pcap_set_promisc(p, opt.promiscuous ? 1 : 0);
+    pcap_set_immediate_mode(p, 1);  // deliver packets as they come; the tick, not the buffer, sets the pace
+    pcap_set_buffer_size(p, opt.buffer_bytes);
+    pcap_set_timeout(p, 100);
+    int r = pcap_activate(p);
+    if (r < 0) {
+        std::string detail_msg = pcap_geterr(p);
+        pcap_close(p);
+        if (r == PCAP_ERROR_PERM_DENIED || detail_msg.find("ermission") != std::string::npos ||
+            detail_msg.find("Operation not permitted") != std::string::npos)
+            return make_error(Errc::permission_denied,
+                              "capturing on " + dev + " needs root or CAP_NET_RAW: run with sudo, or once: "
+                              "sudo setcap cap_net_raw,cap_net_admin+ep ./iftop");
+        if (r == PCAP_ERROR_NO_SUCH_DEVICE)
+            return make_error(Errc::no_such_device,
+                              "no such interface '" + dev + "' (see ./iftop --list-interfaces)");
+        if (r == PCAP_ERROR_IFACE_NOT_UP)
+            return make_error(Errc::no_such_device, "interface " + dev + " is down (ip link set " + dev + " up)");
+        return make_error(Errc::capture, "cannot capture on " + dev + ": " + detail_msg);
+    }
+    const int lt = pcap_datalink(p);
+    if (!linktype_supported(lt)) {
+        pcap_close(p);
+        return make_error(Errc::unsupported_linktype, "interface " + dev + " has link type " + linktype_name(lt) +
+                                                          ", which iftop does not decode; try -i any");
+    }
+    bpf_u_int32 net = 0, mask = PCAP_NETMASK_UNKNOWN;
+    if (pcap_lookupnet(dev.c_str(), &net, &mask, err) != 0) mask = PCAP_NETMASK_UNKNOWN;
+    auto f = set_filter(p, opt.bpf, mask);
+    if (!f) { pcap_close(p); return f.error(); }
+    if (pcap_setnonblock(p, 1, err) != 0) {
+        pcap_close(p);
+        return make_error(Errc::capture, "cannot capture on " + dev + ": " + err);
+    }
+    return std::unique_ptr<PacketSource>(new PcapSource(p, dev, true));
+}
+
+Result<std::string> default_interface() {
+    // /proc/net/route: the row whose Destination is 00000000 is the default route (proc(5)).
+    std::ifstream route("/proc/net/route");
+    std::string line;
+    std::getline(route, line);  // header
+    while (std::getline(route, line)) {
+        std::istringstream ss(line);
+        std::string iface, dest;
+        if (ss >> iface >> dest && dest == "00000000") return iface;
+    }
+    char err[PCAP_ERRBUF_SIZE] = "";
+    pcap_if_t* all = nullptr;
+    if (pcap_findalldevs(&all, err) == 0) {
+        std::string found;
+        for (pcap_if_t* d = all; d; d = d->next) {
+            if ((d->flags & PCAP_IF_LOOPBACK) || !(d->flags & PCAP_IF_UP)) continue;
+            if (std::strcmp(d->name, "any") == 0 || !d->addresses) continue;
+            found = d->name;
+            break;
+        }
+        pcap_freealldevs(all);
+        if (!found.empty()) return found;
+    }
+    return detail::make_error(Errc::no_default_interface,
+                              "no default route and no interface up: name one with -i (see ./iftop --list-interfaces)");
+}
+
+Result<std::vector<InterfaceInfo>> list_interfaces() {
+    char err[PCAP_ERRBUF_SIZE] = "";
+    pcap_if_t* all = nullptr;
+    if (pcap_findalldevs(&all, err) != 0) return detail::make_error(Errc::capture, std::string("cannot list interfaces: ") + err);
+    std::vector<InterfaceInfo> out;
+    for (pcap_if_t* d = all; d; d = d->next) {
+        InterfaceInfo i;
+        i.name = d->name;
+        i.description = d->description ? d->description : "";
+        i.up = (d->flags & PCAP_IF_UP) != 0;
+        i.loopback = (d->flags & PCAP_IF_LOOPBACK) != 0;
+        for (pcap_addr_t* a = d->addresses; a; a = a->next) {
+            if (!a->addr) continue;
+            if (a->addr->sa_family == AF_INET)
+                i.addresses.push_back(IpAddr::v4(reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in*>(a->addr)->sin_addr)).to_string());
+            else if (a->addr->sa_family == AF_INET6)
+                i.addresses.push_back(IpAddr::v6(reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in6*>(a->addr)->sin6_addr)).to_string());
+        }
+        out.push_back(std::move(i));
+    }
+    pcap_freealldevs(all);
+    return out;
+}
+
+std::vector<IpAddr> local_addresses(const std::string& interface) {
+    std::vector<IpAddr> out;
+    struct ifaddrs* ifa = nullptr;
+    if (getifaddrs(&ifa) != 0) return out;
+    const bool all = interface.empty() || interface == "any";
+    for (struct ifaddrs* i = ifa; i; i = i->ifa_next) {
+        if (!i->ifa_addr || (!all && interface != i->ifa_name)) continue;
+        if (i->ifa_addr->sa_family == AF_INET)
+            out.push_back(IpAddr::v4(reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in*>(i->ifa_addr)->sin_addr)));
+        else if (i->ifa_addr->sa_family == AF_INET6)
+            out.push_back(IpAddr::v6(reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr)));
+    }
+    freeifaddrs(ifa);
+    return out;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* [6] accounting                                                                                              */
+/* ---------------------------------------------------------------------------------------------------------- */
+namespace detail {
+
+/// Bytes per second in each one-second bucket, for the last kHistorySeconds seconds. uint32 per bucket keeps a flow
+/// at ~330 bytes; a bucket saturates at 4 GiB in one second in one direction (34 Gbit/s in a single flow).
+struct History {
+    uint32_t b[2][kHistorySeconds] = {};
+    int64_t newest = -1;  ///< the second the newest bucket belongs to; older buckets cover the 39 before it
+
+    void add(int64_t sec, int dir, uint32_t bytes) {
+        if (sec > newest) {
+            const int64_t from = std::max<int64_t>(newest + 1, sec - kHistorySeconds + 1);
+            for (int64_t s = from; s <= sec; ++s) b[0][s % kHistorySeconds] = b[1][s % kHistorySeconds] = 0;
+            newest = sec;
+        }
+        uint32_t& slot = b[dir][sec % kHistorySeconds];
+        slot = bytes > UINT32_MAX - slot ? UINT32_MAX : slot + bytes;
+    }
+    uint64_t at(int64_t sec, int dir) const {
+        if (sec > newest || sec <= newest - kHistorySeconds || sec < 0) return 0;
+        return b[dir][sec % kHistorySeconds];
+    }
+    /// Sum over the `w` seconds before `end` (seconds end-w .. end-1).
+    uint64_t sum(int64_t end, int w, int dir) const {
+        uint64_t s = 0;
+        for (int64_t t = end - w; t < end; ++t) s += at(t, dir);
+        return s;
+    }
+};
+
+struct FlowRec {
+    FlowKey key;
+    Counts counts;
+    History hist;
+    double peak[2] = {0, 0};
+    Micros first_seen = 0, last_seen = 0;
+};
+
+/// The endpoint order used for hashing, so both directions of a flow find the same slot.
+inline bool endpoint_less(const IpAddr& a, uint16_t ap, const IpAddr& b, uint16_t bp) {
+    int c = std::memcmp(a.bytes, b.bytes, 16);
+    return c < 0 || (c == 0 && ap < bp);
+}
+
+inline uint64_t mix64(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+inline uint64_t hash_endpoints(uint8_t proto, const IpAddr& a, uint16_t ap, const IpAddr& b, uint16_t bp) {
+    uint64_t w[4];
+    std::memcpy(&w[0], a.bytes, 8);
+    std::memcpy(&w[1], a.bytes + 8, 8);
+    std::memcpy(&w[2], b.bytes, 8);
+    std::memcpy(&w[3], b.bytes + 8, 8);
+    uint64_t h = (uint64_t(proto) << 40) ^ (uint64_t(a.family) << 32) ^ (uint64_t(ap) << 16) ^ bp;
+    h = mix64(h ^ 0x9e3779b97f4a7c15ULL);
+    for (uint64_t x : w) h = mix64(h ^ x) + 0x9e3779b97f4a7c15ULL;
+    return h;
+}
+
+inline uint64_t hash_flow(uint8_t proto, const IpAddr& s, uint16_t sp, const IpAddr& d, uint16_t dp) {
+    return endpoint_less(s, sp, d, dp) ? hash_endpoints(proto, s, sp, d, dp) : hash_endpoints(proto, d, dp, s, sp);
+}
+
+/// Fragment map: (src, dst, protocol, id) of a first fragment → its protocol and ports. Bounded; entries older
+/// than 60 s are dropped (RFC 791's reassembly timeout is 15 s; Linux's 30 s).
+class FragmentMap {
+public:
+    struct Val { uint8_t proto; uint16_t sport, dport; Micros seen; };
+    void put(const Decoded& d, Micros now) {
+        if (map_.size() >= kCap) prune(now);
+        if (map_.size() >= kCap) map_.clear();
+        map_[key(d)] = Val{d.proto, d.sport, d.dport, now};
+    }
+    const Val* find(const Decoded& d) const {
+        auto it = map_.find(key(d));
+        return it == map_.end() ? nullptr : &it->second;
+    }
+    void prune(Micros now) {
+        for (auto it = map_.begin(); it != map_.end();)
+            it = (now - it->second.seen > 60 * kMicrosPerSecond) ? map_.erase(it) : std::next(it);
+    }
+
+private:
+    static constexpr size_t kCap = 65536;
+    static std::string key(const Decoded& d) {
+        std::string k(38, '\0');
+        k[0] = static_cast<char>(d.src.family);
+        k[1] = static_cast<char>(d.frag_proto);
+        std::memcpy(&k[2], d.src.bytes, 16);
+        std::memcpy(&k[18], d.dst.bytes, 16);
+        std::memcpy(&k[34], &d.frag_id, 4);
+        return k;
+    }
+    std::unordered_map<std::string, Val> map_;
+};
+
+}  // namespace detail
+
+struct FlowTable::Impl {
+    std::deque<detail::FlowRec> recs;   // chunked: growth never copies the table
+    std::vector<uint32_t> slots;        // open addressing, linear probing; rec index + 1, 0 = empty
+    size_t mask = 0;
+    detail::FragmentMap frags;
+    detail::History totals_hist;
+    Counts totals;
+    double peak[2] = {0, 0};
+    double peak_total = 0;
+    Micros origin = 0;
+    bool has_origin = false;
+    int64_t cur_sec = 0;    // second being filled (relative to origin)
+    int64_t closed = 0;     // seconds 0..closed-1 are complete
+
+    int64_t second_of(Micros t) const {
+        const Micros d = t - origin;
+        return d < 0 ? 0 : d / kMicrosPerSecond;
+    }
+
+    void rebuild_index() {
+        size_t cap = 1024;
+        while (cap < recs.size() * 2 + 2) cap <<= 1;
+        slots.assign(cap, 0);
+        mask = cap - 1;
+        for (size_t i = 0; i < recs.size(); ++i) {
+            const FlowKey& k = recs[i].key;
+            size_t pos = detail::hash_flow(k.proto, k.local, k.local_port, k.remote, k.remote_port) & mask;
+            while (slots[pos]) pos = (pos + 1) & mask;
+            slots[pos] = static_cast<uint32_t>(i + 1);
+        }
+    }
+
+    /// The flow of this packet and whether the packet goes local→remote; nullptr if not found (slot set to insert).
+    detail::FlowRec* find(const Decoded& d, uint16_t sp, uint16_t dp, uint64_t h, size_t& pos, int& dir) {
+        pos = h & mask;
+        while (uint32_t s = slots[pos]) {
+            detail::FlowRec& r = recs[s - 1];
+            const FlowKey& k = r.key;
+            if (k.proto == d.proto && k.local.family == d.src.family) {
+                if (k.local_port == sp && k.remote_port == dp && k.local == d.src && k.remote == d.dst) {
+                    dir = 0;
+                    return &r;
+                }
+                if (k.local_port == dp && k.remote_port == sp && k.local == d.dst && k.remote == d.src) {
+                    dir = 1;
+                    return &r;
+                }
+            }
+            pos = (pos + 1) & mask;
+        }
+        return nullptr;
+    }
+};
+
+FlowTable::FlowTable(AccountingConfig cfg) : impl_(new Impl), cfg_(std::move(cfg)) {
+    if (cfg_.max_flows == 0) cfg_.max_flows = 1;
+    impl_->rebuild_index();
+}
+FlowTable::~FlowTable() = default;
+
+void FlowTable::set_origin(Micros t) {
+    impl_->origin = t;
+    impl_->has_origin = true;
+}
+bool FlowTable::has_origin() const { return impl_->has_origin; }
+size_t FlowTable::size() const { return impl_->recs.size(); }
+Micros FlowTable::last_tick() const { return impl_->origin + impl_->closed * kMicrosPerSecond; }
+double FlowTable::peak_total() const { return impl_->peak_total; }
+
+void FlowTable::add(const Decoded& din, Micros now) {
+    Impl& m = *impl_;
+    if (!din.ok) { skip(din.skip); return; }
+    if (!m.has_origin) set_origin(now);
+    Decoded d = din;
+    // Later fragments join the first fragment's flow; one that arrives first is counted with ports 0.
+    if (d.frag == FragKind::later) {
+        if (const auto* v = m.frags.find(d)) { d.proto = v->proto; d.sport = v->sport; d.dport = v->dport; }
+    } else if (d.frag == FragKind::first) {
+        m.frags.put(d, now);
+    }
+    if (!cfg_.count_link_local && (d.src.is_link_local6() || d.dst.is_link_local6())) { skip(Skip::link_local); return; }
+    // With -F/-G the net boundary decides direction; traffic that does not cross it is not counted (as iftop).
+    const std::optional<Net>& net = d.src.family == 4 ? cfg_.net4 : cfg_.net6;
+    int forced_dir = -1;
+    if (cfg_.net4 || cfg_.net6) {
+        const bool si = net && net->contains(d.src), di = net && net->contains(d.dst);
+        if (si == di) { skip(Skip::outside_net); return; }
+        forced_dir = si ? 0 : 1;
+    }
+    ++capture_.packets;
+    ++capture_.ip_packets;
+    int64_t sec = m.second_of(now);
+    if (sec < m.cur_sec) sec = m.cur_sec;  // a timestamp that went backwards is counted in the current second
+    m.cur_sec = sec;
+
+    const uint64_t h = detail::hash_flow(d.proto, d.src, d.sport, d.dst, d.dport);
+    size_t pos = 0;
+    int dir = 0;
+    detail::FlowRec* r = m.find(d, d.sport, d.dport, h, pos, dir);
+    if (!r) {
+        if (m.recs.size() >= cfg_.max_flows) {
+            evict(now);
+            m.find(d, d.sport, d.dport, h, pos, dir);  // recompute the insert slot after the index rebuild
+        }
+        // Local side: the net when given; else an address of the capture interface; else the first sender.
+        bool src_local = true;
+        if (forced_dir >= 0) {
+            src_local = forced_dir == 0;
+        } else if (!cfg_.local_addrs.empty()) {
+            const bool s = std::find(cfg_.local_addrs.begin(), cfg_.local_addrs.end(), d.src) != cfg_.local_addrs.end();
+            const bool t = std::find(cfg_.local_addrs.begin(), cfg_.local_addrs.end(), d.dst) != cfg_.local_addrs.end();
+            if (!s && t) src_local = false;
+        }
+        m.recs.emplace_back();
+        r = &m.recs.back();
+        r->key.proto = d.proto;
+        r->key.local = src_local ? d.src : d.dst;
+        r->key.remote = src_local ? d.dst : d.src;
+        r->key.local_port = src_local ? d.sport : d.dport;
+        r->key.remote_port = src_local ? d.dport : d.sport;
+        r->first_seen = now;
+        dir = src_local ? 0 : 1;
+        m.slots[pos] = static_cast<uint32_t>(m.recs.size());
+        if (m.recs.size() * 2 + 2 > m.slots.size()) m.rebuild_index();
+    }
+    r->counts.bytes[dir] += d.bytes;
+    r->counts.packets[dir] += 1;
+    r->hist.add(sec, dir, d.bytes);
+    r->last_seen = now;
+    m.totals.bytes[dir] += d.bytes;
+    m.totals.packets[dir] += 1;
+    m.totals_hist.add(sec, dir, d.bytes);
+}
+
+void FlowTable::evict(Micros now) {
+    // Evict a batch (1/16 of the cap) in one pass so a flood costs O(1) per new flow: idle flows first
+    // (nothing for the longest window), then the smallest. Their bytes stay in the totals.
+    Impl& m = *impl_;
+    const size_t n = m.recs.size();
+    const size_t batch = std::max<size_t>(1, std::min(n, cfg_.max_flows / 16));
+    std::vector<std::pair<uint64_t, uint32_t>> score(n);
+    const Micros idle_after = Micros(kHistorySeconds) * kMicrosPerSecond;
+    for (size_t i = 0; i < n; ++i) {
+        const auto& r = m.recs[i];
+        const uint64_t total = r.counts.bytes[0] + r.counts.bytes[1];
+        const bool idle = now - r.last_seen >= idle_after;
+        score[i] = {(idle ? 0 : (uint64_t(1) << 63)) | std::min<uint64_t>(total, (uint64_t(1) << 63) - 1),
+                    static_cast<uint32_t>(i)};
+    }
+    std::nth_element(score.begin(), score.begin() + static_cast<long>(batch - 1), score.end());
+    std::vector<char> victim(n, 0);
+    for (size_t i = 0; i < batch; ++i) victim[score[i].second] = 1;
+    remove_marked(victim);
+    capture_.evicted_flows += batch;
+}
+
+void FlowTable::remove_marked(const std::vector<char>& victim) {
+    Impl& m = *impl_;
+    // Swap-remove from the highest index down: every index above the current one is already settled.
+    for (size_t i = victim.size(); i-- > 0;) {
+        if (!victim[i]) continue;
+        if (i != m.recs.size() - 1) m.recs[i] = m.recs.back();
+        m.recs.pop_back();
+    }
+    m.rebuild_index();
+}
+
+void FlowTable::tick(Micros now) {
+    Impl& m = *impl_;
+    if (!m.has_origin) set_origin(now);
+    const int64_t target = m.second_of(now);  // close seconds 0 .. target-1
+    if (target > m.cur_sec) m.cur_sec = target;
+    // Peaks are the highest 2 s average at each closed second. Once the 2 s window holds no traffic at all
+    // (totals see every packet) no peak can rise, so a long idle gap is skipped in one step.
+    while (m.closed < target) {
+        const int64_t end = m.closed + 1;
+        if (end - kWindows[0] > m.totals_hist.newest) { m.closed = target; break; }
+        m.closed = end;
+        const double div = double(std::min<int64_t>(kWindows[0], end));
+        double t[2];
+        for (int dir = 0; dir < 2; ++dir) {
+            t[dir] = double(m.totals_hist.sum(end, kWindows[0], dir)) / div;
+            m.peak[dir] = std::max(m.peak[dir], t[dir]);
+        }
+        m.peak_total = std::max(m.peak_total, t[0] + t[1]);
+        for (auto& r : m.recs) {
+            if (r.hist.newest < end - kWindows[0]) continue;
+            for (int dir = 0; dir < 2; ++dir)
+                r.peak[dir] = std::max(r.peak[dir], double(r.hist.sum(end, kWindows[0], dir)) / div);
+        }
+    }
+    if (cfg_.idle_expiry_seconds > 0) {
+        const Micros limit = Micros(cfg_.idle_expiry_seconds) * kMicrosPerSecond;
+        std::vector<char> victim(m.recs.size(), 0);
+        bool any = false;
+        for (size_t i = 0; i < m.recs.size(); ++i)
+            if (now - m.recs[i].last_seen >= limit) { victim[i] = 1; any = true; }
+        if (any) remove_marked(victim);
+    }
+    m.frags.prune(now);
+}
+
+namespace detail {
+inline Rates rates_of(const History& h, int64_t end) {
+    Rates r;
+    if (end <= 0) return r;
+    for (int w = 0; w < 3; ++w) {
+        const double div = double(std::min<int64_t>(kWindows[w], end));  // iftop's warm-up: the time covered so far
+        for (int dir = 0; dir < 2; ++dir) r.v[dir][w] = double(h.sum(end, kWindows[w], dir)) / div;
+    }
+    return r;
+}
+}  // namespace detail
+
+FlowView FlowTable::totals() const {
+    FlowView v;
+    v.counts = impl_->totals;
+    v.rates = detail::rates_of(impl_->totals_hist, impl_->closed);
+    v.peak[0] = impl_->peak[0];
+    v.peak[1] = impl_->peak[1];
+    return v;
+}
+
+std::vector<FlowView> FlowTable::sorted_flows(SortKey key, size_t limit) const {
+    const Impl& m = *impl_;
+    std::vector<FlowView> out;
+    out.reserve(m.recs.size());
+    for (const auto& r : m.recs) {
+        FlowView v;
+        v.key = r.key;
+        v.counts = r.counts;
+        v.rates = detail::rates_of(r.hist, m.closed);
+        v.peak[0] = r.peak[0];
+        v.peak[1] = r.peak[1];
+        v.first_seen = r.first_seen;
+        v.last_seen = r.last_seen;
+        out.push_back(v);
+    }
+    sort_flows(out, key);
+    if (limit && out.size() > limit) out.resize(limit);
+    return out;
+}
+
+void sort_flows(std::vector<FlowView>& flows, SortKey key) {
+    auto by_rate = [](int w) {
+        return [w](const FlowView& a, const FlowView& b) {
+            const double x = a.rates.total(w), y = b.rates.total(w);
+            if (x != y) return x > y;
+            return a.counts.bytes[0] + a.counts.bytes[1] > b.counts.bytes[0] + b.counts.bytes[1];
+        };
+    };
+    switch (key) {
+    case SortKey::rate_2s: std::stable_sort(flows.begin(), flows.end(), by_rate(0)); break;
+    case SortKey::rate_10s: std::stable_sort(flows.begin(), flows.end(), by_rate(1)); break;
+    case SortKey::rate_40s: std::stable_sort(flows.begin(), flows.end(), by_rate(2)); break;
+    case SortKey::source:
+        std::stable_sort(flows.begin(), flows.end(), [](const FlowView& a, const FlowView& b) {
+            return a.key.local < b.key.local || (a.key.local == b.key.local && a.key.local_port < b.key.local_port);
+        });
+        break;
+    case SortKey::destination:
+        std::stable_sort(flows.begin(), flows.end(), [](const FlowView& a, const FlowView& b) {
+            return a.key.remote < b.key.remote || (a.key.remote == b.key.remote && a.key.remote_port < b.key.remote_port);
+        });
+        break;
+    case SortKey::total_bytes:
+        std::stable_sort(flows.begin(), flows.end(), [](const FlowView& a, const FlowView& b) {
+            return a.counts.bytes[0] + a.counts.bytes[1] > b.counts.bytes[0] + b.counts.bytes[1];
+        });
+        break;
+    }
+}
+
+Engine::Engine(AccountingConfig cfg) : table_(std::move(cfg)) {}
+
+void Engine::on_frame(const Frame& f) {
+    if (stopped_) return;
+    const Micros now = use_clock_ ? clock_ : f.ts;
+    if (!use_clock_) advance(now);
+    if (stopped_) return;  // the tick that this frame crossed asked to stop: the frame belongs after the report
+    table_.add(decode_frame(f.linktype, f.data, f.caplen, f.wirelen), now);
+}
+
+void Engine::advance(Micros now) {
+    if (!table_.has_origin()) {
+        table_.set_origin(now);
+        next_tick_ = now + kMicrosPerSecond;
+        return;
+    }
+    if (next_tick_ == 0) next_tick_ = table_.last_tick() + kMicrosPerSecond;
+    int in_a_row = 0;
+    while (!stopped_ && now >= next_tick_) {
+        if (++in_a_row > kHistorySeconds) {
+            // Past the longest window every rate is zero: jump to the last boundary instead of ticking through
+            // hours of silence (a capture file with a gap, or a clock that jumped).
+            const Micros skipped_ticks = (now - next_tick_) / kMicrosPerSecond;
+            next_tick_ += skipped_ticks * kMicrosPerSecond;
+            ticks_ += skipped_ticks;
+        }
+        table_.tick(next_tick_);
+        ++ticks_;
+        const Micros at = next_tick_;
+        next_tick_ += kMicrosPerSecond;
+        if (on_tick_ && !on_tick_(ticks_, at)) stopped_ = true;
+    }
+}
+
+void Engine::finish() {
+    if (!table_.has_origin() || stopped_) return;
+    if (next_tick_ == 0) next_tick_ = table_.last_tick() + kMicrosPerSecond;
+    table_.tick(next_tick_);  // the last partial second counts as a whole one; no tick callback: the caller reports
+}
+
+Result<bool> Engine::run_offline(PacketSource& src) {
+    while (!stopped_ && !src.at_end()) {
+        auto r = src.dispatch(*this, 4096);
+        if (!r) return r.error();
+    }
+    return true;
+}
+
+std::string flow_label(const FlowView& f) {
+    auto ep = [&](const IpAddr& a, uint16_t p) {
+        std::string s = a.family == 6 ? "[" + a.to_string() + "]" : a.to_string();
+        return f.key.local_port || f.key.remote_port ? s + ":" + std::to_string(p) : s;
+    };
+    return protocol_name(f.key.proto) + " " + ep(f.key.local, f.key.local_port) + " => " +
+           ep(f.key.remote, f.key.remote_port);
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* [13] application — options, names, text report, NDJSON, the run loop; the only section that writes output  */
+/* ---------------------------------------------------------------------------------------------------------- */
+namespace detail {
+
+/// One command-line option. The table below is the single source for parsing, -h and the shell completions.
+struct OptSpec {
+    char short_name;        ///< 0 = long only
+    const char* long_name;  ///< nullptr = short only
+    const char* arg;        ///< nullptr = a flag
+    const char* help;
+    const char* values;     ///< completion candidates ("" = free text, "FILE", "IFACE")
+};
+
+inline const std::vector<OptSpec>& option_table() {
+    static const std::vector<OptSpec> t = {
+        {'h', "help", nullptr, "print this summary and exit", ""},
+        {'n', "no-dns", nullptr, "don't do hostname lookups", ""},
+        {'N', "no-port-names", nullptr, "don't convert port numbers to services", ""},
+        {'p', "promiscuous", nullptr, "run in promiscuous mode (show traffic between other hosts on the same segment)", ""},
+        {'b', "no-bars", nullptr, "don't display a bar graph of traffic", ""},
+        {'B', "bytes", nullptr, "display bandwidth in bytes", ""},
+        {'i', "interface", "IF", "listen on the named interface (default: the one of the default route; 'any' = all)", "IFACE"},
+        {'f', "filter", "BPF", "use filter code to select packets to count (pcap-filter(7), e.g. 'tcp port 443')", ""},
+        {'F', "net-filter", "NET/MASK", "show traffic flows in/out of an IPv4 network (10.0.0.0/24 or /255.255.255.0)", ""},
+        {'G', "net-filter6", "NET6/LEN", "show traffic flows in/out of an IPv6 network (2001:db8::/32)", ""},
+        {'l', "link-local", nullptr, "display and count link-local IPv6 traffic (default: off)", ""},
+        {'P', "show-ports", nullptr, "show ports as well as hosts", ""},
+        {'m', "max-bandwidth", "LIMIT", "sets the upper limit for the bandwidth scale (bits/s; K, M, G suffixes)", ""},
+        {'c', "config", "FILE", "config file (default ~/.iftoprc)", "FILE"},
+        {'t', "text", nullptr, "text output mode: print reports to standard output, no screen", ""},
+        {'s', "seconds", "N", "print one report after N seconds, then quit", ""},
+        {'L', "lines", "N", "number of lines to print in text mode (default 10)", ""},
+        {'o', "sort", "ORDER", "sort by 2s, 10s (default), 40s, source or destination", "2s 10s 40s source destination"},
+        {'Z', "no-processes", nullptr, "don't show owning processes", ""},
+        {0, "hide-ports", nullptr, "never show ports (overrides -P)", ""},
+        {0, "json", nullptr, "print one NDJSON snapshot per second instead of a screen", ""},
+        {0, "list-interfaces", nullptr, "list capture interfaces and exit", ""},
+        {0, "completions", "SHELL", "print a completion script for bash, zsh or fish", "bash zsh fish"},
+        {'V', "version", nullptr, "print the version and exit", ""},
+        {'r', "read", "FILE", "read packets from a pcap/pcapng file ('-' = standard input) as fast as possible", "FILE"},
+        {0, "replay", nullptr, "with -r: play the file at its recorded speed", ""},
+        {0, "max-flows", "N", "cap on flows kept in memory (default " "100000" "); idle and smallest go first", ""},
+    };
+    return t;
+}
+
+inline Error usage_error(const std::string& msg) {
+    return make_error(Errc::usage, msg + " (see ./iftop -h)");
+}
+
+/// "10M", "1.5G", "100k", "2000000" → bits per second.
+inline bool parse_bandwidth(std::string_view s, double& out) {
+    s = trim(s);
+    if (s.empty()) return false;
+    double mult = 1;
+    const char c = s.back();
+    if (c == 'k' || c == 'K') mult = 1e3;
+    else if (c == 'm' || c == 'M') mult = 1e6;
+    else if (c == 'g' || c == 'G') mult = 1e9;
+    if (mult != 1) s.remove_suffix(1);
+    double v = 0;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !(v >= 0) || !std::isfinite(v)) return false;
+    out = v * mult;
+    return true;
+}
+
+inline bool parse_sort(std::string_view v, SortKey& k) {
+    if (v == "2s") k = SortKey::rate_2s;
+    else if (v == "10s") k = SortKey::rate_10s;
+    else if (v == "40s") k = SortKey::rate_40s;
+    else if (v == "source") k = SortKey::source;
+    else if (v == "destination") k = SortKey::destination;
+    else return false;
+    return true;
+}
+
+/// Applies one option (by its table entry) to `o`.
+inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Options& o) {
+    std::string name = spec.short_name ? std::string("-") + spec.short_name : std::string();
+    if (spec.long_name) name += (name.empty() ? "--" : "/--") + std::string(spec.long_name);
+    auto need_int = [&](int lo, int hi, int& out) -> Result<bool> {
+        if (!parse_number(std::string_view(val), out) || out < lo || out > hi)
+            return usage_error(name + " needs a whole number from " + std::to_string(lo) + " to " + std::to_string(hi) +
+                               ", not '" + val + "'");
+        return true;
+    };
+    const std::string key = spec.long_name ? spec.long_name : "";
+    if (key == "help") o.help = true;
+    else if (key == "no-dns") o.dns = false;
+    else if (key == "no-port-names") o.port_names = false;
+    else if (key == "promiscuous") o.promiscuous = true;
+    else if (key == "no-bars") o.bars = false;
+    else if (key == "bytes") o.bytes = true;
+    else if (key == "interface") o.interface = val;
+    else if (key == "filter") o.bpf = val;
+    else if (key == "net-filter") {
+        auto n = Net::parse4(val);
+        if (!n) return make_error(Errc::usage, n.error().message);
+        o.net4 = val;
+    } else if (key == "net-filter6") {
+        auto n = Net::parse6(val);
+        if (!n) return make_error(Errc::usage, n.error().message);
+        o.net6 = val;
+    } else if (key == "link-local") o.link_local = true;
+    else if (key == "show-ports") o.show_ports = true;
+    else if (key == "max-bandwidth") {
+        if (!parse_bandwidth(val, o.max_bandwidth))
+            return usage_error(name + " needs a bandwidth like 10M, 1G or 500K, not '" + val + "'");
+    } else if (key == "config") o.config_file = val;
+    else if (key == "text") o.text = true;
+    else if (key == "seconds") return need_int(1, 86400 * 365, o.seconds);
+    else if (key == "lines") return need_int(1, 1000000, o.lines);
+    else if (key == "sort") {
+        if (!parse_sort(val, o.sort)) return usage_error(name + " takes 2s, 10s, 40s, source or destination, not '" + val + "'");
+    } else if (key == "no-processes") o.no_processes = true;
+    else if (key == "hide-ports") o.hide_ports = true;
+    else if (key == "json") o.json = true;
+    else if (key == "list-interfaces") o.list_interfaces = true;
+    else if (key == "completions") {
+        if (val != "bash" && val != "zsh" && val != "fish") return usage_error("--completions takes bash, zsh or fish");
+        o.completions = val;
+    } else if (key == "version") o.version = true;
+    else if (key == "read") o.read_file = val;
+    else if (key == "replay") o.replay = true;
+    else if (key == "max-flows") {
+        int n = 0;
+        auto r = need_int(1, 100000000, n);
+        if (!r) return r;
+        o.max_flows = static_cast<size_t>(n);
+    }
+    return true;
+}
+
+inline std::string home_dir() {
+    // Under sudo the config is the invoking user's, not root's.
+    if (const char* su = std::getenv("SUDO_USER")) {
+        if (const struct passwd* pw = getpwnam(su)) return pw->pw_dir;
+    }
+    if (const char* h = std::getenv("HOME")) return h;
+    if (const struct passwd* pw = getpwuid(getuid())) return pw->pw_dir;
+    return ".";
+}
+
+inline bool read_whole_file(const std::string& path, std::string& out) {
+    std::ifstream f(path, std::ios::binary);
+    if (!f) return false;
+    std::ostringstream ss;
+    ss << f.rdbuf();
+    out = ss.str();
+    return true;
+}
+
+}  // namespace detail
+
+Result<Options> parse_args_onto(int argc, const char* const* argv, Options o) {
+    using namespace detail;
+    const auto& table = option_table();
+    bool only_operands = false;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (only_operands || a.size() < 2 || a[0] != '-')
+            return usage_error("unexpected argument '" + a + "'");
+        if (a == "--") { only_operands = true; continue; }
+        if (a.compare(0, 2, "--") == 0) {
+            std::string name = a.substr(2), val;
+            bool has_val = false;
+            if (size_t eq = name.find('='); eq != std::string::npos) { val = name.substr(eq + 1); name.resize(eq); has_val = true; }
+            const OptSpec* spec = nullptr;
+            for (const auto& s : table)
+                if (s.long_name && name == s.long_name) spec = &s;
+            if (!spec) return usage_error("unknown option '--" + name + "'");
+            if (spec->arg && !has_val) {
+                if (i + 1 >= argc) return usage_error("--" + name + " needs a value (" + spec->arg + ")");
+                val = argv[++i];
+            } else if (!spec->arg && has_val) {
+                return usage_error("--" + name + " takes no value");
+            }
+            auto r = apply_option(*spec, val, o);
+            if (!r) return r.error();
+            continue;
+        }
+        // Short options cluster as getopt allows: -nNP, -i eth0, -ieth0.
+        for (size_t j = 1; j < a.size(); ++j) {
+            const OptSpec* spec = nullptr;
+            for (const auto& s : table)
+                if (s.short_name && s.short_name == a[j]) spec = &s;
+            if (!spec) return usage_error(std::string("unknown option '-") + a[j] + "'");
+            std::string val;
+            if (spec->arg) {
+                if (j + 1 < a.size()) val = a.substr(j + 1);
+                else if (i + 1 < argc) val = argv[++i];
+                else return usage_error(std::string("-") + a[j] + " needs a value (" + spec->arg + ")");
+                auto r = apply_option(*spec, val, o);
+                if (!r) return r.error();
+                break;
+            }
+            auto r = apply_option(*spec, val, o);
+            if (!r) return r.error();
+        }
+    }
+    if (o.replay && o.read_file.empty()) return usage_error("--replay needs -r FILE");
+    if (o.json && o.text) return usage_error("-t and --json are two different outputs; choose one");
+    return o;
+}
+
+Result<Options> parse_args(int argc, const char* const* argv) { return parse_args_onto(argc, argv, Options{}); }
+
+Result<bool> apply_config_text(std::string_view text, Options& o) {
+    using namespace detail;
+    int lineno = 0;
+    while (!text.empty()) {
+        size_t nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+        ++lineno;
+        line = trim(line);
+        if (line.empty() || line[0] == '#') continue;
+        size_t colon = line.find(':');
+        auto bad = [&](const std::string& why) {
+            return make_error(Errc::usage, "line " + std::to_string(lineno) + ": " + why);
+        };
+        if (colon == std::string_view::npos) return bad("expected 'key: value', got '" + std::string(line) + "'");
+        const std::string key(trim(line.substr(0, colon)));
+        const std::string val(trim(line.substr(colon + 1)));
+        auto yesno = [&](bool& out) -> Result<bool> {
+            if (val == "yes" || val == "true" || val == "on") out = true;
+            else if (val == "no" || val == "false" || val == "off") out = false;
+            else return bad(key + " takes yes or no, not '" + val + "'");
+            return true;
+        };
+        Result<bool> r = true;
+        if (key == "interface") o.interface = val;
+        else if (key == "dns-resolution") r = yesno(o.dns);
+        else if (key == "port-resolution") r = yesno(o.port_names);
+        else if (key == "filter-code") o.bpf = val;
+        else if (key == "show-bars") r = yesno(o.bars);
+        else if (key == "promiscuous") r = yesno(o.promiscuous);
+        else if (key == "link-local") r = yesno(o.link_local);
+        else if (key == "use-bytes") r = yesno(o.bytes);
+        else if (key == "port-display") {
+            if (val == "off") o.show_ports = false;
+            else if (val == "on" || val == "source-only" || val == "destination-only") o.show_ports = true;
+            else r = bad("port-display takes off, source-only, destination-only or on");
+        } else if (key == "sort") {
+            if (!parse_sort(val, o.sort)) r = bad("sort takes 2s, 10s, 40s, source or destination");
+        } else if (key == "max-bandwidth") {
+            if (!parse_bandwidth(val, o.max_bandwidth)) r = bad("max-bandwidth takes a rate like 10M");
+        } else if (key == "net-filter") {
+            if (!Net::parse4(val)) r = bad("net-filter is not a network: '" + val + "'");
+            else o.net4 = val;
+        } else if (key == "net-filter6") {
+            if (!Net::parse6(val)) r = bad("net-filter6 is not a network: '" + val + "'");
+            else o.net6 = val;
+        }
+        // Other keys (the screen's: line-display, show-totals, log-scale, hide-source, theme, ...) belong to the
+        // interactive screen and are kept in the file untouched.
+        if (!r) return r;
+    }
+    return true;
+}
+
+std::string usage_text() {
+    std::string s = "iftop " IFTOP_VERSION " — display bandwidth usage on an interface by host\n\n"
+                    "Synopsis: iftop -h | [-nNpblBPtZV] [-i interface] [-f filter code] [-F net/mask] [-G net6/mask6]\n"
+                    "                [-m limit] [-c config] [-s N] [-L N] [-o order] [-r file [--replay]] [--json]\n\n";
+    for (const auto& o : detail::option_table()) {
+        std::string left = "   ";
+        left += o.short_name ? std::string("-") + o.short_name : std::string("  ");
+        if (o.long_name) left += std::string(o.short_name ? ", " : "  ") + "--" + o.long_name;
+        if (o.arg) left += std::string(" ") + o.arg;
+        if (left.size() < 32) left.resize(32, ' ');
+        else left += "  ";
+        s += left + o.help + "\n";
+    }
+    s += "\nExit status: 0 ok, 1 runtime error (capture, file), 2 usage error.\n";
+    return s;
+}
+
+std::string completion_script(std::string_view shell) {
+    const auto& t = detail::option_table();
+    std::string out;
+    if (shell == "bash") {
+        std::string words;
+        for (const auto& o : t) {
+            if (o.short_name) words += std::string(" -") + o.short_name;
+            if (o.long_name) words += std::string(" --") + o.long_name;
+        }
+        out = "# bash completion for iftop\n_iftop() {\n    local cur prev\n    cur=\"${COMP_WORDS[COMP_CWORD]}\"\n"
+              "    prev=\"${COMP_WORDS[COMP_CWORD-1]}\"\n    case \"$prev\" in\n";
+        for (const auto& o : t) {
+            if (!o.arg) continue;
+            std::string pat;
+            if (o.short_name) pat += std::string("-") + o.short_name;
+            if (o.long_name) pat += std::string(pat.empty() ? "" : "|") + "--" + o.long_name;
+            std::string v = o.values;
+            if (v == "FILE") out += "        " + pat + ") COMPREPLY=( $(compgen -f -- \"$cur\") ); return ;;\n";
+            else if (v == "IFACE") out += "        " + pat + ") COMPREPLY=( $(compgen -W \"$(ls /sys/class/net 2>/dev/null) any\" -- \"$cur\") ); return ;;\n";
+            else if (!v.empty()) out += "        " + pat + ") COMPREPLY=( $(compgen -W \"" + v + "\" -- \"$cur\") ); return ;;\n";
+            else out += "        " + pat + ") return ;;\n";
+        }
+        out += "    esac\n    COMPREPLY=( $(compgen -W \"" + words.substr(1) + "\" -- \"$cur\") )\n}\ncomplete -F _iftop iftop\n";
+    } else if (shell == "zsh") {
+        out = "#compdef iftop\n_arguments \\\n";
+        for (const auto& o : t) {
+            std::string help = o.help;
+            for (auto& c : help) if (c == '[' || c == ']' || c == '\'' || c == ':') c = ' ';
+            std::string action;
+            if (o.arg) {
+                std::string v = o.values;
+                action = v == "FILE" ? ":file:_files" : v == "IFACE" ? ":interface:_net_interfaces"
+                        : !v.empty() ? ":" + std::string(o.arg) + ":(" + v + ")" : ":" + std::string(o.arg) + ": ";
+            }
+            if (o.short_name && o.long_name)
+                out += "  '(-" + std::string(1, o.short_name) + " --" + o.long_name + ")'{-" + std::string(1, o.short_name) +
+                       ",--" + o.long_name + "}'[" + help + "]" + action + "' \\\n";
+            else if (o.long_name)
+                out += "  '--" + std::string(o.long_name) + "[" + help + "]" + action + "' \\\n";
+        }
+        out += "  && return 0\n";
+    } else if (shell == "fish") {
+        out = "# fish completion for iftop\n";
+        for (const auto& o : t) {
+            std::string help = o.help;
+            for (auto& c : help) if (c == '\'') c = ' ';
+            out += "complete -c iftop";
+            if (o.short_name) out += std::string(" -s ") + o.short_name;
+            if (o.long_name) out += std::string(" -l ") + o.long_name;
+            if (o.arg) {
+                std::string v = o.values;
+                if (v == "FILE") out += " -r -F";
+                else if (v == "IFACE") out += " -x -a '(ls /sys/class/net) any'";
+                else if (!v.empty()) out += " -x -a '" + v + "'";
+                else out += " -x";
+            }
+            out += " -d '" + help + "'\n";
+        }
+    }
+    return out;
+}
+
+std::string format_rate(double n, bool bytes) {
+    // iftop's readable_size(): 1024-based, three significant figures, b/Kb/Mb/Gb or B/KB/MB/GB.
+    static const char* const bit_units[] = {"b", "Kb", "Mb", "Gb"};
+    static const char* const byte_units[] = {"B", "KB", "MB", "GB"};
+    const char* const* unit = bytes ? byte_units : bit_units;
+    if (!bytes) n *= 8;
+    char buf[64];
+    double size = 1;
+    for (int i = 0;; ++i) {
+        if (n < size * 1000 || i >= 3) { std::snprintf(buf, sizeof buf, "%4.0f%s", n / size, unit[i]); break; }
+        size *= 1024;
+        if (n < size * 10) { std::snprintf(buf, sizeof buf, "%4.2f%s", n / size, unit[i + 1]); break; }
+        if (n < size * 100) { std::snprintf(buf, sizeof buf, "%4.1f%s", n / size, unit[i + 1]); break; }
+    }
+    return std::string(detail::trim(buf));
+}
+
+std::string format_bytes(double bytes) { return format_rate(bytes, true); }
+
+namespace detail {
+
+/// Collapses flows to host pairs, as iftop does when ports are not shown (protocol and ports zeroed).
+inline std::vector<FlowView> aggregate_hosts(const std::vector<FlowView>& flows) {
+    std::vector<FlowView> out;
+    std::unordered_map<std::string, size_t> at;
+    for (const FlowView& f : flows) {
+        std::string k(34, '\0');
+        k[0] = static_cast<char>(f.key.local.family);
+        std::memcpy(&k[1], f.key.local.bytes, 16);
+        std::memcpy(&k[17], f.key.remote.bytes, 16);
+        auto it = at.find(k);
+        if (it == at.end()) {
+            FlowView v = f;
+            v.key.proto = 0;
+            v.key.local_port = v.key.remote_port = 0;
+            at.emplace(k, out.size());
+            out.push_back(v);
+            continue;
+        }
+        FlowView& v = out[it->second];
+        for (int d = 0; d < 2; ++d) {
+            v.counts.bytes[d] += f.counts.bytes[d];
+            v.counts.packets[d] += f.counts.packets[d];
+            v.peak[d] += f.peak[d];
+            for (int w = 0; w < 3; ++w) v.rates.v[d][w] += f.rates.v[d][w];
+        }
+        v.first_seen = std::min(v.first_seen, f.first_seen);
+        v.last_seen = std::max(v.last_seen, f.last_seen);
+    }
+    return out;
+}
+
+/// Keeps only what can be shown safely on a line: printable ASCII and well-formed UTF-8 (RFC 3629) that is not a
+/// C1 control; everything else (ESC, BEL, C1, broken sequences) becomes '?'.
+inline std::string printable(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+    for (size_t i = 0; i < s.size(); ++i) {
+        const unsigned char c = byte(i);
+        if (c >= 0x20 && c < 0x7f) { out += static_cast<char>(c); continue; }
+        const int n = (c >= 0xc2 && c <= 0xdf) ? 1 : (c >= 0xe0 && c <= 0xef) ? 2 : (c >= 0xf0 && c <= 0xf4) ? 3 : 0;
+        bool ok = n > 0 && i + n < s.size();
+        for (int k = 1; ok && k <= n; ++k) ok = (byte(i + k) & 0xc0) == 0x80;
+        if (ok) {
+            const unsigned char c1 = byte(i + 1);
+            if ((c == 0xc2 && c1 < 0xa0) || (c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) ||
+                (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90))
+                ok = false;  // C1 controls, overlong forms, surrogates, beyond U+10FFFF
+        }
+        if (ok) { out.append(s.substr(i, n + 1)); i += n; }
+        else out += '?';
+    }
+    return out;
+}
+
+inline std::string host_port(const std::string& host, uint16_t port, uint8_t proto, bool show_port,
+                             const TextStyle& st, size_t width) {
+    std::string p;
+    if (show_port && port) p = ":" + (st.port_name ? st.port_name(port, proto) : std::to_string(port));
+    std::string h = host;
+    if (h.size() + p.size() > width) h.resize(width > p.size() ? width - p.size() : 0);  // keep the port visible
+    return h + p;
+}
+
+inline void pad_right(std::string& s, size_t w) { if (s.size() < w) s.append(w - s.size(), ' '); }
+inline std::string col(const std::string& v) {  // iftop's " %10s"
+    std::string s = " ";
+    if (v.size() < 10) s.append(10 - v.size(), ' ');
+    return s + v;
+}
+
+}  // namespace detail
+
+std::string text_report(const FlowTable& t, const TextStyle& st) {
+    using namespace detail;
+    // Layout of iftop 1.0pre4's tui.c: 92 columns; "%4d " index, 40-column host, " =>", four " %10s" columns.
+    const std::string dash(92, '-');
+    std::vector<FlowView> flows = t.sorted_flows(SortKey::total_bytes);
+    if (!st.show_ports) flows = aggregate_hosts(flows);
+    sort_flows(flows, st.sort);
+    std::string out = "   # Host name (port/service if enabled)            last 2s   last 10s   last 40s cumulative\n";
+    out += dash + "\n";
+    auto name = [&](const IpAddr& a) {
+        std::string n = st.host_name ? st.host_name(a) : std::string();
+        return printable(n.empty() ? a.to_string() : n);
+    };
+    int idx = 0;
+    for (const FlowView& f : flows) {
+        if (idx >= st.lines) break;
+        ++idx;
+        char num[16];
+        std::snprintf(num, sizeof num, "%4d ", idx);
+        for (int dir = 0; dir < 2; ++dir) {
+            const IpAddr& a = dir == 0 ? f.key.local : f.key.remote;
+            const uint16_t port = dir == 0 ? f.key.local_port : f.key.remote_port;
+            std::string line = dir == 0 ? num : "     ";
+            std::string host = host_port(name(a), port, f.key.proto, st.show_ports, st, 39);
+            pad_right(host, 40);
+            line += host + (dir == 0 ? " =>" : " <=");
+            for (int w = 0; w < 3; ++w) line += col(format_rate(f.rates.v[dir][w], st.bytes));
+            line += col(format_bytes(double(f.counts.bytes[dir])));
+            out += line + "\n";
+        }
+    }
+    out += dash + "\n";
+    const FlowView tot = t.totals();
+    auto label = [](const char* s) { std::string l = s; pad_right(l, 48); return l; };
+    std::string l1 = label("Total send rate:"), l2 = label("Total receive rate:"), l3 = label("Total send and receive rate:");
+    for (int w = 0; w < 3; ++w) {
+        l1 += col(format_rate(tot.rates.sent(w), st.bytes));
+        l2 += col(format_rate(tot.rates.recv(w), st.bytes));
+        l3 += col(format_rate(tot.rates.total(w), st.bytes));
+    }
+    out += l1 + "\n" + l2 + "\n" + l3 + "\n" + dash + "\n";
+    out += label("Peak rate (sent/received/total):") + col(format_rate(tot.peak[0], st.bytes)) +
+           col(format_rate(tot.peak[1], st.bytes)) + col(format_rate(t.peak_total(), st.bytes)) + "\n";
+    out += label("Cumulative (sent/received/total):") + col(format_bytes(double(tot.counts.bytes[0]))) +
+           col(format_bytes(double(tot.counts.bytes[1]))) +
+           col(format_bytes(double(tot.counts.bytes[0] + tot.counts.bytes[1]))) + "\n";
+    out += std::string(92, '=') + "\n\n";
+    return out;
+}
+
+namespace detail {
+inline void json_str(std::string& o, std::string_view s) {
+    o += '"';
+    for (unsigned char c : s) {
+        if (c == '"' || c == '\\') { o += '\\'; o += static_cast<char>(c); }
+        else if (c < 0x20 || c == 0x7f) { char b[8]; std::snprintf(b, sizeof b, "\\u%04x", c); o += b; }
+        else o += static_cast<char>(c);
+    }
+    o += '"';
+}
+inline void json_num(std::string& o, uint64_t v) {
+    char b[24];
+    auto r = std::to_chars(b, b + sizeof b, v);
+    o.append(b, r.ptr);
+}
+inline void json_num(std::string& o, double v) {
+    if (!std::isfinite(v)) { o += '0'; return; }
+    char b[40];
+    auto r = std::to_chars(b, b + sizeof b, v);  // shortest text that reads back as the same double
+    o.append(b, r.ptr);
+}
+inline void json_field(std::string& o, const char* k) { o += '"'; o += k; o += "\":"; }
+inline void json_counts_rates(std::string& o, const Counts& c, const Rates& r) {
+    static const char* const names[2][3] = {{"sent_2s", "sent_10s", "sent_40s"}, {"recv_2s", "recv_10s", "recv_40s"}};
+    json_field(o, "sent_bytes"); json_num(o, c.bytes[0]); o += ',';
+    json_field(o, "recv_bytes"); json_num(o, c.bytes[1]); o += ',';
+    json_field(o, "sent_packets"); json_num(o, c.packets[0]); o += ',';
+    json_field(o, "recv_packets"); json_num(o, c.packets[1]);
+    for (int d = 0; d < 2; ++d)
+        for (int w = 0; w < 3; ++w) { o += ','; json_field(o, names[d][w]); json_num(o, r.v[d][w]); }
+}
+}  // namespace detail
+
+std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object) {
+    using namespace detail;
+    std::string o;
+    const std::vector<FlowView> flows = t.sorted_flows(SortKey::rate_10s);
+    o.reserve(512 + flows.size() * 260);
+    o += "{\"timestamp\":";
+    char ts[40];
+    std::snprintf(ts, sizeof ts, "%" PRId64 ".%06" PRId64, timestamp / kMicrosPerSecond,
+                  (timestamp % kMicrosPerSecond + kMicrosPerSecond) % kMicrosPerSecond);
+    o += ts;
+    o += ",\"final\":";
+    o += final_object ? "true" : "false";
+    o += ",\"interface\":";
+    json_str(o, interface);
+    const FlowView tot = t.totals();
+    o += ",\"totals\":{";
+    json_counts_rates(o, tot.counts, tot.rates);
+    o += ",\"peak_sent\":"; json_num(o, tot.peak[0]);
+    o += ",\"peak_recv\":"; json_num(o, tot.peak[1]);
+    o += ",\"peak_total\":"; json_num(o, t.peak_total());
+    const CaptureCounts& c = t.capture();
+    o += "},\"capture\":{\"packets\":"; json_num(o, c.packets);
+    o += ",\"ip_packets\":"; json_num(o, c.ip_packets);
+    o += ",\"skipped\":{";
+    for (size_t i = 0; i < kSkipReasons; ++i) {
+        if (i) o += ',';
+        json_field(o, skip_name(static_cast<Skip>(i)));
+        json_num(o, c.skipped[i]);
+    }
+    o += "},\"dropped\":"; json_num(o, c.dropped);
+    o += ",\"evicted_flows\":"; json_num(o, c.evicted_flows);
+    o += ",\"flows\":"; json_num(o, uint64_t(flows.size()));
+    o += "},\"flows\":[";
+    bool first = true;
+    for (const FlowView& f : flows) {
+        if (!first) o += ',';
+        first = false;
+        o += "{\"protocol\":";
+        json_str(o, protocol_name(f.key.proto));
+        o += ",\"src\":"; json_str(o, f.key.local.to_string());
+        o += ",\"src_port\":"; json_num(o, uint64_t(f.key.local_port));
+        o += ",\"dst\":"; json_str(o, f.key.remote.to_string());
+        o += ",\"dst_port\":"; json_num(o, uint64_t(f.key.remote_port));
+        o += ',';
+        json_counts_rates(o, f.counts, f.rates);
+        o += '}';
+    }
+    o += "]}\n";
+    return o;
+}
+
+namespace detail {
+
+/// Reverse DNS off the main loop: one worker thread, a bounded queue and a bounded cache. The loop asks for a
+/// name and gets the address until the answer is in. The worker is detached: getnameinfo cannot be cancelled,
+/// and a slow resolver must never hold up quitting.
+class Resolver {
+public:
+    Resolver() : st_(std::make_shared<State>()) {}
+    ~Resolver() {
+        std::lock_guard<std::mutex> g(st_->mu);
+        st_->stop = true;
+        st_->cv.notify_all();
+    }
+    /// The name if known, "" if not (yet); asks for it once.
+    std::string name(const IpAddr& a) {
+        std::lock_guard<std::mutex> g(st_->mu);
+        const std::string k = key(a);
+        auto it = st_->cache.find(k);
+        if (it != st_->cache.end()) return it->second;
+        if (st_->queued.count(k) || st_->queue.size() >= kQueueMax) return "";
+        if (!st_->started) {
+            st_->started = true;
+            std::thread(worker, st_).detach();
+        }
+        st_->queued.insert(k);
+        st_->queue.push_back(a);
+        st_->cv.notify_one();
+        return "";
+    }
+    /// Waits up to `ms` for the queue to drain (used once before a final report).
+    void settle(int ms) {
+        std::unique_lock<std::mutex> g(st_->mu);
+        st_->cv.wait_for(g, std::chrono::milliseconds(ms), [&] { return st_->queued.empty(); });
+    }
+
+private:
+    static constexpr size_t kQueueMax = 1024, kCacheMax = 16384;
+    struct State {
+        std::mutex mu;
+        std::condition_variable cv;
+        std::deque<IpAddr> queue;
+        std::unordered_set<std::string> queued;
+        std::unordered_map<std::string, std::string> cache;
+        bool stop = false, started = false;
+    };
+    static std::string key(const IpAddr& a) { return std::string(reinterpret_cast<const char*>(a.bytes), 16) + char(a.family); }
+    static void worker(std::shared_ptr<State> st) {
+        std::unique_lock<std::mutex> g(st->mu);
+        for (;;) {
+            st->cv.wait(g, [&] { return st->stop || !st->queue.empty(); });
+            if (st->stop) return;
+            IpAddr a = st->queue.front();
+            st->queue.pop_front();
+            g.unlock();
+            std::string name = lookup(a);
+            g.lock();
+            if (st->cache.size() >= kCacheMax) st->cache.clear();
+            st->cache[key(a)] = name.empty() ? a.to_string() : printable(name);
+            st->queued.erase(key(a));
+            st->cv.notify_all();
+        }
+    }
+    static std::string lookup(const IpAddr& a) {
+        char host[NI_MAXHOST] = "";
+        if (a.family == 4) {
+            sockaddr_in sa {};
+            sa.sin_family = AF_INET;
+            std::memcpy(&sa.sin_addr, a.bytes, 4);
+            if (getnameinfo(reinterpret_cast<sockaddr*>(&sa), sizeof sa, host, sizeof host, nullptr, 0, NI_NAMEREQD) != 0) return "";
+        } else {
+            sockaddr_in6 sa {};
+            sa.sin6_family = AF_INET6;
+            std::memcpy(&sa.sin6_addr, a.bytes, 16);
+            if (getnameinfo(reinterpret_cast<sockaddr*>(&sa), sizeof sa, host, sizeof host, nullptr, 0, NI_NAMEREQD) != 0) return "";
+        }
+        return host;
+    }
+    std::shared_ptr<State> st_;
+};
+
+/// Port → service name from /etc/services (getservbyport_r), cached. Main thread only.
+class Services {
+public:
+    std::string name(uint16_t port, uint8_t proto) {
+        const uint32_t k = (uint32_t(proto) << 16) | port;
+        auto it = cache_.find(k);
+        if (it != cache_.end()) return it->second;
+        std::string out = std::to_string(port);
+        struct servent se {}, *res = nullptr;
+        char buf[1024];
+        const char* p = proto == kProtoUdp ? "udp" : "tcp";
+        if (getservbyport_r(htons(port), p, &se, buf, sizeof buf, &res) == 0 && res && res->s_name)
+            out = printable(res->s_name);
+        cache_.emplace(k, out);
+        return out;
+    }
+
+private:
+    std::unordered_map<uint32_t, std::string> cache_;
+};
+
+/// Standard output that notices a closed reader: EPIPE ends the program quietly (SIGPIPE is ignored).
+class Out {
+public:
+    bool write(const std::string& s) {
+        if (closed_) return false;
+        size_t done = 0;
+        while (done < s.size()) {
+            ssize_t n = ::write(1, s.data() + done, s.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) { closed_ = true; return false; }
+            done += static_cast<size_t>(n);
+        }
+        return true;
+    }
+    bool closed() const { return closed_; }
+
+private:
+    bool closed_ = false;
+};
+
+inline volatile sig_atomic_t g_stop_signal = 0;
+extern "C" inline void on_stop_signal(int sig) { g_stop_signal = sig; }
+
+inline Micros mono_now() {
+    timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return Micros(ts.tv_sec) * kMicrosPerSecond + ts.tv_nsec / 1000;
+}
+inline Micros wall_now() {
+    timespec ts {};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return Micros(ts.tv_sec) * kMicrosPerSecond + ts.tv_nsec / 1000;
+}
+
+/// iftop -t's preamble (on stderr, as iftop prints it) for a live interface.
+inline void print_interface_banner(const std::string& dev) {
+    std::string v4, v6;
+    for (const IpAddr& a : local_addresses(dev)) {
+        if (a.family == 4 && v4.empty()) v4 = a.to_string();
+        if (a.family == 6 && v6.empty() && !a.is_link_local6()) v6 = a.to_string();
+    }
+    std::fprintf(stderr, "interface: %s\n", dev.c_str());
+    if (!v4.empty()) std::fprintf(stderr, "IP address is: %s\n", v4.c_str());
+    if (!v6.empty()) std::fprintf(stderr, "IPv6 address is: %s\n", v6.c_str());
+    std::string mac;
+    if (read_whole_file("/sys/class/net/" + dev + "/address", mac)) {
+        mac = std::string(trim(mac));
+        if (!mac.empty()) std::fprintf(stderr, "MAC address is: %s\n", mac.c_str());
+    }
+}
+
+}  // namespace detail
+
+int run(const Options& opt) {
+    using namespace detail;
+    if (opt.help) { std::fputs(usage_text().c_str(), stdout); return 0; }
+    if (opt.version) { std::printf("iftop " IFTOP_VERSION " (iftop.hpp; %s)\n", pcap_lib_version()); return 0; }
+    if (!opt.completions.empty()) { std::fputs(completion_script(opt.completions).c_str(), stdout); return 0; }
+    if (opt.list_interfaces) {
+        auto l = list_interfaces();
+        if (!l) { std::fprintf(stderr, "iftop: %s\n", l.error().message.c_str()); return 1; }
+        for (const auto& i : *l) {
+            std::string addrs;
+            for (const auto& a : i.addresses) addrs += (addrs.empty() ? "" : " ") + a;
+            std::printf("%-16s %-4s%s %s\n", i.name.c_str(), i.up ? "up" : "down", i.loopback ? " loopback" : "",
+                        addrs.c_str());
+        }
+        return 0;
+    }
+
+    AccountingConfig acfg;
+    acfg.count_link_local = opt.link_local;
+    acfg.max_flows = opt.max_flows;
+    if (!opt.net4.empty()) { auto n = Net::parse4(opt.net4); if (!n) { std::fprintf(stderr, "iftop: %s\n", n.error().message.c_str()); return 2; } acfg.net4 = *n; }
+    if (!opt.net6.empty()) { auto n = Net::parse6(opt.net6); if (!n) { std::fprintf(stderr, "iftop: %s\n", n.error().message.c_str()); return 2; } acfg.net6 = *n; }
+
+    const bool offline = !opt.read_file.empty();
+    std::unique_ptr<PacketSource> src;
+    if (offline) {
+        auto s = open_file(opt.read_file, opt.bpf);
+        if (!s) { std::fprintf(stderr, "iftop: %s\n", s.error().message.c_str()); return exit_status(s.error()); }
+        src = std::move(*s);
+    } else {
+        LiveOptions lo;
+        lo.interface = opt.interface;
+        lo.bpf = opt.bpf;
+        lo.promiscuous = opt.promiscuous;
+        auto s = open_live(lo);
+        if (!s) { std::fprintf(stderr, "iftop: %s\n", s.error().message.c_str()); return exit_status(s.error()); }
+        src = std::move(*s);
+        acfg.local_addrs = local_addresses(src->name());
+        acfg.idle_expiry_seconds = kHistorySeconds;
+    }
+    const bool text = opt.text || !opt.json;
+    if (!opt.text && !opt.json && isatty(1))
+        std::fprintf(stderr, "iftop: the interactive screen is not built yet; printing text reports (-t)\n");
+
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGHUP, &sa, nullptr);
+
+    Engine engine(acfg);
+    Out out;
+    Resolver resolver;
+    Services services;
+    TextStyle style;
+    style.show_ports = opt.show_ports && !opt.hide_ports;
+    style.bytes = opt.bytes;
+    style.lines = opt.lines;
+    style.sort = opt.sort;
+    if (opt.dns) style.host_name = [&](const IpAddr& a) { return resolver.name(a); };
+    if (opt.port_names) style.port_name = [&](uint16_t p, uint8_t proto) { return services.name(p, proto); };
+    const std::string iface = src->name();
+    const bool live = src->live();
+
+    // Offline the capture clock is the packets' time; live (and --replay) the JSON timestamp is the wall clock.
+    Micros wall_offset = 0;  // add to a tick time to get wall-clock time
+    auto update_drops = [&] {
+        CaptureStats s = src->stats();
+        if (s.available) engine.table().capture().dropped = s.dropped;
+    };
+    auto emit = [&](Micros at, bool final_object) -> bool {
+        update_drops();
+        if (opt.json) return out.write(json_snapshot(engine.table(), iface, at + wall_offset, final_object));
+        if (final_object && opt.dns) {
+            for (const FlowView& f : engine.table().sorted_flows(opt.sort, size_t(opt.lines))) { resolver.name(f.key.local); resolver.name(f.key.remote); }
+            resolver.settle(1000);
+        }
+        return out.write(text_report(engine.table(), style));
+    };
+    engine.on_tick([&](int64_t index, Micros at) -> bool {
+        if (g_stop_signal) return false;
+        if (opt.seconds && index >= opt.seconds) return false;  // the final report is written by the caller
+        if (opt.json) return emit(at, false);
+        // Text: iftop prints a report every 2 s live; offline one report at the end of the file.
+        if (text && (live || opt.replay) && !opt.seconds && index % 2 == 0) return emit(at, false);
+        if (opt.dns && text)
+            for (const FlowView& f : engine.table().sorted_flows(opt.sort, size_t(opt.lines))) { resolver.name(f.key.local); resolver.name(f.key.remote); }
+        return true;
+    });
+    if (text && live) {
+        print_interface_banner(iface);
+        out.write("Listening on " + iface + "\n");
+    }
+
+    Result<bool> status = true;
+    if (offline && !opt.replay) {
+        status = engine.run_offline(*src);
+    } else if (offline) {
+        // --replay: frames are released when the wall clock reaches their recorded offset; ticks keep coming
+        // through quiet stretches, so the output looks as it did live.
+        struct Hold : FrameSink {
+            Frame f; std::vector<uint8_t> bytes; bool has = false;
+            void on_frame(const Frame& fr) override { bytes.assign(fr.data, fr.data + fr.caplen); f = fr; f.data = bytes.data(); has = true; }
+        } hold;
+        Micros file0 = 0, wall0 = mono_now();
+        bool started = false;
+        while (!engine.stopped() && !g_stop_signal && !out.closed()) {
+            if (!hold.has && !src->at_end()) {
+                auto r = src->dispatch(hold, 1);
+                if (!r) { status = r.error(); break; }
+            }
+            if (!hold.has && src->at_end()) break;
+            if (!started) { file0 = hold.f.ts; wall0 = mono_now(); started = true; wall_offset = wall_now() - file0; }
+            const Micros vnow = file0 + (mono_now() - wall0);
+            if (hold.f.ts <= vnow) { engine.on_frame(hold.f); hold.has = false; continue; }
+            engine.advance(vnow);
+            const Micros wait = std::min(hold.f.ts - vnow, Micros(200000));
+            usleep(static_cast<useconds_t>(wait));
+        }
+    } else {
+        const int fd = src->selectable_fd();
+        const Micros start = mono_now();
+        wall_offset = wall_now() - start;
+        engine.table().set_origin(start);
+        engine.advance(start);
+        while (!engine.stopped() && !g_stop_signal && !out.closed()) {
+            const Micros now = mono_now();
+            const Micros next = engine.table().last_tick() + kMicrosPerSecond;
+            int timeout_ms = static_cast<int>(std::max<Micros>(0, next - now) / 1000) + 1;
+            if (fd >= 0) {
+                pollfd p {fd, POLLIN, 0};
+                poll(&p, 1, timeout_ms);
+            } else {
+                usleep(static_cast<useconds_t>(std::min(timeout_ms, 100)) * 1000);
+            }
+            engine.use_clock(mono_now());
+            auto r = src->dispatch(engine, -1);
+            if (!r) { status = r.error(); break; }
+            engine.advance(mono_now());
+        }
+    }
+    if (out.closed()) return 0;  // the reader went away (| head): quietly done
+    if (!status) {
+        std::fprintf(stderr, "iftop: %s\n", status.error().message.c_str());
+        if (live) return 1;
+        std::fprintf(stderr, "iftop: reporting what was read before the error\n");
+    }
+    engine.finish();
+    if (offline || opt.seconds || opt.json) {
+        const Micros at = engine.table().has_origin() ? engine.table().last_tick() : wall_now() - wall_offset;
+        emit(at, true);
+    }
+    return 0;
+}
+
+int main(int argc, const char* const* argv) {
+    using namespace detail;
+    // The command line wins over the config file, so read it first only to find -c, then apply both in order.
+    auto first = parse_args(argc, argv);
+    if (!first) { std::fprintf(stderr, "iftop: %s\n", first.error().message.c_str()); return exit_status(first.error()); }
+    Options base;
+    const std::string cfg = first->config_file.empty() ? home_dir() + "/.iftoprc" : first->config_file;
+    std::string text;
+    if (read_whole_file(cfg, text)) {
+        auto r = apply_config_text(text, base);
+        if (!r) { std::fprintf(stderr, "iftop: %s: %s\n", cfg.c_str(), r.error().message.c_str()); return 2; }
+    } else if (!first->config_file.empty()) {
+        std::fprintf(stderr, "iftop: cannot read config file %s: %s\n", cfg.c_str(), std::strerror(errno));
+        return 2;
+    }
+    auto opt = parse_args_onto(argc, argv, base);
+    if (!opt) { std::fprintf(stderr, "iftop: %s\n", opt.error().message.c_str()); return exit_status(opt.error()); }
+    return run(*opt);
+}
+
+}  // namespace iftop
+
+#endif  // IFTOP_IMPLEMENTATION

@@ -1,0 +1,22 @@
+#!/bin/bash
+# make test: every check, counted; the last line is "tests: N passed, M failed".
+cd "$(dirname "$0")/.." || exit 1
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+bad() { fail=$((fail + 1)); echo "FAIL $1"; }
+
+echo "== unit tests (doctest)"
+if ./tests/unit; then ok "unit tests"; else bad "unit tests"; fi
+
+echo "== command line"
+. tests/cli.sh
+
+echo "== test captures against tshark"
+. tests/cases.sh
+
+echo "== corpus"
+. tests/corpus.sh
+
+echo "tests: $pass passed, $fail failed"
+[ "$fail" = 0 ]

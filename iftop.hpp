@@ -347,6 +347,9 @@ public:
 
     /// Counts one decoded frame at time `now` (fragments joined, local side decided). O(1) amortised.
     void add(const Decoded& d, Micros now);
+    /// The same for `n` frames in order; prefetches their table slots first, so a burst over a table larger
+    /// than the CPU caches waits for memory once per batch instead of once per packet.
+    void add_batch(const Decoded* d, const Micros* now, size_t n);
     /// Counts a skipped frame.
     void skip(Skip why) { ++capture_.packets; ++capture_.skipped[static_cast<size_t>(why)]; }
     /// Closes every whole second up to `now`: rates, peaks and expiry are brought up to date.
@@ -358,6 +361,8 @@ public:
     size_t size() const;
     /// Flows sorted by `key` (descending for rates), at most `limit` (0 = all). Rates as of the last tick.
     std::vector<FlowView> sorted_flows(SortKey key, size_t limit = 0) const;
+    /// Every flow in table order, without copying the table: for outputs that do not need an order.
+    void for_each_flow(const std::function<void(const FlowView&)>& fn) const;
     FlowView totals() const;              ///< all traffic counted, evicted flows included
     double peak_total() const;            ///< highest 2 s average of sent+received
     const CaptureCounts& capture() const { return capture_; }
@@ -366,6 +371,7 @@ public:
     const AccountingConfig& config() const { return cfg_; }
 
 private:
+    void add_hashed(const Decoded& d, Micros now, uint64_t hash);
     void evict(Micros now);
     void remove_marked(const std::vector<char>& victim);
     struct Impl;
@@ -398,12 +404,18 @@ public:
     Result<bool> run_offline(PacketSource& src);
     bool stopped() const { return stopped_; }
     int64_t ticks() const { return ticks_; }
-    FlowTable& table() { return table_; }
-    const FlowTable& table() const { return table_; }
+    /// Accounts frames still waiting in the batch. Every call that reads or ticks the table does this first.
+    void flush();
+    FlowTable& table() { flush(); return table_; }
+    const FlowTable& table() const { return table_; }  ///< call flush() first when frames were fed directly
 
 private:
+    static constexpr size_t kBatch = 64;
     FlowTable table_;
     TickFn on_tick_;
+    std::array<Decoded, kBatch> pending_;
+    std::array<Micros, kBatch> pending_at_;
+    size_t npending_ = 0;
     Micros clock_ = 0;
     Micros next_tick_ = 0;
     int64_t ticks_ = 0;
@@ -1094,20 +1106,20 @@ std::vector<IpAddr> local_addresses(const std::string& interface) {
 /* ---------------------------------------------------------------------------------------------------------- */
 namespace detail {
 
-/// Bytes per second in each one-second bucket, for the last kHistorySeconds seconds. uint32 per bucket keeps a flow
-/// at ~330 bytes; a bucket saturates at 4 GiB in one second in one direction (34 Gbit/s in a single flow).
+/// Bytes in each one-second bucket for the last kHistorySeconds seconds. uint32 per bucket keeps a flow's cold
+/// part small; a bucket saturates at 4 GiB in one second in one direction (34 Gbit/s in a single flow).
 struct History {
-    uint32_t b[2][kHistorySeconds] = {};
     int64_t newest = -1;  ///< the second the newest bucket belongs to; older buckets cover the 39 before it
+    uint32_t b[2][kHistorySeconds] = {};
 
-    void add(int64_t sec, int dir, uint32_t bytes) {
+    void add(int64_t sec, int dir, uint64_t bytes) {
         if (sec > newest) {
             const int64_t from = std::max<int64_t>(newest + 1, sec - kHistorySeconds + 1);
             for (int64_t s = from; s <= sec; ++s) b[0][s % kHistorySeconds] = b[1][s % kHistorySeconds] = 0;
             newest = sec;
         }
         uint32_t& slot = b[dir][sec % kHistorySeconds];
-        slot = bytes > UINT32_MAX - slot ? UINT32_MAX : slot + bytes;
+        slot = bytes > uint64_t(UINT32_MAX - slot) ? UINT32_MAX : uint32_t(slot + bytes);
     }
     uint64_t at(int64_t sec, int dir) const {
         if (sec > newest || sec <= newest - kHistorySeconds || sec < 0) return 0;
@@ -1121,19 +1133,46 @@ struct History {
     }
 };
 
-struct FlowRec {
-    FlowKey key;
-    Counts counts;
-    History hist;
-    double peak[2] = {0, 0};
-    Micros first_seen = 0, last_seen = 0;
+/// A vector in fixed chunks: growth never copies or doubles the memory, and finding a chunk is one lookup in a
+/// small array (std::deque of a type this big gives every element its own chunk and a map that misses the cache).
+template <class T, size_t kChunk = 512>
+class ChunkedVector {
+public:
+    size_t size() const { return size_; }
+    T& operator[](size_t i) { return chunks_[i / kChunk][i % kChunk]; }
+    const T& operator[](size_t i) const { return chunks_[i / kChunk][i % kChunk]; }
+    T& back() { return (*this)[size_ - 1]; }
+    T& emplace_back() {
+        if (size_ / kChunk >= chunks_.size()) chunks_.emplace_back(new T[kChunk]);
+        T& t = (*this)[size_++];
+        t = T{};
+        return t;
+    }
+    void pop_back() {
+        --size_;
+        // Keep one spare chunk so a table hovering at a chunk boundary does not allocate on every flow.
+        while (chunks_.size() > size_ / kChunk + 2) chunks_.pop_back();
+    }
+
+private:
+    std::vector<std::unique_ptr<T[]>> chunks_;
+    size_t size_ = 0;
 };
 
-/// The endpoint order used for hashing, so both directions of a flow find the same slot.
-inline bool endpoint_less(const IpAddr& a, uint16_t ap, const IpAddr& b, uint16_t bp) {
-    int c = std::memcmp(a.bytes, b.bytes, 16);
-    return c < 0 || (c == 0 && ap < bp);
-}
+/// What every packet of a flow touches: 96 bytes, two cache lines. The packet path writes only here.
+struct HotFlow {
+    FlowKey key;
+    Counts counts;
+    uint64_t acc[2] = {0, 0};  ///< bytes in the second being filled, folded into History once per second
+    Micros last_seen = 0;
+};
+
+/// What a flow needs once per second (rates, peaks) or once per report.
+struct ColdFlow {
+    History hist;
+    double peak[2] = {0, 0};
+    Micros first_seen = 0;
+};
 
 inline uint64_t mix64(uint64_t h) {
     h ^= h >> 33;
@@ -1144,20 +1183,16 @@ inline uint64_t mix64(uint64_t h) {
     return h;
 }
 
-inline uint64_t hash_endpoints(uint8_t proto, const IpAddr& a, uint16_t ap, const IpAddr& b, uint16_t bp) {
-    uint64_t w[4];
-    std::memcpy(&w[0], a.bytes, 8);
-    std::memcpy(&w[1], a.bytes + 8, 8);
-    std::memcpy(&w[2], b.bytes, 8);
-    std::memcpy(&w[3], b.bytes + 8, 8);
-    uint64_t h = (uint64_t(proto) << 40) ^ (uint64_t(a.family) << 32) ^ (uint64_t(ap) << 16) ^ bp;
-    h = mix64(h ^ 0x9e3779b97f4a7c15ULL);
-    for (uint64_t x : w) h = mix64(h ^ x) + 0x9e3779b97f4a7c15ULL;
-    return h;
+inline uint64_t hash_endpoint(const IpAddr& a, uint16_t port) {
+    uint64_t w0, w1;
+    std::memcpy(&w0, a.bytes, 8);
+    std::memcpy(&w1, a.bytes + 8, 8);
+    return mix64(w0 ^ (w1 * 0x9e3779b97f4a7c15ULL) ^ (uint64_t(port) << 48 | uint64_t(a.family) << 40));
 }
 
+/// Symmetric in its two endpoints (a sum), so both directions of a flow land in the same slot without ordering them.
 inline uint64_t hash_flow(uint8_t proto, const IpAddr& s, uint16_t sp, const IpAddr& d, uint16_t dp) {
-    return endpoint_less(s, sp, d, dp) ? hash_endpoints(proto, s, sp, d, dp) : hash_endpoints(proto, d, dp, s, sp);
+    return mix64(hash_endpoint(s, sp) + hash_endpoint(d, dp) + proto);
 }
 
 /// Fragment map: (src, dst, protocol, id) of a first fragment → its protocol and ports. Bounded; entries older
@@ -1193,59 +1228,108 @@ private:
     std::unordered_map<std::string, Val> map_;
 };
 
+inline Rates rates_of(const History& h, int64_t end) {
+    Rates r;
+    if (end <= 0) return r;
+    // One walk back from the newest closed second fills all three windows.
+    uint64_t sum[2][3] = {};
+    const int64_t from = std::max<int64_t>({end - kHistorySeconds, h.newest - kHistorySeconds + 1, 0});
+    for (int64_t t = std::min<int64_t>(end - 1, h.newest); t >= from; --t) {
+        const int64_t age = end - 1 - t;  // 0 = the newest closed second
+        for (int dir = 0; dir < 2; ++dir) {
+            const uint64_t b = h.b[dir][t % kHistorySeconds];
+            sum[dir][2] += b;
+            if (age < kWindows[1]) sum[dir][1] += b;
+            if (age < kWindows[0]) sum[dir][0] += b;
+        }
+    }
+    for (int w = 0; w < 3; ++w) {
+        const double div = double(std::min<int64_t>(kWindows[w], end));  // iftop's warm-up: the time covered so far
+        for (int dir = 0; dir < 2; ++dir) r.v[dir][w] = double(sum[dir][w]) / div;
+    }
+    return r;
+}
+
 }  // namespace detail
 
 struct FlowTable::Impl {
-    std::deque<detail::FlowRec> recs;   // chunked: growth never copies the table
-    std::vector<uint32_t> slots;        // open addressing, linear probing; rec index + 1, 0 = empty
+    detail::ChunkedVector<detail::HotFlow> hot;    // index i: the same flow in both
+    detail::ChunkedVector<detail::ColdFlow> cold;
+    std::vector<uint64_t> slots;  // open addressing, linear probing: hash tag << 32 | (index + 1); 0 = empty
     size_t mask = 0;
     detail::FragmentMap frags;
     detail::History totals_hist;
     Counts totals;
+    uint64_t totals_acc[2] = {0, 0};
     double peak[2] = {0, 0};
     double peak_total = 0;
     Micros origin = 0;
     bool has_origin = false;
-    int64_t cur_sec = 0;    // second being filled (relative to origin)
-    int64_t closed = 0;     // seconds 0..closed-1 are complete
+    int64_t cur_sec = 0;  // the second the accumulators are filling (relative to origin)
+    int64_t closed = 0;   // seconds 0..closed-1 are complete
 
     int64_t second_of(Micros t) const {
         const Micros d = t - origin;
         return d < 0 ? 0 : d / kMicrosPerSecond;
     }
+    static uint64_t slot_value(uint64_t h, size_t index) { return (h >> 32 << 32) | uint64_t(index + 1); }
 
     void rebuild_index() {
         size_t cap = 1024;
-        while (cap < recs.size() * 2 + 2) cap <<= 1;
+        while (cap < hot.size() * 2 + 2) cap <<= 1;
         slots.assign(cap, 0);
         mask = cap - 1;
-        for (size_t i = 0; i < recs.size(); ++i) {
-            const FlowKey& k = recs[i].key;
-            size_t pos = detail::hash_flow(k.proto, k.local, k.local_port, k.remote, k.remote_port) & mask;
+        for (size_t i = 0; i < hot.size(); ++i) {
+            const FlowKey& k = hot[i].key;
+            const uint64_t h = detail::hash_flow(k.proto, k.local, k.local_port, k.remote, k.remote_port);
+            size_t pos = h & mask;
             while (slots[pos]) pos = (pos + 1) & mask;
-            slots[pos] = static_cast<uint32_t>(i + 1);
+            slots[pos] = slot_value(h, i);
         }
     }
 
-    /// The flow of this packet and whether the packet goes local→remote; nullptr if not found (slot set to insert).
-    detail::FlowRec* find(const Decoded& d, uint16_t sp, uint16_t dp, uint64_t h, size_t& pos, int& dir) {
+    /// Index of this packet's flow and whether it goes local→remote (dir 0); -1 if absent (pos = where to insert).
+    long find(const Decoded& d, uint64_t h, size_t& pos, int& dir) const {
         pos = h & mask;
-        while (uint32_t s = slots[pos]) {
-            detail::FlowRec& r = recs[s - 1];
-            const FlowKey& k = r.key;
-            if (k.proto == d.proto && k.local.family == d.src.family) {
-                if (k.local_port == sp && k.remote_port == dp && k.local == d.src && k.remote == d.dst) {
-                    dir = 0;
-                    return &r;
-                }
-                if (k.local_port == dp && k.remote_port == sp && k.local == d.dst && k.remote == d.src) {
-                    dir = 1;
-                    return &r;
+        while (uint64_t s = slots[pos]) {
+            if ((s >> 32) == (h >> 32)) {  // the tag spares a trip to the record
+                const size_t i = uint32_t(s) - 1;
+                const FlowKey& k = hot[i].key;
+                if (k.proto == d.proto && k.local.family == d.src.family) {
+                    if (k.local_port == d.sport && k.remote_port == d.dport && k.local == d.src && k.remote == d.dst) {
+                        dir = 0;
+                        return long(i);
+                    }
+                    if (k.local_port == d.dport && k.remote_port == d.sport && k.local == d.dst && k.remote == d.src) {
+                        dir = 1;
+                        return long(i);
+                    }
                 }
             }
             pos = (pos + 1) & mask;
         }
-        return nullptr;
+        return -1;
+    }
+
+    /// Moves every flow's bytes of second `cur_sec` into its history. Once per second of packet time.
+    void fold() {
+        for (size_t i = 0; i < hot.size(); ++i) {
+            detail::HotFlow& h = hot[i];
+            if (h.acc[0] | h.acc[1]) {
+                for (int dir = 0; dir < 2; ++dir)
+                    if (h.acc[dir]) cold[i].hist.add(cur_sec, dir, h.acc[dir]);
+                h.acc[0] = h.acc[1] = 0;
+            }
+        }
+        for (int dir = 0; dir < 2; ++dir) {
+            if (totals_acc[dir]) totals_hist.add(cur_sec, dir, totals_acc[dir]);
+            totals_acc[dir] = 0;
+        }
+    }
+    void move_to_second(int64_t sec) {
+        if (sec <= cur_sec) return;
+        fold();
+        cur_sec = sec;
     }
 };
 
@@ -1260,85 +1344,124 @@ void FlowTable::set_origin(Micros t) {
     impl_->has_origin = true;
 }
 bool FlowTable::has_origin() const { return impl_->has_origin; }
-size_t FlowTable::size() const { return impl_->recs.size(); }
+size_t FlowTable::size() const { return impl_->hot.size(); }
 Micros FlowTable::last_tick() const { return impl_->origin + impl_->closed * kMicrosPerSecond; }
 double FlowTable::peak_total() const { return impl_->peak_total; }
 
-void FlowTable::add(const Decoded& din, Micros now) {
+void FlowTable::add(const Decoded& d, Micros now) {
+    add_hashed(d, now, d.ok ? detail::hash_flow(d.proto, d.src, d.sport, d.dst, d.dport) : 0);
+}
+
+void FlowTable::add_hashed(const Decoded& din, Micros now, uint64_t h) {
     Impl& m = *impl_;
     if (!din.ok) { skip(din.skip); return; }
     if (!m.has_origin) set_origin(now);
-    Decoded d = din;
     // Later fragments join the first fragment's flow; one that arrives first is counted with ports 0.
-    if (d.frag == FragKind::later) {
-        if (const auto* v = m.frags.find(d)) { d.proto = v->proto; d.sport = v->sport; d.dport = v->dport; }
-    } else if (d.frag == FragKind::first) {
-        m.frags.put(d, now);
+    Decoded joined;
+    const Decoded* dp = &din;
+    if (din.frag == FragKind::later) {
+        if (const auto* v = m.frags.find(din)) {
+            joined = din;
+            joined.proto = v->proto;
+            joined.sport = v->sport;
+            joined.dport = v->dport;
+            dp = &joined;
+            h = detail::hash_flow(joined.proto, joined.src, joined.sport, joined.dst, joined.dport);
+        }
+    } else if (din.frag == FragKind::first) {
+        m.frags.put(din, now);
     }
+    const Decoded& d = *dp;
     if (!cfg_.count_link_local && (d.src.is_link_local6() || d.dst.is_link_local6())) { skip(Skip::link_local); return; }
     // With -F/-G the net boundary decides direction; traffic that does not cross it is not counted (as iftop).
-    const std::optional<Net>& net = d.src.family == 4 ? cfg_.net4 : cfg_.net6;
     int forced_dir = -1;
     if (cfg_.net4 || cfg_.net6) {
+        const std::optional<Net>& net = d.src.family == 4 ? cfg_.net4 : cfg_.net6;
         const bool si = net && net->contains(d.src), di = net && net->contains(d.dst);
         if (si == di) { skip(Skip::outside_net); return; }
         forced_dir = si ? 0 : 1;
     }
     ++capture_.packets;
     ++capture_.ip_packets;
-    int64_t sec = m.second_of(now);
-    if (sec < m.cur_sec) sec = m.cur_sec;  // a timestamp that went backwards is counted in the current second
-    m.cur_sec = sec;
+    // A timestamp that went backwards is counted in the current second.
+    m.move_to_second(m.second_of(now));
 
-    const uint64_t h = detail::hash_flow(d.proto, d.src, d.sport, d.dst, d.dport);
     size_t pos = 0;
     int dir = 0;
-    detail::FlowRec* r = m.find(d, d.sport, d.dport, h, pos, dir);
-    if (!r) {
-        if (m.recs.size() >= cfg_.max_flows) {
+    long i = m.find(d, h, pos, dir);
+    if (i < 0) {
+        if (m.hot.size() >= cfg_.max_flows) {
             evict(now);
-            m.find(d, d.sport, d.dport, h, pos, dir);  // recompute the insert slot after the index rebuild
+            m.find(d, h, pos, dir);  // the index was rebuilt: find the insert slot again
         }
         // Local side: the net when given; else an address of the capture interface; else the first sender.
         bool src_local = true;
         if (forced_dir >= 0) {
             src_local = forced_dir == 0;
         } else if (!cfg_.local_addrs.empty()) {
-            const bool s = std::find(cfg_.local_addrs.begin(), cfg_.local_addrs.end(), d.src) != cfg_.local_addrs.end();
-            const bool t = std::find(cfg_.local_addrs.begin(), cfg_.local_addrs.end(), d.dst) != cfg_.local_addrs.end();
+            const auto& la = cfg_.local_addrs;
+            const bool s = std::find(la.begin(), la.end(), d.src) != la.end();
+            const bool t = std::find(la.begin(), la.end(), d.dst) != la.end();
             if (!s && t) src_local = false;
         }
-        m.recs.emplace_back();
-        r = &m.recs.back();
-        r->key.proto = d.proto;
-        r->key.local = src_local ? d.src : d.dst;
-        r->key.remote = src_local ? d.dst : d.src;
-        r->key.local_port = src_local ? d.sport : d.dport;
-        r->key.remote_port = src_local ? d.dport : d.sport;
-        r->first_seen = now;
+        detail::HotFlow& r = m.hot.emplace_back();
+        m.cold.emplace_back().first_seen = now;
+        r.key.proto = d.proto;
+        r.key.local = src_local ? d.src : d.dst;
+        r.key.remote = src_local ? d.dst : d.src;
+        r.key.local_port = src_local ? d.sport : d.dport;
+        r.key.remote_port = src_local ? d.dport : d.sport;
         dir = src_local ? 0 : 1;
-        m.slots[pos] = static_cast<uint32_t>(m.recs.size());
-        if (m.recs.size() * 2 + 2 > m.slots.size()) m.rebuild_index();
+        i = long(m.hot.size() - 1);
+        m.slots[pos] = Impl::slot_value(h, size_t(i));
+        if (m.hot.size() * 2 + 2 > m.slots.size()) m.rebuild_index();
     }
-    r->counts.bytes[dir] += d.bytes;
-    r->counts.packets[dir] += 1;
-    r->hist.add(sec, dir, d.bytes);
-    r->last_seen = now;
+    detail::HotFlow& r = m.hot[size_t(i)];
+    r.counts.bytes[dir] += d.bytes;
+    r.counts.packets[dir] += 1;
+    r.acc[dir] += d.bytes;
+    r.last_seen = now;
     m.totals.bytes[dir] += d.bytes;
     m.totals.packets[dir] += 1;
-    m.totals_hist.add(sec, dir, d.bytes);
+    m.totals_acc[dir] += d.bytes;
+}
+
+void FlowTable::add_batch(const Decoded* d, const Micros* now, size_t n) {
+    // A software pipeline: frame i+2D has its index slot prefetched, frame i+D the flow that slot points to,
+    // while frame i is accounted. A table larger than the CPU caches then costs one memory latency per batch of
+    // frames in flight, not one or two per packet. Prefetches are hints: add_hashed() checks everything again.
+    Impl& m = *impl_;
+    constexpr size_t D = 6, R = 16;  // R > 2*D: the ring of hashes in flight
+    uint64_t h[R];
+    for (size_t i = 0; i < n + 2 * D; ++i) {
+        if (i < n) {
+            const Decoded& x = d[i];
+            h[i % R] = x.ok ? detail::hash_flow(x.proto, x.src, x.sport, x.dst, x.dport) : 0;
+            __builtin_prefetch(&m.slots[h[i % R] & m.mask]);
+        }
+        if (i >= D && i - D < n && d[i - D].ok) {
+            const uint64_t hh = h[(i - D) % R];
+            const uint64_t s = m.slots[hh & m.mask];
+            if (s && (s >> 32) == (hh >> 32) && uint32_t(s) <= m.hot.size()) {
+                const detail::HotFlow* r = &m.hot[uint32_t(s) - 1];
+                __builtin_prefetch(r);
+                __builtin_prefetch(reinterpret_cast<const char*>(r) + 64);
+            }
+        }
+        if (i >= 2 * D) add_hashed(d[i - 2 * D], now[i - 2 * D], h[(i - 2 * D) % R]);
+    }
 }
 
 void FlowTable::evict(Micros now) {
     // Evict a batch (1/16 of the cap) in one pass so a flood costs O(1) per new flow: idle flows first
     // (nothing for the longest window), then the smallest. Their bytes stay in the totals.
     Impl& m = *impl_;
-    const size_t n = m.recs.size();
+    const size_t n = m.hot.size();
     const size_t batch = std::max<size_t>(1, std::min(n, cfg_.max_flows / 16));
     std::vector<std::pair<uint64_t, uint32_t>> score(n);
     const Micros idle_after = Micros(kHistorySeconds) * kMicrosPerSecond;
     for (size_t i = 0; i < n; ++i) {
-        const auto& r = m.recs[i];
+        const auto& r = m.hot[i];
         const uint64_t total = r.counts.bytes[0] + r.counts.bytes[1];
         const bool idle = now - r.last_seen >= idle_after;
         score[i] = {(idle ? 0 : (uint64_t(1) << 63)) | std::min<uint64_t>(total, (uint64_t(1) << 63) - 1),
@@ -1356,8 +1479,13 @@ void FlowTable::remove_marked(const std::vector<char>& victim) {
     // Swap-remove from the highest index down: every index above the current one is already settled.
     for (size_t i = victim.size(); i-- > 0;) {
         if (!victim[i]) continue;
-        if (i != m.recs.size() - 1) m.recs[i] = m.recs.back();
-        m.recs.pop_back();
+        const size_t last = m.hot.size() - 1;
+        if (i != last) {
+            m.hot[i] = m.hot[last];
+            m.cold[i] = m.cold[last];
+        }
+        m.hot.pop_back();
+        m.cold.pop_back();
     }
     m.rebuild_index();
 }
@@ -1366,7 +1494,7 @@ void FlowTable::tick(Micros now) {
     Impl& m = *impl_;
     if (!m.has_origin) set_origin(now);
     const int64_t target = m.second_of(now);  // close seconds 0 .. target-1
-    if (target > m.cur_sec) m.cur_sec = target;
+    m.move_to_second(target);                 // folds the seconds being closed into the histories
     // Peaks are the highest 2 s average at each closed second. Once the 2 s window holds no traffic at all
     // (totals see every packet) no peak can rise, so a long idle gap is skipped in one step.
     while (m.closed < target) {
@@ -1380,34 +1508,23 @@ void FlowTable::tick(Micros now) {
             m.peak[dir] = std::max(m.peak[dir], t[dir]);
         }
         m.peak_total = std::max(m.peak_total, t[0] + t[1]);
-        for (auto& r : m.recs) {
-            if (r.hist.newest < end - kWindows[0]) continue;
+        for (size_t i = 0; i < m.cold.size(); ++i) {
+            detail::ColdFlow& c = m.cold[i];
+            if (c.hist.newest < end - kWindows[0]) continue;
             for (int dir = 0; dir < 2; ++dir)
-                r.peak[dir] = std::max(r.peak[dir], double(r.hist.sum(end, kWindows[0], dir)) / div);
+                c.peak[dir] = std::max(c.peak[dir], double(c.hist.sum(end, kWindows[0], dir)) / div);
         }
     }
     if (cfg_.idle_expiry_seconds > 0) {
         const Micros limit = Micros(cfg_.idle_expiry_seconds) * kMicrosPerSecond;
-        std::vector<char> victim(m.recs.size(), 0);
+        std::vector<char> victim(m.hot.size(), 0);
         bool any = false;
-        for (size_t i = 0; i < m.recs.size(); ++i)
-            if (now - m.recs[i].last_seen >= limit) { victim[i] = 1; any = true; }
+        for (size_t i = 0; i < m.hot.size(); ++i)
+            if (now - m.hot[i].last_seen >= limit) { victim[i] = 1; any = true; }
         if (any) remove_marked(victim);
     }
     m.frags.prune(now);
 }
-
-namespace detail {
-inline Rates rates_of(const History& h, int64_t end) {
-    Rates r;
-    if (end <= 0) return r;
-    for (int w = 0; w < 3; ++w) {
-        const double div = double(std::min<int64_t>(kWindows[w], end));  // iftop's warm-up: the time covered so far
-        for (int dir = 0; dir < 2; ++dir) r.v[dir][w] = double(h.sum(end, kWindows[w], dir)) / div;
-    }
-    return r;
-}
-}  // namespace detail
 
 FlowView FlowTable::totals() const {
     FlowView v;
@@ -1418,21 +1535,27 @@ FlowView FlowTable::totals() const {
     return v;
 }
 
-std::vector<FlowView> FlowTable::sorted_flows(SortKey key, size_t limit) const {
+void FlowTable::for_each_flow(const std::function<void(const FlowView&)>& fn) const {
     const Impl& m = *impl_;
-    std::vector<FlowView> out;
-    out.reserve(m.recs.size());
-    for (const auto& r : m.recs) {
-        FlowView v;
-        v.key = r.key;
-        v.counts = r.counts;
-        v.rates = detail::rates_of(r.hist, m.closed);
-        v.peak[0] = r.peak[0];
-        v.peak[1] = r.peak[1];
-        v.first_seen = r.first_seen;
-        v.last_seen = r.last_seen;
-        out.push_back(v);
+    FlowView v;
+    for (size_t i = 0; i < m.hot.size(); ++i) {
+        const detail::HotFlow& h = m.hot[i];
+        const detail::ColdFlow& c = m.cold[i];
+        v.key = h.key;
+        v.counts = h.counts;
+        v.rates = detail::rates_of(c.hist, m.closed);
+        v.peak[0] = c.peak[0];
+        v.peak[1] = c.peak[1];
+        v.first_seen = c.first_seen;
+        v.last_seen = h.last_seen;
+        fn(v);
     }
+}
+
+std::vector<FlowView> FlowTable::sorted_flows(SortKey key, size_t limit) const {
+    std::vector<FlowView> out;
+    out.reserve(size());
+    for_each_flow([&](const FlowView& v) { out.push_back(v); });
     sort_flows(out, key);
     if (limit && out.size() > limit) out.resize(limit);
     return out;
@@ -1475,10 +1598,20 @@ void Engine::on_frame(const Frame& f) {
     const Micros now = use_clock_ ? clock_ : f.ts;
     if (!use_clock_) advance(now);
     if (stopped_) return;  // the tick that this frame crossed asked to stop: the frame belongs after the report
-    table_.add(decode_frame(f.linktype, f.data, f.caplen, f.wirelen), now);
+    pending_[npending_] = decode_frame(f.linktype, f.data, f.caplen, f.wirelen);
+    pending_at_[npending_] = now;
+    if (++npending_ == kBatch) flush();
+}
+
+void Engine::flush() {
+    if (npending_ == 0) return;
+    table_.add_batch(pending_.data(), pending_at_.data(), npending_);
+    npending_ = 0;
 }
 
 void Engine::advance(Micros now) {
+    if (table_.has_origin() && next_tick_ != 0 && now < next_tick_) return;  // the common case: same second
+    flush();
     if (!table_.has_origin()) {
         table_.set_origin(now);
         next_tick_ = now + kMicrosPerSecond;
@@ -1503,6 +1636,7 @@ void Engine::advance(Micros now) {
 }
 
 void Engine::finish() {
+    flush();
     if (!table_.has_origin() || stopped_) return;
     if (next_tick_ == 0) next_tick_ = table_.last_tick() + kMicrosPerSecond;
     table_.tick(next_tick_);  // the last partial second counts as a whole one; no tick callback: the caller reports
@@ -1511,8 +1645,9 @@ void Engine::finish() {
 Result<bool> Engine::run_offline(PacketSource& src) {
     while (!stopped_ && !src.at_end()) {
         auto r = src.dispatch(*this, 4096);
-        if (!r) return r.error();
+        if (!r) { flush(); return r.error(); }
     }
+    flush();
     return true;
 }
 
@@ -2012,87 +2147,136 @@ std::string text_report(const FlowTable& t, const TextStyle& st) {
 }
 
 namespace detail {
-inline void json_str(std::string& o, std::string_view s) {
-    o += '"';
-    for (unsigned char c : s) {
-        if (c == '"' || c == '\\') { o += '\\'; o += static_cast<char>(c); }
-        else if (c < 0x20 || c == 0x7f) { char b[8]; std::snprintf(b, sizeof b, "\\u%04x", c); o += b; }
-        else o += static_cast<char>(c);
+
+/// An append buffer for NDJSON: capacity is checked once per item, the bytes are written directly. A snapshot of
+/// 100 000 flows is ~30 MB; this keeps it to a few tens of ms.
+class JsonOut {
+public:
+    explicit JsonOut(size_t reserve) { s_.resize(reserve); }
+    void need(size_t n) {
+        if (len_ + n > s_.size()) s_.resize(std::max(s_.size() * 2, len_ + n));
     }
-    o += '"';
-}
-inline void json_num(std::string& o, uint64_t v) {
-    char b[24];
-    auto r = std::to_chars(b, b + sizeof b, v);
-    o.append(b, r.ptr);
-}
-inline void json_num(std::string& o, double v) {
-    if (!std::isfinite(v)) { o += '0'; return; }
-    char b[40];
-    auto r = std::to_chars(b, b + sizeof b, v);  // shortest text that reads back as the same double
-    o.append(b, r.ptr);
-}
-inline void json_field(std::string& o, const char* k) { o += '"'; o += k; o += "\":"; }
-inline void json_counts_rates(std::string& o, const Counts& c, const Rates& r) {
-    static const char* const names[2][3] = {{"sent_2s", "sent_10s", "sent_40s"}, {"recv_2s", "recv_10s", "recv_40s"}};
-    json_field(o, "sent_bytes"); json_num(o, c.bytes[0]); o += ',';
-    json_field(o, "recv_bytes"); json_num(o, c.bytes[1]); o += ',';
-    json_field(o, "sent_packets"); json_num(o, c.packets[0]); o += ',';
-    json_field(o, "recv_packets"); json_num(o, c.packets[1]);
-    for (int d = 0; d < 2; ++d)
-        for (int w = 0; w < 3; ++w) { o += ','; json_field(o, names[d][w]); json_num(o, r.v[d][w]); }
+    template <size_t N>
+    void lit(const char (&t)[N]) { need(N - 1); std::memcpy(&s_[len_], t, N - 1); len_ += N - 1; }
+    void ch(char c) { need(1); s_[len_++] = c; }
+    void u64(uint64_t v) {
+        need(24);
+        len_ = size_t(std::to_chars(&s_[len_], &s_[len_] + 24, v).ptr - s_.data());
+    }
+    void num(double v) {
+        need(48);
+        char* b = &s_[len_];
+        if (!std::isfinite(v)) { *b = '0'; ++len_; return; }
+        const double r = std::round(v);
+        if (r == v && std::fabs(v) < 9e15) {  // whole numbers (most rates) print as integers
+            len_ = size_t(std::to_chars(b, b + 48, int64_t(r)).ptr - s_.data());
+            return;
+        }
+        // Rates are averages over whole seconds: three decimals (a thousandth of a byte per second) say all of it.
+        char* end = std::to_chars(b, b + 48, v, std::chars_format::fixed, 3).ptr;
+        while (end[-1] == '0') --end;
+        if (end[-1] == '.') --end;
+        len_ = size_t(end - s_.data());
+    }
+    void str(std::string_view t) {
+        need(t.size() * 6 + 2);
+        char* p = &s_[len_];
+        *p++ = '"';
+        for (unsigned char c : t) {
+            if (c == '"' || c == '\\') { *p++ = '\\'; *p++ = char(c); }
+            else if (c < 0x20 || c == 0x7f) { p += std::snprintf(p, 7, "\\u%04x", c); }
+            else *p++ = char(c);
+        }
+        *p++ = '"';
+        len_ = size_t(p - s_.data());
+    }
+    void addr(const IpAddr& a) {
+        need(INET6_ADDRSTRLEN + 2);
+        char* p = &s_[len_];
+        *p++ = '"';
+        if (a.family == 4) {
+            for (int i = 0; i < 4; ++i) {
+                if (i) *p++ = '.';
+                p = std::to_chars(p, p + 3, unsigned(a.bytes[i])).ptr;
+            }
+        } else if (inet_ntop(AF_INET6, a.bytes, p, INET6_ADDRSTRLEN)) {
+            p += std::strlen(p);
+        }
+        *p++ = '"';
+        len_ = size_t(p - s_.data());
+    }
+    std::string take() { s_.resize(len_); return std::move(s_); }
+
+private:
+    std::string s_;
+    size_t len_ = 0;
+};
+
+inline void json_counts_rates(JsonOut& o, const Counts& c, const Rates& r) {
+    o.lit("\"sent_bytes\":"); o.u64(c.bytes[0]);
+    o.lit(",\"recv_bytes\":"); o.u64(c.bytes[1]);
+    o.lit(",\"sent_packets\":"); o.u64(c.packets[0]);
+    o.lit(",\"recv_packets\":"); o.u64(c.packets[1]);
+    o.lit(",\"sent_2s\":"); o.num(r.v[0][0]);
+    o.lit(",\"sent_10s\":"); o.num(r.v[0][1]);
+    o.lit(",\"sent_40s\":"); o.num(r.v[0][2]);
+    o.lit(",\"recv_2s\":"); o.num(r.v[1][0]);
+    o.lit(",\"recv_10s\":"); o.num(r.v[1][1]);
+    o.lit(",\"recv_40s\":"); o.num(r.v[1][2]);
 }
 }  // namespace detail
 
 std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object) {
     using namespace detail;
-    std::string o;
-    const std::vector<FlowView> flows = t.sorted_flows(SortKey::rate_10s);
-    o.reserve(512 + flows.size() * 260);
-    o += "{\"timestamp\":";
-    char ts[40];
-    std::snprintf(ts, sizeof ts, "%" PRId64 ".%06" PRId64, timestamp / kMicrosPerSecond,
-                  (timestamp % kMicrosPerSecond + kMicrosPerSecond) % kMicrosPerSecond);
-    o += ts;
-    o += ",\"final\":";
-    o += final_object ? "true" : "false";
-    o += ",\"interface\":";
-    json_str(o, interface);
+    JsonOut o(4096 + t.size() * 300);
+    o.lit("{\"timestamp\":");
+    char ts[48];
+    const int n = std::snprintf(ts, sizeof ts, "%" PRId64 ".%06" PRId64, timestamp / kMicrosPerSecond,
+                                (timestamp % kMicrosPerSecond + kMicrosPerSecond) % kMicrosPerSecond);
+    for (int i = 0; i < n; ++i) o.ch(ts[i]);
+    if (final_object) o.lit(",\"final\":true,\"interface\":");
+    else o.lit(",\"final\":false,\"interface\":");
+    o.str(interface);
     const FlowView tot = t.totals();
-    o += ",\"totals\":{";
+    o.lit(",\"totals\":{");
     json_counts_rates(o, tot.counts, tot.rates);
-    o += ",\"peak_sent\":"; json_num(o, tot.peak[0]);
-    o += ",\"peak_recv\":"; json_num(o, tot.peak[1]);
-    o += ",\"peak_total\":"; json_num(o, t.peak_total());
+    o.lit(",\"peak_sent\":"); o.num(tot.peak[0]);
+    o.lit(",\"peak_recv\":"); o.num(tot.peak[1]);
+    o.lit(",\"peak_total\":"); o.num(t.peak_total());
     const CaptureCounts& c = t.capture();
-    o += "},\"capture\":{\"packets\":"; json_num(o, c.packets);
-    o += ",\"ip_packets\":"; json_num(o, c.ip_packets);
-    o += ",\"skipped\":{";
+    o.lit("},\"capture\":{\"packets\":"); o.u64(c.packets);
+    o.lit(",\"ip_packets\":"); o.u64(c.ip_packets);
+    o.lit(",\"skipped\":{");
     for (size_t i = 0; i < kSkipReasons; ++i) {
-        if (i) o += ',';
-        json_field(o, skip_name(static_cast<Skip>(i)));
-        json_num(o, c.skipped[i]);
+        if (i) o.ch(',');
+        o.str(skip_name(static_cast<Skip>(i)));
+        o.ch(':');
+        o.u64(c.skipped[i]);
     }
-    o += "},\"dropped\":"; json_num(o, c.dropped);
-    o += ",\"evicted_flows\":"; json_num(o, c.evicted_flows);
-    o += ",\"flows\":"; json_num(o, uint64_t(flows.size()));
-    o += "},\"flows\":[";
+    o.lit("},\"dropped\":"); o.u64(c.dropped);
+    o.lit(",\"evicted_flows\":"); o.u64(c.evicted_flows);
+    o.lit(",\"flows\":"); o.u64(t.size());
+    o.lit("},\"flows\":[");
     bool first = true;
-    for (const FlowView& f : flows) {
-        if (!first) o += ',';
+    t.for_each_flow([&](const FlowView& f) {  // table order: consumers sort as they need
+        if (!first) o.ch(',');
         first = false;
-        o += "{\"protocol\":";
-        json_str(o, protocol_name(f.key.proto));
-        o += ",\"src\":"; json_str(o, f.key.local.to_string());
-        o += ",\"src_port\":"; json_num(o, uint64_t(f.key.local_port));
-        o += ",\"dst\":"; json_str(o, f.key.remote.to_string());
-        o += ",\"dst_port\":"; json_num(o, uint64_t(f.key.remote_port));
-        o += ',';
+        o.lit("{\"protocol\":");
+        switch (f.key.proto) {
+        case kProtoTcp: o.lit("\"TCP\""); break;
+        case kProtoUdp: o.lit("\"UDP\""); break;
+        default: o.str(protocol_name(f.key.proto));
+        }
+        o.lit(",\"src\":"); o.addr(f.key.local);
+        o.lit(",\"src_port\":"); o.u64(f.key.local_port);
+        o.lit(",\"dst\":"); o.addr(f.key.remote);
+        o.lit(",\"dst_port\":"); o.u64(f.key.remote_port);
+        o.ch(',');
         json_counts_rates(o, f.counts, f.rates);
-        o += '}';
-    }
-    o += "]}\n";
-    return o;
+        o.ch('}');
+    });
+    o.lit("]}\n");
+    return o.take();
 }
 
 namespace detail {

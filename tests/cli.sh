@@ -68,7 +68,7 @@ if [ "$n" = 60 ]; then ok "-s 2 -r: 2 s of capture"; else bad "-s 2 -r: 2 s of c
 
 # text mode from a file: iftop's report, once, at the end
 ./iftop -r "$T/steady.pcap" -t -n -N -P >"$T/t" 2>"$T/err"
-if [ "$(grep -c '^====' "$T/t")" = 1 ] && grep -q '^   1 10.0.0.1:40000                          =>     39.1Kb     39.1Kb     39.1Kb     24.4KB$' "$T/t" &&
+if [ "$(grep -c '^====' "$T/t")" = 1 ] && grep -q '^   1 10.0.0.1:40000                           =>     39.1Kb     39.1Kb     39.1Kb     24.4KB$' "$T/t" &&
    grep -q '^Cumulative (sent/received/total):                    29.3KB     9.77KB     39.1KB$' "$T/t"; then ok "-t -r report"
 else bad "-t -r report: $(cat "$T/t" "$T/err" | head -20)"; fi
 

@@ -9,6 +9,9 @@ EXPECTED is {"flows": [...]} as printed by tshark_flows.py or written by gen_cas
 Flows are compared as multisets keyed by (protocol, src, src_port, dst, dst_port) with the
 four counters; rate fields (sent_2s, ...) and any other keys are ignored. The final object's
 totals must equal the sums over the expected flows.
+When EXPECTED also has "stats" (frames read, skip counts by reason), differences from the final
+object's "capture" counters are printed as "note:" lines; they fail only with --strict-skips,
+since ACCOUNTING.md fixes which packets count, and the reasons only as far as its wording goes.
 Exit 0 when equal, 1 on any difference, 2 when an input cannot be read.
 """
 
@@ -27,7 +30,11 @@ def flow_key(f):
 
 def fmt_key(k):
     proto, src, sport, dst, dport = k
-    return f"{proto} {src}:{sport} -> {dst}:{dport}"
+    return f"{proto} {fmt_ep(src, sport)} -> {fmt_ep(dst, dport)}"
+
+
+def fmt_ep(addr, port):
+    return f"[{addr}]:{port}" if ":" in str(addr) else f"{addr}:{port}"
 
 
 def fmt_counts(c):
@@ -84,6 +91,22 @@ def compare(expected, actual, max_lines=40):
     return lines, not (missing or extra or differ)
 
 
+def skip_notes(stats, final):
+    """Differences between the expected frame/skip counts and iftop's capture counters."""
+    cap = final.get("capture")
+    if not isinstance(stats, dict) or not isinstance(cap, dict):
+        return []
+    notes = []
+    if "frames" in stats and cap.get("packets") is not None and stats["frames"] != cap["packets"]:
+        notes.append(f"note: frames read: expected {stats['frames']}, iftop {cap['packets']}")
+    exp, act = stats.get("skipped") or {}, cap.get("skipped") or {}
+    diff = [f"{k} {exp.get(k, 0)} vs {act.get(k, 0)}" for k in sorted(set(exp) | set(act))
+            if k not in ("disagreement", "outside_net") and exp.get(k, 0) != act.get(k, 0)]
+    if diff:
+        notes.append("note: skip counts differ (expected vs iftop): " + ", ".join(diff))
+    return notes
+
+
 def load_final(path):
     """The last JSON object of an NDJSON file (must be the "final": true one)."""
     last = None
@@ -105,10 +128,13 @@ def main():
     ap.add_argument("actual")
     ap.add_argument("--flows-key", default="flows")
     ap.add_argument("--max", type=int, default=40, help="lines shown per section")
+    ap.add_argument("--strict-skips", action="store_true",
+                    help="fail when frame or skip counts differ, too")
     args = ap.parse_args()
     try:
         with open(args.expected, encoding="utf-8") as f:
-            expected = json.load(f)[args.flows_key]
+            doc = json.load(f)
+        expected = doc[args.flows_key]
         final = load_final(args.actual)
     except (OSError, ValueError, KeyError) as e:
         print(f"compare_flows.py: {e}", file=sys.stderr)
@@ -129,7 +155,11 @@ def main():
     for k in COUNTERS:
         if got.get(k) != want[k]:
             problems.append(f"totals.{k} = {got.get(k)}, expected {want[k]} (sum over expected flows)")
-    for line in lines + problems:
+    notes = skip_notes(doc.get("stats"), final) if args.flows_key == "flows" else []
+    if args.strict_skips:
+        problems += notes
+        notes = []
+    for line in lines + problems + notes:
         print(line)
     te, ta = totals(expected), totals(actual)
     print(f"expected {len(expected)} flows ({te['sent_packets'] + te['recv_packets']} packets, "

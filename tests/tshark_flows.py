@@ -341,6 +341,8 @@ def count_file(path, link_local, explain):
         if len(b) != caplen:         # never seen; every offset below would be unreliable
             raise SystemExit(f"{path}: frame {num}: frame_raw has {len(b)} bytes, "
                              f"cap_len {caplen}")
+        if wire < caplen:            # libpcap passes such records on as they are
+            stats["wire_lt_cap"] = stats.get("wire_lt_cap", 0) + 1
         encap = int(frame["frame.encap_type"])
         kind = ENCAP.get(encap, f"encap{encap}")
         stats["linktypes"][kind] = stats["linktypes"].get(kind, 0) + 1

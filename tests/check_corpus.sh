@@ -79,7 +79,7 @@ fi
 # ---- driver -------------------------------------------------------------------------------------
 dir=${1:-$root/../shared/corpus/tcpdump}
 export IFTOP=${IFTOP:-$root/iftop}
-export IFTOP_TSHARK_CACHE=${IFTOP_TSHARK_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/iftop-tshark}
+export IFTOP_TSHARK_CACHE=${IFTOP_TSHARK_CACHE:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/iftop-tshark}
 if [ ! -d "$dir" ]; then echo "check_corpus: no directory $dir"; exit 2; fi
 if [ ! -x "$IFTOP" ]; then echo "check_corpus: no binary $IFTOP (run make)"; exit 2; fi
 if ! command -v tshark >/dev/null; then echo "check_corpus: tshark not installed"; exit 2; fi

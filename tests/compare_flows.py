@@ -104,6 +104,9 @@ def skip_notes(stats, final):
             if k not in ("disagreement", "outside_net") and exp.get(k, 0) != act.get(k, 0)]
     if diff:
         notes.append("note: skip counts differ (expected vs iftop): " + ", ".join(diff))
+    if stats.get("disagreements"):
+        notes.append(f"note: {len(stats['disagreements'])} frames where tshark and the link rules "
+                     "disagree were left out of the expected flows (tshark_flows.py --explain)")
     return notes
 
 

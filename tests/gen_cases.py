@@ -20,6 +20,14 @@ and without -l. Exit status 1 if anything disagrees.
 
 import argparse
 import ipaddress
+import socket
+
+
+def addr_text(a):
+    """Addresses as inet_ntop(3) writes them (RFC 5952; glibc keeps ::ffff:1.2.3.4 dotted), the form iftop prints."""
+    a = ipaddress.ip_address(a)
+    return socket.inet_ntop(socket.AF_INET6 if a.version == 6 else socket.AF_INET, a.packed)
+
 import json
 import os
 import struct
@@ -241,8 +249,8 @@ def E(proto, src, sport, dst, dport, nbytes):
     """A counted packet: protocol number, addresses as ipaddress prints them, ports, bytes."""
     ll = any(ipaddress.ip_address(a) in ipaddress.ip_network("fe80::/10")
              for a in (src, dst) if ":" in a)
-    return {"proto": proto, "src": str(ipaddress.ip_address(src)), "sport": sport,
-            "dst": str(ipaddress.ip_address(dst)), "dport": dport, "bytes": nbytes, "ll": ll}
+    return {"proto": proto, "src": addr_text(src), "sport": sport,
+            "dst": addr_text(dst), "dport": dport, "bytes": nbytes, "ll": ll}
 
 
 def data(n, fill=b"x"):
@@ -628,7 +636,8 @@ def c_truncated(snaplen):
     p = ipv6(C6, A6, UDP, udp(40012, 993, data(100)))
     c.add(eth(ETH_IP6, p), E(UDP, C6, 0, A6, 0, len(p)), "ipv6", cap=14 + 40 + 3,
           note="cut 3 bytes into the UDP header")
-    # IPv6: TCP behind a hop-by-hop header that is not captured whole: protocol 0, ports 0
+    # IPv6: TCP behind a 32-byte hop-by-hop header, which ends at 86: with snaplen 64 it is
+    # not captured whole (protocol 0, ports 0), with 96 it is and so are the ports
     units = 3
     p = ipv6(A6, B6, 0, opt_hdr(TCP, tcp(40013, 80, data(900)), units=units))
     ext_end = 14 + 40 + (units + 1) * 8

@@ -18,5 +18,8 @@ echo "== test captures against tshark"
 echo "== corpus"
 . tests/corpus.sh
 
+echo "== live capture (network namespaces)"
+. tests/live.sh
+
 echo "tests: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -30,6 +30,13 @@ is kept in stats.tshark_error.
 
 import argparse
 import ipaddress
+import socket
+
+
+def addr_text(a):
+    """Addresses as inet_ntop(3) writes them (RFC 5952; glibc keeps ::ffff:1.2.3.4 dotted), the form iftop prints."""
+    return socket.inet_ntop(socket.AF_INET6 if a.version == 6 else socket.AF_INET, a.packed)
+
 import json
 import os
 import subprocess
@@ -70,8 +77,9 @@ def be16(b, i):
 
 
 # ----------------------------------------------------------------------------------------
-# Link layer, by the table in ACCOUNTING.md. Returns (status, link, family, note):
-# status "ip" (family 4/6), "non_ip" or "truncated"; link = header length incl. tags.
+# Link layer, by the table in ACCOUNTING.md. Returns (status, link, family, af): status "ip"
+# (family 4 or 6), "non_ip", "truncated" or "unsupported_linktype"; link = header length
+# including tags; af = the NULL/LOOP address family (None for other link types).
 def parse_link(kind, b):
     n = len(b)
     if kind in ("EN10MB", "LINUX_SLL", "LINUX_SLL2"):
@@ -216,7 +224,7 @@ class Counter:
         out = []
         for (proto, src, sport, dst, dport), (sb, rb, sp, rp) in self.flows.items():
             out.append({"protocol": PROTO_NAMES.get(proto, str(proto)),
-                        "src": str(src), "src_port": sport, "dst": str(dst), "dst_port": dport,
+                        "src": addr_text(src), "src_port": sport, "dst": addr_text(dst), "dst_port": dport,
                         "sent_bytes": sb, "recv_bytes": rb, "sent_packets": sp, "recv_packets": rp})
         return out
 
@@ -341,8 +349,9 @@ def count_file(path, link_local, explain):
         if len(b) != caplen:         # never seen; every offset below would be unreliable
             raise SystemExit(f"{path}: frame {num}: frame_raw has {len(b)} bytes, "
                              f"cap_len {caplen}")
-        if wire < caplen:            # libpcap passes such records on as they are
+        if wire < caplen:            # libpcap passes such records on as they are; ACCOUNTING.md:
             stats["wire_lt_cap"] = stats.get("wire_lt_cap", 0) + 1
+            wire = caplen            # the bytes that were captured were on the wire
         encap = int(frame["frame.encap_type"])
         kind = ENCAP.get(encap, f"encap{encap}")
         stats["linktypes"][kind] = stats["linktypes"].get(kind, 0) + 1

@@ -42,7 +42,7 @@ tests/iftop-asan: main.cpp iftop.hpp | deps-build
 	$(CXX) $(WARN) -O1 -g $(SAN) -o $@ main.cpp $(LDLIBS)
 
 test: iftop tests/unit tests/embed_example tests/iftop-asan | deps-test
-	@sh tests/run.sh
+	@bash tests/run.sh
 
 # --- benchmarks -------------------------------------------------------------------------------------------
 tests/bench: tests/bench.cpp iftop.hpp | deps-build

@@ -495,6 +495,10 @@ struct TextStyle {
 std::string text_report(const FlowTable& t, const TextStyle& st);
 /// One NDJSON snapshot line (ends in '\n'). Rates in bytes per second whatever the display flags say.
 std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object);
+/// The same line handed to `sink` in pieces of about 64 KiB, so a snapshot of a big table needs no big buffer.
+/// Stops early and returns false when the sink returns false (e.g. the reader went away).
+bool write_json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
+                         const std::function<bool(std::string_view)>& sink);
 
 /// Runs the whole tool with these options; returns the process exit status. Never calls exit().
 int run(const Options& opt);
@@ -2152,7 +2156,16 @@ namespace detail {
 /// 100 000 flows is ~30 MB; this keeps it to a few tens of ms.
 class JsonOut {
 public:
-    explicit JsonOut(size_t reserve) { s_.resize(reserve); }
+    explicit JsonOut(size_t reserve, const std::function<bool(std::string_view)>* sink = nullptr) : sink_(sink) {
+        s_.resize(reserve);
+    }
+    /// With a sink: hands over what is buffered once it passes `at` bytes. False once the sink said stop.
+    bool spill(size_t at = 0) {
+        if (!sink_ || !ok_ || len_ < at) return ok_;
+        ok_ = (*sink_)(std::string_view(s_.data(), len_));
+        len_ = 0;
+        return ok_;
+    }
     void need(size_t n) {
         if (len_ + n > s_.size()) s_.resize(std::max(s_.size() * 2, len_ + n));
     }
@@ -2210,6 +2223,8 @@ public:
 private:
     std::string s_;
     size_t len_ = 0;
+    const std::function<bool(std::string_view)>* sink_;
+    bool ok_ = true;
 };
 
 inline void json_counts_rates(JsonOut& o, const Counts& c, const Rates& r) {
@@ -2226,9 +2241,9 @@ inline void json_counts_rates(JsonOut& o, const Counts& c, const Rates& r) {
 }
 }  // namespace detail
 
-std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object) {
-    using namespace detail;
-    JsonOut o(4096 + t.size() * 300);
+namespace detail {
+inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view interface, Micros timestamp,
+                               bool final_object) {
     o.lit("{\"timestamp\":");
     char ts[48];
     const int n = std::snprintf(ts, sizeof ts, "%" PRId64 ".%06" PRId64, timestamp / kMicrosPerSecond,
@@ -2274,9 +2289,23 @@ std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros
         o.ch(',');
         json_counts_rates(o, f.counts, f.rates);
         o.ch('}');
+        o.spill(64 * 1024);
     });
     o.lit("]}\n");
+}
+}  // namespace detail
+
+std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object) {
+    detail::JsonOut o(4096 + t.size() * 300);
+    detail::json_snapshot_into(o, t, interface, timestamp, final_object);
     return o.take();
+}
+
+bool write_json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
+                         const std::function<bool(std::string_view)>& sink) {
+    detail::JsonOut o(80 * 1024, &sink);
+    detail::json_snapshot_into(o, t, interface, timestamp, final_object);
+    return o.spill();
 }
 
 namespace detail {
@@ -2383,7 +2412,7 @@ private:
 /// Standard output that notices a closed reader: EPIPE ends the program quietly (SIGPIPE is ignored).
 class Out {
 public:
-    bool write(const std::string& s) {
+    bool write(std::string_view s) {
         if (closed_) return false;
         size_t done = 0;
         while (done < s.size()) {
@@ -2507,7 +2536,9 @@ int run(const Options& opt) {
     };
     auto emit = [&](Micros at, bool final_object) -> bool {
         update_drops();
-        if (opt.json) return out.write(json_snapshot(engine.table(), iface, at + wall_offset, final_object));
+        if (opt.json)
+            return write_json_snapshot(engine.table(), iface, at + wall_offset, final_object,
+                                       [&](std::string_view piece) { return out.write(piece); });
         if (final_object && opt.dns) {
             for (const FlowView& f : engine.table().sorted_flows(opt.sort, size_t(opt.lines))) { resolver.name(f.key.local); resolver.name(f.key.remote); }
             resolver.settle(1000);

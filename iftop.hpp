@@ -209,6 +209,8 @@ struct Decoded {
 
 /// Decodes one frame of `linktype`. Pure: no state, no allocation; safe on any bytes.
 Decoded decode_frame(int linktype, const uint8_t* data, uint32_t caplen, uint32_t wirelen);
+/// The same, into `out` (the hot path: no copy of the result).
+void decode_frame_into(Decoded& out, int linktype, const uint8_t* data, uint32_t caplen, uint32_t wirelen);
 
 /// Link types decode_frame reads, and the name libpcap gives a link type.
 bool linktype_supported(int linktype);
@@ -532,6 +534,9 @@ int main(int argc, const char* const* argv);
 #include <unordered_set>
 
 #include <pcap/pcap.h>
+#if defined(__GLIBC__)
+#include <stdio_ext.h>
+#endif
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -693,14 +698,13 @@ constexpr uint16_t kEthIpv4 = 0x0800, kEthIpv6 = 0x86dd;
 
 inline bool is_vlan_tpid(uint16_t t) { return t == 0x8100 || t == 0x88a8 || t == 0x9100; }
 
-inline Decoded skipped(Skip why) {
-    Decoded d;
+inline void set_skip(Decoded& d, Skip why) {
+    d.ok = false;
     d.skip = why;
-    return d;
 }
 /// Not enough captured bytes: truncated if the capture cut the frame, malformed if the frame itself is short.
-inline Decoded short_of(uint32_t caplen, uint32_t wirelen) {
-    return skipped(caplen < wirelen ? Skip::truncated : Skip::malformed);
+inline void set_short(Decoded& d, uint32_t caplen, uint32_t wirelen) {
+    set_skip(d, caplen < wirelen ? Skip::truncated : Skip::malformed);
 }
 
 /// Ports from a TCP/UDP header at `off`, when the 4 bytes are captured and inside the datagram (ACCOUNTING.md).
@@ -712,13 +716,12 @@ inline void read_ports(Decoded& d, const uint8_t* ip, uint32_t cap, uint32_t off
 }
 
 /// IPv4 (RFC 791). `cap` = captured bytes from the IP header on, `avail` = wire bytes from the IP header on.
-inline Decoded decode_ipv4(const uint8_t* ip, uint32_t cap, uint32_t avail, uint32_t caplen, uint32_t wirelen) {
-    if (cap < 20) return short_of(caplen, wirelen);
+inline void decode_ipv4(Decoded& d, const uint8_t* ip, uint32_t cap, uint32_t avail, uint32_t caplen, uint32_t wirelen) {
+    if (cap < 20) return set_short(d, caplen, wirelen);
     const uint32_t ihl = (ip[0] & 0x0f) * 4u;
-    if ((ip[0] >> 4) != 4 || ihl < 20) return skipped(Skip::malformed);
+    if ((ip[0] >> 4) != 4 || ihl < 20) return set_skip(d, Skip::malformed);
     const uint32_t tl = rd16(ip + 2);
-    if (tl != 0 && tl < ihl) return skipped(Skip::malformed);
-    Decoded d;
+    if (tl != 0 && tl < ihl) return set_skip(d, Skip::malformed);
     d.ok = true;
     d.bytes = (tl == 0 || tl > avail) ? avail : tl;  // 0: TSO/BIG TCP; larger than the frame: trust the frame
     d.proto = ip[9];
@@ -731,19 +734,17 @@ inline Decoded decode_ipv4(const uint8_t* ip, uint32_t cap, uint32_t avail, uint
     d.frag_proto = d.proto;
     if (offset != 0) {
         d.frag = FragKind::later;  // ports come from the fragment map
-        return d;
+        return;
     }
     read_ports(d, ip, cap, ihl);
     if (more) d.frag = FragKind::first;
-    return d;
 }
 
 /// IPv6 (RFC 8200 §4): walk hop-by-hop, routing, fragment, destination options and AH (RFC 4302) headers.
-inline Decoded decode_ipv6(const uint8_t* ip, uint32_t cap, uint32_t avail, uint32_t caplen, uint32_t wirelen) {
-    if (cap < 40) return short_of(caplen, wirelen);
-    if ((ip[0] >> 4) != 6) return skipped(Skip::malformed);
+inline void decode_ipv6(Decoded& d, const uint8_t* ip, uint32_t cap, uint32_t avail, uint32_t caplen, uint32_t wirelen) {
+    if (cap < 40) return set_short(d, caplen, wirelen);
+    if ((ip[0] >> 4) != 6) return set_skip(d, Skip::malformed);
     const uint32_t pl = rd16(ip + 4);
-    Decoded d;
     d.ok = true;
     d.bytes = (pl == 0 || pl + 40 > avail) ? avail : pl + 40;  // 0: jumbogram (RFC 2675) or BIG TCP
     d.src = IpAddr::v6(ip + 8);
@@ -771,7 +772,7 @@ inline Decoded decode_ipv6(const uint8_t* ip, uint32_t cap, uint32_t avail, uint
             if (offset != 0) {
                 d.proto = fnh;
                 d.frag = FragKind::later;
-                return d;
+                return;
             }
             first_fragment = more;
             nh = fnh;
@@ -784,12 +785,12 @@ inline Decoded decode_ipv6(const uint8_t* ip, uint32_t cap, uint32_t avail, uint
     d.proto = nh;
     read_ports(d, ip, cap, off);
     if (first_fragment) d.frag = FragKind::first;
-    return d;
 }
 }  // namespace detail
 
-Decoded decode_frame(int linktype, const uint8_t* data, uint32_t caplen, uint32_t wirelen) {
+void decode_frame_into(Decoded& d, int linktype, const uint8_t* data, uint32_t caplen, uint32_t wirelen) {
     using namespace detail;
+    d = Decoded{};
     if (wirelen < caplen) wirelen = caplen;  // a writer that got this wrong: the bytes we hold are real
     uint32_t link = 0;
     int version = 0;  // 4, 6, or 0 = take it from the first nibble
@@ -797,56 +798,63 @@ Decoded decode_frame(int linktype, const uint8_t* data, uint32_t caplen, uint32_
     bool has_ethertype = false;
     switch (linktype) {
     case kLtEthernet:
-        if (caplen < 14) return short_of(caplen, wirelen);
+        if (caplen < 14) return set_short(d, caplen, wirelen);
         ethertype = rd16(data + 12);
         link = 14;
         has_ethertype = true;
         break;
     case kLtSll:
-        if (caplen < 16) return short_of(caplen, wirelen);
+        if (caplen < 16) return set_short(d, caplen, wirelen);
         ethertype = rd16(data + 14);
         link = 16;
         has_ethertype = true;
         break;
     case kLtSll2:
-        if (caplen < 20) return short_of(caplen, wirelen);
+        if (caplen < 20) return set_short(d, caplen, wirelen);
         ethertype = rd16(data);
         link = 20;
         has_ethertype = true;
         break;
     case kLtRaw12: case kLtRaw14: case kLtRaw:
-        if (caplen < 1) return short_of(caplen, wirelen);
+        if (caplen < 1) return set_short(d, caplen, wirelen);
         version = data[0] >> 4;
-        if (version != 4 && version != 6) return skipped(Skip::non_ip);
+        if (version != 4 && version != 6) return set_skip(d, Skip::non_ip);
         break;
     case kLtIpv4: version = 4; break;
     case kLtIpv6: version = 6; break;
     case kLtNull: case kLtLoop: {
-        if (caplen < 4) return short_of(caplen, wirelen);
+        if (caplen < 4) return set_short(d, caplen, wirelen);
         uint32_t af = linktype == kLtLoop ? rd32(data) : rd32le(data);
         if (linktype == kLtNull && af > 0xffff) af = rd32(data);  // written by a big-endian host
         link = 4;
         if (af == 2) version = 4;
         else if (af == 10 || af == 23 || af == 24 || af == 28 || af == 30) version = 6;
-        else return skipped(Skip::non_ip);
+        else return set_skip(d, Skip::non_ip);
         break;
     }
-    default: return skipped(Skip::unsupported_linktype);
+    default: return set_skip(d, Skip::unsupported_linktype);
     }
     if (has_ethertype) {
         while (is_vlan_tpid(ethertype)) {  // 802.1Q, 802.1ad (QinQ) and the old 0x9100 tag
-            if (caplen < link + 4) return short_of(caplen, wirelen);
+            if (caplen < link + 4) return set_short(d, caplen, wirelen);
             ethertype = rd16(data + link + 2);
             link += 4;
         }
         if (ethertype == kEthIpv4) version = 4;
         else if (ethertype == kEthIpv6) version = 6;
-        else return skipped(Skip::non_ip);
+        else return set_skip(d, Skip::non_ip);
     }
     const uint8_t* ip = data + link;
     const uint32_t cap = caplen - link;
     const uint32_t avail = wirelen - link;
-    return version == 4 ? decode_ipv4(ip, cap, avail, caplen, wirelen) : decode_ipv6(ip, cap, avail, caplen, wirelen);
+    if (version == 4) decode_ipv4(d, ip, cap, avail, caplen, wirelen);
+    else decode_ipv6(d, ip, cap, avail, caplen, wirelen);
+}
+
+Decoded decode_frame(int linktype, const uint8_t* data, uint32_t caplen, uint32_t wirelen) {
+    Decoded d;
+    decode_frame_into(d, linktype, data, caplen, wirelen);
+    return d;
 }
 
 bool linktype_supported(int lt) {
@@ -976,6 +984,11 @@ Result<std::unique_ptr<PacketSource>> open_file(const std::string& path, const s
         return make_error(Errc::bad_file, (path == "-" ? std::string("standard input") : path) +
                                               " is not a readable pcap or pcapng file: " + e);
     }
+#if defined(__GLIBC__)
+    // libpcap reads a savefile with one fread per header and per packet; only this thread touches the FILE, so
+    // glibc's per-call stream lock is pure overhead (a tenth of the time on small packets).
+    if (FILE* f = pcap_file(p)) __fsetlocking(f, FSETLOCKING_BYCALLER);
+#endif
     const int lt = pcap_datalink(p);
     if (!linktype_supported(lt)) {
         pcap_close(p);
@@ -1435,7 +1448,7 @@ void FlowTable::add_batch(const Decoded* d, const Micros* now, size_t n) {
     // while frame i is accounted. A table larger than the CPU caches then costs one memory latency per batch of
     // frames in flight, not one or two per packet. Prefetches are hints: add_hashed() checks everything again.
     Impl& m = *impl_;
-    constexpr size_t D = 6, R = 16;  // R > 2*D: the ring of hashes in flight
+    constexpr size_t D = 8, R = 32;  // R > 2*D: the ring of hashes in flight
     uint64_t h[R];
     for (size_t i = 0; i < n + 2 * D; ++i) {
         if (i < n) {
@@ -1602,7 +1615,7 @@ void Engine::on_frame(const Frame& f) {
     const Micros now = use_clock_ ? clock_ : f.ts;
     if (!use_clock_) advance(now);
     if (stopped_) return;  // the tick that this frame crossed asked to stop: the frame belongs after the report
-    pending_[npending_] = decode_frame(f.linktype, f.data, f.caplen, f.wirelen);
+    decode_frame_into(pending_[npending_], f.linktype, f.data, f.caplen, f.wirelen);
     pending_at_[npending_] = now;
     if (++npending_ == kBatch) flush();
 }
@@ -2186,10 +2199,23 @@ public:
             return;
         }
         // Rates are averages over whole seconds: three decimals (a thousandth of a byte per second) say all of it.
-        char* end = std::to_chars(b, b + 48, v, std::chars_format::fixed, 3).ptr;
-        while (end[-1] == '0') --end;
-        if (end[-1] == '.') --end;
-        len_ = size_t(end - s_.data());
+        // Integer arithmetic: libstdc++'s fixed-precision to_chars goes through printf.
+        if (std::fabs(v) >= 9e12) {
+            len_ = size_t(std::to_chars(b, b + 48, v).ptr - s_.data());
+            return;
+        }
+        const int64_t milli = int64_t(std::llround(v * 1000));
+        char* p = b;
+        uint64_t m = uint64_t(milli < 0 ? -milli : milli);
+        if (milli < 0) *p++ = '-';
+        p = std::to_chars(p, b + 48, m / 1000).ptr;
+        if (unsigned frac = unsigned(m % 1000)) {
+            *p++ = '.';
+            const char d[3] = {char('0' + frac / 100), char('0' + frac / 10 % 10), char('0' + frac % 10)};
+            int keep = d[2] != '0' ? 3 : d[1] != '0' ? 2 : 1;
+            for (int i = 0; i < keep; ++i) *p++ = d[i];
+        }
+        len_ = size_t(p - s_.data());
     }
     void str(std::string_view t) {
         need(t.size() * 6 + 2);

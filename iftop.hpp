@@ -2238,11 +2238,49 @@ public:
                 if (i) *p++ = '.';
                 p = std::to_chars(p, p + 3, unsigned(a.bytes[i])).ptr;
             }
-        } else if (inet_ntop(AF_INET6, a.bytes, p, INET6_ADDRSTRLEN)) {
-            p += std::strlen(p);
+        } else {
+            p = format_ipv6(a.bytes, p);
         }
         *p++ = '"';
         len_ = size_t(p - s_.data());
+    }
+    /// inet_ntop(3)'s text without its sprintf: RFC 5952 (longest run of two or more zero groups becomes "::",
+    /// the first one on a tie, lowercase hex), and glibc's dotted quad for ::a.b.c.d and ::ffff:a.b.c.d.
+    static char* format_ipv6(const uint8_t* b, char* p) {
+        uint16_t w[8];
+        for (int i = 0; i < 8; ++i) w[i] = uint16_t(b[2 * i] << 8 | b[2 * i + 1]);
+        int best = -1, best_len = 0;
+        for (int i = 0; i < 8;) {
+            if (w[i] != 0) { ++i; continue; }
+            int j = i;
+            while (j < 8 && w[j] == 0) ++j;
+            if (j - i > best_len) { best = i; best_len = j - i; }
+            i = j;
+        }
+        if (best_len < 2) best = -1;
+        static const char hex[] = "0123456789abcdef";
+        for (int i = 0; i < 8; ++i) {
+            if (i == best) {
+                *p++ = ':';
+                if (best + best_len == 8) *p++ = ':';
+                i += best_len - 1;
+                continue;
+            }
+            if (i) *p++ = ':';
+            if (i == 6 && best == 0 && (best_len == 6 || (best_len == 5 && w[5] == 0xffff))) {
+                for (int k = 12; k < 16; ++k) {
+                    if (k > 12) *p++ = '.';
+                    p = std::to_chars(p, p + 3, unsigned(b[k])).ptr;
+                }
+                break;
+            }
+            bool started = false;
+            for (int shift = 12; shift >= 0; shift -= 4) {
+                const unsigned nib = (w[i] >> shift) & 0xf;
+                if (nib || started || shift == 0) { *p++ = hex[nib]; started = true; }
+            }
+        }
+        return p;
     }
     std::string take() { s_.resize(len_); return std::move(s_); }
 

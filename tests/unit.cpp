@@ -638,3 +638,43 @@ TEST_CASE("offline ticks follow capture time; -s stops at N seconds of it") {
     CHECK(e.table().totals().counts.packets[0] == 30);  // packets at 50.0 .. 52.9
 }
 }
+
+TEST_SUITE("formats") {
+TEST_CASE("JSON writes IPv6 exactly as inet_ntop does (random and edge-case addresses)") {
+    std::vector<std::array<uint8_t, 16>> cases;
+    uint64_t x = 0x1234567;
+    for (int n = 0; n < 20000; ++n) {
+        std::array<uint8_t, 16> a{};
+        for (int i = 0; i < 8; ++i) {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            const int pick = int(x % 4);  // zero groups are common, so runs of every length occur
+            const uint16_t g = pick == 0 ? 0 : pick == 1 ? uint16_t(x >> 20) : pick == 2 ? uint16_t((x >> 20) & 0xf) : 0;
+            a[2 * i] = uint8_t(g >> 8);
+            a[2 * i + 1] = uint8_t(g);
+        }
+        cases.push_back(a);
+    }
+    for (const char* t : {"::", "::1", "1::", "::ffff:10.0.0.5", "::1.2.3.4", "::ffff:0:1.2.3.4", "2001:db8::1:0:0:1",
+                          "2001:0:0:1::1", "fe80::1", "1:0:0:2:0:0:0:3", "0:0:1::"}) {
+        std::array<uint8_t, 16> a{};
+        REQUIRE(inet_pton(AF_INET6, t, a.data()) == 1);
+        cases.push_back(a);
+    }
+    AccountingConfig all;
+    all.count_link_local = true;  // fe80::/10 shows up among random addresses
+    for (const auto& a : cases) {
+        FlowTable t(all);
+        Decoded d;
+        d.ok = true;
+        d.proto = 17;
+        d.bytes = 40;
+        d.src = IpAddr::v6(a.data());
+        d.dst = IpAddr::v6(B6);
+        t.add(d, 0);
+        const std::string j = json_snapshot(t, "x", 0, true);
+        const std::string want = "\"src\":\"" + d.src.to_string() + "\"";
+        CAPTURE(want);
+        REQUIRE(j.find(want) != std::string::npos);
+    }
+}
+}

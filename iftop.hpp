@@ -429,7 +429,184 @@ private:
 std::string flow_label(const FlowView& f);
 
 /* ========================================================================================================== */
-/* [7] processes — (next: process attribution issue)                                                         */
+/* [7] processes — which program owns a flow: /proc/net and lsof parsing, the incremental inode→pid resolver,  */
+/*     SHA-256 and package owners of executables. Runs once per tick for new or unknown flows, never per packet */
+/* ========================================================================================================== */
+
+/// A process as attribution shows it. Every string is sanitized (detail::printable): names are hostile input.
+struct ProcessInfo {
+    int pid = 0;
+    std::string name;     ///< /proc/<pid>/comm (lsof: the command)
+    std::string cmdline;  ///< /proc/<pid>/cmdline, NUL separators shown as spaces
+    std::string exe;      ///< the exe link's target; may end in " (deleted)"; "" when unreadable
+};
+
+/// How complete attribution is: off (-Z, or a capture file), partial (some processes could not be read,
+/// usually another user's without root), full.
+enum class Attribution : uint8_t { off, partial, full };
+const char* attribution_name(Attribution a);  ///< "off", "partial", "full"
+
+/// One socket from /proc/net/{tcp,tcp6,udp,udp6} or from lsof. IPv4-mapped IPv6 addresses (::ffff:a.b.c.d)
+/// are stored as IPv4 so they match IPv4 flows; the wildcard address is all zeros of its family.
+struct SocketRow {
+    uint8_t proto = 0;  ///< kProtoTcp or kProtoUdp
+    IpAddr local, remote;
+    uint16_t local_port = 0, remote_port = 0;
+    uint64_t inode = 0;      ///< socket inode (0 for time-wait and lsof rows)
+    bool listening = false;  ///< TCP LISTEN
+    bool wildcard6 = false;  ///< bound to :: (an IPv6 socket that also takes IPv4 unless IPV6_V6ONLY)
+};
+
+/// Parses the text of /proc/net/tcp|udp (family 4) or tcp6|udp6 (family 6): the kernel prints each 32-bit word
+/// of an address in host byte order as %08X and ports as %04X (net/ipv4/tcp_ipv4.c, net/ipv6/tcp_ipv6.c).
+/// Lines that do not parse are skipped.
+std::vector<SocketRow> parse_proc_net(std::string_view text, uint8_t proto, int family);
+
+/// One network file of one process from `lsof -n -P -F pcnPt`.
+struct LsofSocket {
+    int pid = 0;
+    std::string command;  ///< sanitized
+    SocketRow row;        ///< inode 0
+};
+/// Parses `lsof -n -P -F pcnPt` output (one field per line: p pid, c command, f fd, t type, P protocol, n name);
+/// keeps TCP and UDP files of type IPv4/IPv6. Anything else is skipped.
+std::vector<LsofSocket> parse_lsof(std::string_view text);
+
+/// SHA-256 (FIPS 180-4), incremental.
+class Sha256 {
+public:
+    Sha256();
+    void update(const void* data, size_t n);
+    std::array<uint8_t, 32> finish();  ///< the digest; the object must not be updated afterwards
+    static std::string hex(const std::array<uint8_t, 32>& d);
+    static std::string of(std::string_view data);  ///< lowercase hex digest of `data`
+
+private:
+    void block(const uint8_t* p);
+    uint32_t h_[8];
+    uint8_t buf_[64];
+    size_t len_ = 0;
+    uint64_t total_ = 0;
+};
+/// Lowercase hex SHA-256 of a file's content; errors name the path.
+Result<std::string> sha256_file(const std::string& path);
+
+/// Which package owns a file: the dpkg database (`<dpkg_info>/*.list`, read once on the first question) or,
+/// when an rpm database exists, `rpm -qf`. Handles usrmerge (/bin/x is /usr/bin/x) and " (deleted)".
+/// Not thread-safe; slow on the first call (reads the whole database): keep it off the UI path.
+class PublisherIndex {
+public:
+    explicit PublisherIndex(std::string dpkg_info = "/var/lib/dpkg/info", std::string rpm_db = "/var/lib/rpm");
+    /// The package name, or "unpackaged".
+    std::string package_of(std::string_view path);
+    size_t indexed_files() const { return files_.size(); }
+
+private:
+    void build();
+    std::string dpkg_info_, rpm_db_;
+    bool built_ = false, rpm_ = false;
+    std::unordered_map<std::string, std::string> files_;  ///< path → package (dpkg)
+    std::unordered_map<std::string, std::string> rpm_cache_;
+};
+
+/// Socket inode → pid over a procfs tree (`proc_root` is a parameter so tests build a fake one).
+/// Incremental: the inode→pid map is kept; /proc is walked only when a flow's socket inode is unknown —
+/// first the pids not seen before and the pids that recently owned new sockets, then a full walk at most once per
+/// `full_walk_interval`. A match found in the cache is confirmed with one readlink. Vanished pids are forgotten.
+/// When /proc/net cannot be read, `lsof -n -P -F pcnPt -i` is the fallback. Not thread-safe.
+class ProcessResolver {
+public:
+    struct Config {
+        std::string proc_root = "/proc";
+        Micros full_walk_interval = kMicrosPerSecond;
+        bool allow_lsof = true;  ///< fall back to lsof when <proc_root>/net is unusable
+    };
+    struct Stats {
+        uint64_t net_reads = 0;       ///< times the socket tables were read
+        uint64_t full_walks = 0;      ///< walks of every /proc/<pid>/fd
+        uint64_t new_pid_walks = 0;   ///< readdir of /proc for pids not seen before
+        uint64_t targeted_walks = 0;  ///< re-walks of recently active pids
+        uint64_t fd_dirs_read = 0;    ///< /proc/<pid>/fd directories read
+        uint64_t unreadable = 0;      ///< fd directories that could not be read (EACCES, ...)
+        uint64_t lsof_runs = 0;
+    };
+    explicit ProcessResolver(Config cfg);
+    ProcessResolver() : ProcessResolver(Config{}) {}
+    ~ProcessResolver();
+    ProcessResolver(const ProcessResolver&) = delete;
+    ProcessResolver& operator=(const ProcessResolver&) = delete;
+
+    /// The owner of flow `k` at time `now`, or nullptr when no process owns it (yet). Exact 5-tuple first, then the
+    /// listening TCP or unconnected UDP socket on the local address (or the wildcard address) and port.
+    std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, Micros now);
+    /// Full while every fd directory could be read; partial otherwise; off when neither /proc nor lsof works.
+    Attribution level() const;
+    const Stats& stats() const;
+    /// The exe path to open for hashing a process's executable (/proc/<pid>/exe works for deleted files too).
+    std::string exe_open_path(int pid) const;
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// Facts about an executable, computed once per (device, inode, mtime) off the UI path.
+struct ExeFacts {
+    std::string sha256;     ///< "" when unreadable
+    std::string publisher;  ///< package or "unpackaged"
+};
+
+/// Who owns a flow, as outputs show it.
+struct FlowOwner {
+    std::shared_ptr<const ProcessInfo> proc;  ///< nullptr: unknown
+    std::shared_ptr<const ExeFacts> exe;      ///< nullptr: not known (yet)
+};
+
+/// Per-flow attribution cache: `update` once per tick looks up new flows and retries unknown ones (backing off
+/// to 30 s for flows no process owns, such as forwarded traffic); executables are hashed and their packages
+/// looked up on a worker thread. Outputs read `owner()` without doing I/O. Not thread-safe (the worker is internal).
+class FlowAttribution {
+public:
+    struct Config {
+        ProcessResolver::Config resolver;
+        std::string dpkg_info = "/var/lib/dpkg/info", rpm_db = "/var/lib/rpm";
+        bool exe_facts = true;   ///< hash executables and find their packages
+        bool background = true;  ///< on a worker thread (false: synchronously inside update, for tests)
+    };
+    explicit FlowAttribution(Config cfg);
+    ~FlowAttribution();
+    FlowAttribution(const FlowAttribution&) = delete;
+    FlowAttribution& operator=(const FlowAttribution&) = delete;
+
+    /// Brings attribution up to date for the flows in `t` at time `now`; forgets flows that left the table.
+    void update(const FlowTable& t, Micros now);
+    /// The cached owner of a flow; nullptr when the flow was never looked up.
+    const FlowOwner* owner(const FlowKey& k) const;
+    Attribution level() const;
+    ProcessResolver& resolver();
+    /// Waits up to `ms` for queued executables to be hashed, then takes their results (before a final report).
+    void settle(int ms);
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+/// One row of the Processes or Publishers view: flows grouped by process (or package), totals and rates summed.
+struct OwnerGroup {
+    int pid = 0;              ///< processes view; 0 for "unknown" and for publisher rows
+    std::string name;         ///< process name, package, "unknown" or "unpackaged"
+    std::string publisher;    ///< processes view: the package of its executable when known
+    size_t flows = 0;
+    Counts counts;
+    Rates rates;
+};
+/// Groups flows per process (unknown flows in one "unknown" row, never dropped), by total bytes descending.
+std::vector<OwnerGroup> group_by_process(const std::vector<FlowView>& flows, const FlowAttribution& attr);
+/// Groups flows per publisher package ("unknown" when the process or its package is not known yet).
+std::vector<OwnerGroup> group_by_publisher(const std::vector<FlowView>& flows, const FlowAttribution& attr);
+
+/* ========================================================================================================== */
 /* [8] themes, [9] screen, [10] view, [11] input, [12] terminal — (next: the terminal UI issue)              */
 /* ========================================================================================================== */
 
@@ -461,6 +638,7 @@ struct Options {
     bool json = false;            ///< --json
     bool list_interfaces = false; ///< --list-interfaces
     bool no_processes = false;    ///< -Z
+    bool processes = false;       ///< --processes: [pid:name] after the local host in text mode
     bool hide_ports = false;      ///< --hide-ports
     std::string completions;      ///< --completions bash|zsh|fish
     // new here
@@ -492,15 +670,19 @@ struct TextStyle {
     SortKey sort = SortKey::rate_10s;
     std::function<std::string(const IpAddr&)> host_name;            ///< empty: numeric
     std::function<std::string(uint16_t, uint8_t)> port_name;        ///< empty: numeric
+    const FlowAttribution* owners = nullptr;  ///< set: "[pid:name]" after the local host (--processes)
 };
 /// One iftop -t report (the block from the "#" header to the "====" line).
 std::string text_report(const FlowTable& t, const TextStyle& st);
 /// One NDJSON snapshot line (ends in '\n'). Rates in bytes per second whatever the display flags say.
-std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object);
+/// With `owners`, each flow carries its pid, process, publisher and sha256 (null when unknown) and the snapshot its
+/// "attribution" level; without, they are null and the level is "off".
+std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
+                          const FlowAttribution* owners = nullptr);
 /// The same line handed to `sink` in pieces of about 64 KiB, so a snapshot of a big table needs no big buffer.
 /// Stops early and returns false when the sink returns false (e.g. the reader went away).
 bool write_json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
-                         const std::function<bool(std::string_view)>& sink);
+                         const std::function<bool(std::string_view)>& sink, const FlowAttribution* owners = nullptr);
 
 /// Runs the whole tool with these options; returns the process exit status. Never calls exit().
 int run(const Options& opt);
@@ -539,6 +721,7 @@ int main(int argc, const char* const* argv);
 #endif
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <ifaddrs.h>
 #include <net/if.h>
@@ -550,6 +733,7 @@ int main(int argc, const char* const* argv);
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -579,6 +763,30 @@ inline std::string_view trim(std::string_view s) {
 }
 
 inline Error make_error(Errc c, std::string msg) { return Error{c, std::move(msg)}; }
+
+/// Keeps only what can be shown safely on a line: printable ASCII and well-formed UTF-8 (RFC 3629) that is not a
+/// C1 control; everything else (ESC, BEL, C1, broken sequences) becomes '?'.
+inline std::string printable(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
+    for (size_t i = 0; i < s.size(); ++i) {
+        const unsigned char c = byte(i);
+        if (c >= 0x20 && c < 0x7f) { out += static_cast<char>(c); continue; }
+        const int n = (c >= 0xc2 && c <= 0xdf) ? 1 : (c >= 0xe0 && c <= 0xef) ? 2 : (c >= 0xf0 && c <= 0xf4) ? 3 : 0;
+        bool ok = n > 0 && i + n < s.size();
+        for (int k = 1; ok && k <= n; ++k) ok = (byte(i + k) & 0xc0) == 0x80;
+        if (ok) {
+            const unsigned char c1 = byte(i + 1);
+            if ((c == 0xc2 && c1 < 0xa0) || (c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) ||
+                (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90))
+                ok = false;  // C1 controls, overlong forms, surrogates, beyond U+10FFFF
+        }
+        if (ok) { out.append(s.substr(i, n + 1)); i += n; }
+        else out += '?';
+    }
+    return out;
+}
 
 }  // namespace detail
 
@@ -1678,6 +1886,843 @@ std::string flow_label(const FlowView& f) {
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
+/* [7] processes — procfs and lsof parsing, the incremental resolver, SHA-256, publishers; no packet-path work */
+/* ---------------------------------------------------------------------------------------------------------- */
+const char* attribution_name(Attribution a) {
+    switch (a) {
+    case Attribution::off: return "off";
+    case Attribution::partial: return "partial";
+    case Attribution::full: return "full";
+    }
+    return "off";
+}
+
+namespace detail {
+
+inline bool parse_hex32(std::string_view s, uint32_t& v) {
+    if (s.empty() || s.size() > 8) return false;
+    auto r = std::from_chars(s.data(), s.data() + s.size(), v, 16);
+    return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+/// "0100007F:1F90" (IPv4) or 32 hex digits + ":port" (IPv6). Each 8-digit group is one 32-bit word as the kernel
+/// holds it in memory (network byte order bytes read as a host-order integer), so copying the integer's bytes
+/// back gives the address bytes on either endianness. IPv4-mapped IPv6 becomes IPv4.
+inline bool parse_proc_endpoint(std::string_view s, int family, IpAddr& a, uint16_t& port) {
+    const size_t colon = s.find(':');
+    if (colon == std::string_view::npos) return false;
+    const std::string_view hex = s.substr(0, colon);
+    uint32_t p = 0;
+    if (!parse_hex32(s.substr(colon + 1), p) || p > 0xffff) return false;
+    port = uint16_t(p);
+    const size_t words = family == 4 ? 1 : 4;
+    if (hex.size() != words * 8) return false;
+    uint8_t b[16] = {};
+    for (size_t i = 0; i < words; ++i) {
+        uint32_t w = 0;
+        if (!parse_hex32(hex.substr(i * 8, 8), w)) return false;
+        std::memcpy(b + 4 * i, &w, 4);
+    }
+    if (family == 4) { a = IpAddr::v4(b); return true; }
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    a = std::memcmp(b, mapped, 12) == 0 ? IpAddr::v4(b + 12) : IpAddr::v6(b);
+    return true;
+}
+
+inline bool is_zero_addr(const IpAddr& a) {
+    for (uint8_t b : a.bytes) if (b) return false;
+    return true;
+}
+
+/// Splits on runs of spaces and tabs.
+inline size_t split_fields(std::string_view line, std::string_view* out, size_t max) {
+    size_t n = 0, i = 0;
+    while (i < line.size() && n < max) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+        const size_t b = i;
+        while (i < line.size() && line[i] != ' ' && line[i] != '\t') ++i;
+        if (i > b) out[n++] = line.substr(b, i - b);
+    }
+    return n;
+}
+
+template <class Fn>
+inline void for_each_line(std::string_view text, Fn fn) {
+    while (!text.empty()) {
+        const size_t nl = text.find('\n');
+        fn(text.substr(0, nl));
+        if (nl == std::string_view::npos) break;
+        text.remove_prefix(nl + 1);
+    }
+}
+
+/// Reads a whole (proc) file with read(2): procfs files report size 0, so no stat-and-read-once.
+inline bool slurp(const std::string& path, std::string& out, size_t cap = size_t(1) << 28) {
+    out.clear();
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return false;
+    char buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { const bool ok = n == 0; ::close(fd); return ok; }
+        out.append(buf, size_t(n));
+        if (out.size() >= cap) { ::close(fd); return true; }
+    }
+}
+
+struct FlowKeyHash {
+    size_t operator()(const FlowKey& k) const {
+        return size_t(hash_flow(k.proto, k.local, k.local_port, k.remote, k.remote_port) * 31 + k.local_port);
+    }
+};
+
+/// Sockets by full pair, and listening/unconnected sockets by local address and port.
+struct SocketIndex {
+    std::unordered_map<FlowKey, uint64_t, FlowKeyHash> exact, local;
+    void clear() { exact.clear(); local.clear(); }
+    void add(const SocketRow& r) {
+        FlowKey k;
+        k.proto = r.proto;
+        k.local = r.local;
+        k.local_port = r.local_port;
+        if (r.listening || (r.proto == kProtoUdp && r.remote_port == 0 && is_zero_addr(r.remote))) {
+            local.emplace(k, r.inode);  // the first of several SO_REUSEPORT sockets stands for all of them
+            return;
+        }
+        k.remote = r.remote;
+        k.remote_port = r.remote_port;
+        exact.emplace(k, r.inode);
+    }
+    /// Exact pair; else the socket on the flow's local address and port; else on the wildcard address of the flow's
+    /// family; else (IPv4 flows) on "::", which takes IPv4 too on a dual-stack socket.
+    uint64_t find(const FlowKey& f) const {
+        if (auto it = exact.find(f); it != exact.end()) return it->second;
+        FlowKey k;
+        k.proto = f.proto;
+        k.local = f.local;
+        k.local_port = f.local_port;
+        if (auto it = local.find(k); it != local.end()) return it->second;
+        k.local = IpAddr{};
+        k.local.family = f.local.family;
+        if (auto it = local.find(k); it != local.end()) return it->second;
+        if (f.local.family == 4) {
+            k.local.family = 6;
+            if (auto it = local.find(k); it != local.end()) return it->second;
+        }
+        return 0;
+    }
+};
+
+inline std::string trim_copy(std::string_view s) { return std::string(trim(s)); }
+
+}  // namespace detail
+
+std::vector<SocketRow> parse_proc_net(std::string_view text, uint8_t proto, int family) {
+    using namespace detail;
+    std::vector<SocketRow> rows;
+    for_each_line(text, [&](std::string_view line) {
+        std::string_view f[12];
+        // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
+        if (split_fields(line, f, 12) < 10 || f[0].back() != ':') return;
+        SocketRow r;
+        r.proto = proto;
+        uint32_t st = 0;
+        if (!parse_proc_endpoint(f[1], family, r.local, r.local_port) ||
+            !parse_proc_endpoint(f[2], family, r.remote, r.remote_port) || !parse_hex32(f[3], st) ||
+            !parse_number(f[9], r.inode) || r.inode == 0)
+            return;
+        r.listening = proto == kProtoTcp && st == 0x0A;  // TCP_LISTEN in include/net/tcp_states.h
+        r.wildcard6 = r.local.family == 6 && is_zero_addr(r.local);
+        rows.push_back(r);
+    });
+    return rows;
+}
+
+namespace detail {
+/// lsof's NAME for an internet file: "10.0.0.1:5000->10.0.0.2:80", "*:53", "[::1]:22", "[::]:443->[::1]:5".
+inline bool parse_lsof_endpoint(std::string_view s, int family, IpAddr& a, uint16_t& port) {
+    const size_t colon = s.rfind(':');
+    if (colon == std::string_view::npos) return false;
+    std::string_view host = s.substr(0, colon), p = s.substr(colon + 1);
+    if (p == "*") port = 0;
+    else if (!parse_number(p, port)) return false;
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+    if (host == "*") {
+        a = IpAddr{};
+        a.family = uint8_t(family);
+        return true;
+    }
+    auto ip = IpAddr::parse(host);
+    if (!ip) return false;
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    a = ip->family == 6 && std::memcmp(ip->bytes, mapped, 12) == 0 ? IpAddr::v4(ip->bytes + 12) : *ip;
+    return true;
+}
+}  // namespace detail
+
+std::vector<LsofSocket> parse_lsof(std::string_view text) {
+    using namespace detail;
+    std::vector<LsofSocket> out;
+    int pid = 0;
+    std::string command;
+    // Per file: f starts it; t, P, n follow in any order. Flushed at the next f/p or at the end.
+    struct File { bool open = false; int family = 0; uint8_t proto = 0; std::string name; } file;
+    auto flush = [&] {
+        if (!file.open || !file.family || !file.proto || file.name.empty() || pid <= 0) { file = File{}; return; }
+        LsofSocket s;
+        s.pid = pid;
+        s.command = command;
+        s.row.proto = file.proto;
+        std::string_view n = file.name;
+        if (const size_t sp = n.find(' '); sp != std::string_view::npos) n = n.substr(0, sp);  // " (LISTEN)" if -T
+        const size_t arrow = n.find("->");
+        bool ok = parse_lsof_endpoint(n.substr(0, arrow), file.family, s.row.local, s.row.local_port);
+        if (ok && arrow != std::string_view::npos)
+            ok = parse_lsof_endpoint(n.substr(arrow + 2), file.family, s.row.remote, s.row.remote_port);
+        else if (ok) {
+            s.row.remote = IpAddr{};
+            s.row.remote.family = s.row.local.family;
+            s.row.listening = file.proto == kProtoTcp;  // lsof shows no peer only for listening TCP sockets
+        }
+        s.row.wildcard6 = s.row.local.family == 6 && is_zero_addr(s.row.local);
+        if (ok) out.push_back(std::move(s));
+        file = File{};
+    };
+    for_each_line(text, [&](std::string_view line) {
+        if (line.empty()) return;
+        const char tag = line[0];
+        const std::string_view v = line.substr(1);
+        switch (tag) {
+        case 'p': flush(); pid = 0; parse_number(v, pid); command.clear(); break;
+        case 'c': command = printable(v); break;
+        case 'f': flush(); file.open = true; break;
+        case 't': file.family = v == "IPv4" ? 4 : v == "IPv6" ? 6 : 0; break;
+        case 'P': file.proto = v == "TCP" ? kProtoTcp : v == "UDP" ? kProtoUdp : 0; break;
+        case 'n': file.name = std::string(v); break;
+        default: break;  // g (pgid), R (ppid), T (TCP info), ...
+        }
+    });
+    flush();
+    return out;
+}
+
+/* SHA-256 as FIPS 180-4 §6.2 describes it. */
+namespace detail {
+constexpr uint32_t kSha256K[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5, 0xd807aa98, 0x12835b01,
+    0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174, 0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc,
+    0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da, 0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147,
+    0x06ca6351, 0x14292967, 0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070, 0x19a4c116, 0x1e376c08,
+    0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3, 0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208,
+    0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+inline uint32_t rotr(uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+}  // namespace detail
+
+Sha256::Sha256()
+    : h_{0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19}, buf_{} {}
+
+void Sha256::block(const uint8_t* p) {
+    using detail::rotr;
+    uint32_t w[64];
+    for (int i = 0; i < 16; ++i) w[i] = detail::rd32(p + 4 * i);
+    for (int i = 16; i < 64; ++i) {
+        const uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        const uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
+    for (int i = 0; i < 64; ++i) {
+        const uint32_t t1 = h + (rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)) + ((e & f) ^ (~e & g)) + detail::kSha256K[i] + w[i];
+        const uint32_t t2 = (rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
+        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    }
+    h_[0] += a; h_[1] += b; h_[2] += c; h_[3] += d; h_[4] += e; h_[5] += f; h_[6] += g; h_[7] += h;
+}
+
+void Sha256::update(const void* data, size_t n) {
+    const uint8_t* p = static_cast<const uint8_t*>(data);
+    total_ += n;
+    if (len_) {
+        const size_t take = std::min(n, 64 - len_);
+        std::memcpy(buf_ + len_, p, take);
+        len_ += take; p += take; n -= take;
+        if (len_ < 64) return;
+        block(buf_);
+        len_ = 0;
+    }
+    for (; n >= 64; p += 64, n -= 64) block(p);
+    std::memcpy(buf_, p, n);
+    len_ = n;
+}
+
+std::array<uint8_t, 32> Sha256::finish() {
+    const uint64_t bits = total_ * 8;
+    const uint8_t pad = 0x80;
+    update(&pad, 1);
+    const uint8_t zero[64] = {};
+    update(zero, (len_ <= 56 ? 56 - len_ : 120 - len_));
+    uint8_t len[8];
+    for (int i = 0; i < 8; ++i) len[i] = uint8_t(bits >> (56 - 8 * i));
+    update(len, 8);
+    std::array<uint8_t, 32> d{};
+    for (int i = 0; i < 8; ++i)
+        for (int j = 0; j < 4; ++j) d[size_t(4 * i + j)] = uint8_t(h_[i] >> (24 - 8 * j));
+    return d;
+}
+
+std::string Sha256::hex(const std::array<uint8_t, 32>& d) {
+    static const char digits[] = "0123456789abcdef";
+    std::string s(64, '0');
+    for (size_t i = 0; i < 32; ++i) { s[2 * i] = digits[d[i] >> 4]; s[2 * i + 1] = digits[d[i] & 15]; }
+    return s;
+}
+
+std::string Sha256::of(std::string_view data) {
+    Sha256 h;
+    h.update(data.data(), data.size());
+    return hex(h.finish());
+}
+
+Result<std::string> sha256_file(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return detail::make_error(Errc::file_open, path + ": " + std::strerror(errno));
+    Sha256 h;
+    std::vector<uint8_t> buf(1 << 16);
+    for (;;) {
+        const ssize_t n = ::read(fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) { const int e = errno; ::close(fd); return detail::make_error(Errc::io, path + ": " + std::strerror(e)); }
+        if (n == 0) break;
+        h.update(buf.data(), size_t(n));
+    }
+    ::close(fd);
+    return Sha256::hex(h.finish());
+}
+
+/* Publishers: dpkg's database is one "<package>.list" file per package listing the paths it installed. */
+PublisherIndex::PublisherIndex(std::string dpkg_info, std::string rpm_db)
+    : dpkg_info_(std::move(dpkg_info)), rpm_db_(std::move(rpm_db)) {}
+
+void PublisherIndex::build() {
+    built_ = true;
+    struct stat st {};
+    rpm_ = !rpm_db_.empty() && ::stat(rpm_db_.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+    DIR* d = opendir(dpkg_info_.c_str());
+    if (!d) return;
+    std::string text;
+    while (const dirent* e = readdir(d)) {
+        const std::string_view n = e->d_name;
+        if (n.size() <= 5 || n.substr(n.size() - 5) != ".list") continue;
+        if (!detail::slurp(dpkg_info_ + "/" + std::string(n), text)) continue;
+        const std::string pkg = detail::printable(n.substr(0, n.size() - 5));
+        detail::for_each_line(text, [&](std::string_view line) {
+            if (line.size() > 1 && line[0] == '/') files_.emplace(std::string(line), pkg);
+        });
+    }
+    closedir(d);
+}
+
+namespace detail {
+/// The names a file may have in a package database under usrmerge: /bin, /sbin and /lib are links into /usr.
+inline std::vector<std::string> usrmerge_aliases(std::string_view p) {
+    std::vector<std::string> v{std::string(p)};
+    for (const char* top : {"/bin/", "/sbin/", "/lib/", "/lib64/", "/lib32/", "/libx32/"}) {
+        const std::string t = top, u = "/usr" + t;
+        if (p.substr(0, t.size()) == t) v.push_back("/usr" + std::string(p));
+        else if (p.substr(0, u.size()) == u) v.push_back(std::string(p.substr(4)));
+    }
+    // /usr/sbin/x may be packaged as /usr/bin/x's sibling in /sbin on merged-bin systems and the other way round
+    if (p.substr(0, 10) == "/usr/sbin/") v.push_back("/usr/bin/" + std::string(p.substr(10)));
+    return v;
+}
+
+/// Runs argv without a shell; returns standard output (at most `cap` bytes) and whether it exited 0.
+inline bool run_capture(const std::vector<std::string>& argv, std::string& out, size_t cap = 1 << 20) {
+    out.clear();
+    int fds[2];
+    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    const pid_t pid = fork();
+    if (pid < 0) { ::close(fds[0]); ::close(fds[1]); return false; }
+    if (pid == 0) {
+        dup2(fds[1], 1);
+        const int null = ::open("/dev/null", O_RDWR);
+        if (null >= 0) { dup2(null, 0); dup2(null, 2); }
+        std::vector<char*> a;
+        for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+        a.push_back(nullptr);
+        execvp(a[0], a.data());
+        _exit(127);
+    }
+    ::close(fds[1]);
+    char buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(fds[0], buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        if (out.size() < cap) out.append(buf, size_t(n));
+    }
+    ::close(fds[0]);
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+}  // namespace detail
+
+std::string PublisherIndex::package_of(std::string_view path) {
+    if (!built_) build();
+    constexpr std::string_view deleted = " (deleted)";
+    if (path.size() > deleted.size() && path.substr(path.size() - deleted.size()) == deleted)
+        path.remove_suffix(deleted.size());  // an upgraded or removed binary: its path still names the package
+    if (path.empty() || path[0] != '/') return "unpackaged";
+    const auto names = detail::usrmerge_aliases(path);
+    for (const auto& n : names)
+        if (auto it = files_.find(n); it != files_.end()) return it->second;
+    if (rpm_) {
+        if (auto it = rpm_cache_.find(std::string(path)); it != rpm_cache_.end()) return it->second;
+        std::string out, pkg = "unpackaged";
+        for (const auto& n : names) {
+            if (detail::run_capture({"rpm", "-qf", "--qf", "%{NAME}\n", "--", n}, out)) {
+                pkg = detail::printable(detail::trim(out.substr(0, out.find('\n'))));
+                break;
+            }
+        }
+        if (pkg.empty()) pkg = "unpackaged";
+        rpm_cache_.emplace(std::string(path), pkg);
+        return pkg;
+    }
+    return "unpackaged";
+}
+
+/* The resolver. */
+struct ProcessResolver::Impl {
+    struct Owner { int pid; int fd; Micros checked; };
+    struct Pid {
+        std::shared_ptr<ProcessInfo> info;  // read on first use
+        std::vector<uint64_t> inodes;       // sockets seen at the last walk of this pid
+        bool unreadable = false;
+    };
+    Config cfg;
+    Stats stats;
+    detail::SocketIndex sockets;
+    std::unordered_map<uint64_t, Owner> owners;  // inode → pid and fd
+    std::unordered_map<int, Pid> pids;           // every pid seen by a walk
+    std::deque<int> recent;                      // pids that lately owned a socket a flow needed
+    size_t unreadable_pids = 0;
+    Micros net_at = INT64_MIN, new_pid_at = INT64_MIN, targeted_at = INT64_MIN, full_at = INT64_MIN;
+    bool lsof_mode = false, usable = true;
+    uint64_t lsof_next_inode = 1;
+    std::string text, link;
+
+    std::string pid_path(int pid) const { return cfg.proc_root + "/" + std::to_string(pid); }
+
+    void read_net(Micros now) {
+        net_at = now;
+        ++stats.net_reads;
+        sockets.clear();
+        if (lsof_mode) { read_lsof(); return; }
+        static const struct { const char* file; uint8_t proto; int family; } files[] = {
+            {"tcp", kProtoTcp, 4}, {"tcp6", kProtoTcp, 6}, {"udp", kProtoUdp, 4}, {"udp6", kProtoUdp, 6}};
+        for (const auto& f : files) {
+            if (!detail::slurp(cfg.proc_root + "/net/" + f.file, text)) continue;
+            for (const SocketRow& r : parse_proc_net(text, f.proto, f.family)) sockets.add(r);
+        }
+    }
+
+    void read_lsof() {
+        ++stats.lsof_runs;
+        std::string out;
+        detail::run_capture({"lsof", "-n", "-P", "-w", "-F", "pcnPt", "-i"}, out, size_t(1) << 26);
+        owners.clear();
+        for (LsofSocket& s : parse_lsof(out)) {
+            s.row.inode = lsof_next_inode++;  // lsof gives no inode: a private one ties the row to its pid
+            sockets.add(s.row);
+            owners[s.row.inode] = Owner{s.pid, -1, net_at};
+            Pid& p = pids[s.pid];
+            if (!p.info) {
+                p.info = std::make_shared<ProcessInfo>();
+                p.info->pid = s.pid;
+                p.info->name = s.command;
+            }
+        }
+    }
+
+    void forget(int pid) {
+        auto it = pids.find(pid);
+        if (it == pids.end()) return;
+        for (uint64_t ino : it->second.inodes) {
+            auto o = owners.find(ino);
+            if (o != owners.end() && o->second.pid == pid) owners.erase(o);
+        }
+        if (it->second.unreadable) --unreadable_pids;
+        pids.erase(it);
+    }
+
+    void set_unreadable(Pid& p, bool u) {
+        if (p.unreadable != u) unreadable_pids += u ? 1 : size_t(-1);
+        p.unreadable = u;
+    }
+
+    /// Reads /proc/<pid>/fd: every "socket:[N]" link goes into the inode map.
+    void walk_pid(int pid, Micros now) {
+        const std::string dir = pid_path(pid) + "/fd";
+        DIR* d = opendir(dir.c_str());
+        if (!d) {
+            if (errno == ENOENT) { forget(pid); return; }  // exited mid-scan: normal
+            ++stats.unreadable;
+            Pid& p = pids[pid];
+            set_unreadable(p, true);  // EACCES (another user's process without root), or not a directory
+            return;
+        }
+        ++stats.fd_dirs_read;
+        Pid& p = pids[pid];
+        set_unreadable(p, false);
+        for (uint64_t ino : p.inodes) {  // sockets closed since the last walk must not keep an owner
+            auto o = owners.find(ino);
+            if (o != owners.end() && o->second.pid == pid) owners.erase(o);
+        }
+        p.inodes.clear();
+        char buf[64];
+        while (const dirent* e = readdir(d)) {
+            int fd = 0;
+            if (!detail::parse_number(std::string_view(e->d_name), fd)) continue;
+            const ssize_t n = readlinkat(dirfd(d), e->d_name, buf, sizeof buf - 1);
+            if (n < 9 || std::memcmp(buf, "socket:[", 8) != 0 || buf[n - 1] != ']') continue;
+            uint64_t ino = 0;
+            if (!detail::parse_number(std::string_view(buf + 8, size_t(n) - 9), ino)) continue;
+            owners[ino] = Owner{pid, fd, now};
+            p.inodes.push_back(ino);
+        }
+        closedir(d);
+    }
+
+    /// readdir(/proc): walks the pids in `which` (all, or only those not seen before) and forgets vanished pids.
+    void walk(bool all, Micros now) {
+        DIR* d = opendir(cfg.proc_root.c_str());
+        if (!d) return;
+        std::vector<int> present;
+        while (const dirent* e = readdir(d)) {
+            int pid = 0;
+            if (detail::parse_number(std::string_view(e->d_name), pid) && pid > 0) present.push_back(pid);
+        }
+        closedir(d);
+        std::sort(present.begin(), present.end());
+        std::vector<int> gone;
+        for (const auto& kv : pids)
+            if (!std::binary_search(present.begin(), present.end(), kv.first)) gone.push_back(kv.first);
+        for (int pid : gone) forget(pid);
+        for (int pid : present)
+            if (all || !pids.count(pid)) walk_pid(pid, now);
+    }
+
+    void note_recent(int pid) {
+        if (std::find(recent.begin(), recent.end(), pid) != recent.end()) return;
+        recent.push_front(pid);
+        if (recent.size() > 8) recent.pop_back();
+    }
+
+    /// The owner of `ino` if known; a mapping not made at `now` is confirmed with one readlink first (the fd may
+    /// have been closed and its number reused).
+    std::shared_ptr<const ProcessInfo> owner_of(uint64_t ino, Micros now, bool& stale) {
+        auto it = owners.find(ino);
+        if (it == owners.end()) return nullptr;
+        Owner& o = it->second;
+        if (!lsof_mode && o.checked != now) {
+            const std::string p = pid_path(o.pid) + "/fd/" + std::to_string(o.fd);
+            char buf[64];
+            const ssize_t n = readlink(p.c_str(), buf, sizeof buf - 1);
+            const std::string want = "socket:[" + std::to_string(ino) + "]";
+            if (n != ssize_t(want.size()) || std::memcmp(buf, want.data(), want.size()) != 0) {
+                owners.erase(it);
+                stale = true;
+                return nullptr;
+            }
+            o.checked = now;
+        }
+        Pid& p = pids[o.pid];
+        if (!p.info) p.info = read_info(o.pid);
+        return p.info;
+    }
+
+    std::shared_ptr<ProcessInfo> read_info(int pid) {
+        auto info = std::make_shared<ProcessInfo>();
+        info->pid = pid;
+        const std::string base = pid_path(pid);
+        if (detail::slurp(base + "/comm", text, 4096)) info->name = detail::printable(detail::trim(text));
+        if (detail::slurp(base + "/cmdline", text, 65536)) {
+            for (char& c : text) if (c == '\0') c = ' ';
+            info->cmdline = detail::printable(detail::trim(text));
+        }
+        char buf[4096];
+        const ssize_t n = readlink((base + "/exe").c_str(), buf, sizeof buf);
+        if (n > 0) info->exe = detail::printable(std::string_view(buf, size_t(n)));
+        if (info->name.empty()) info->name = std::to_string(pid);
+        return info;
+    }
+
+    std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, Micros now) {
+        if (!usable) return nullptr;
+        uint64_t ino = sockets.find(k);
+        if (!ino && net_at < now) { read_net(now); ino = sockets.find(k); }
+        if (!ino) return nullptr;  // no socket on this host has the pair: forwarded, or already closed
+        bool stale = false;
+        if (auto p = owner_of(ino, now, stale)) return p;
+        if (lsof_mode) return nullptr;
+        if (stale && net_at < now) {  // the cached tables are out of date: read them again
+            read_net(now);
+            ino = sockets.find(k);
+            if (!ino) return nullptr;
+            if (auto p = owner_of(ino, now, stale)) return p;
+        }
+        // The inode is new. Cheapest first: processes started since the last walk, then processes that lately
+        // opened sockets (servers accepting, clients connecting), then everything at most once per interval.
+        if (new_pid_at < now) {
+            new_pid_at = now;
+            ++stats.new_pid_walks;
+            walk(false, now);
+            if (auto p = owner_of(ino, now, stale)) { note_recent(p->pid); return p; }
+        }
+        if (targeted_at < now && !recent.empty()) {
+            targeted_at = now;
+            ++stats.targeted_walks;
+            const std::deque<int> r = recent;
+            for (int pid : r) walk_pid(pid, now);
+            if (auto p = owner_of(ino, now, stale)) { note_recent(p->pid); return p; }
+        }
+        if (full_at == INT64_MIN || now - full_at >= cfg.full_walk_interval) {
+            full_at = now;
+            ++stats.full_walks;
+            walk(true, now);
+            if (auto p = owner_of(ino, now, stale)) { note_recent(p->pid); return p; }
+        }
+        return nullptr;
+    }
+};
+
+ProcessResolver::ProcessResolver(Config cfg) : impl_(std::make_unique<Impl>()) {
+    impl_->cfg = std::move(cfg);
+    const std::string net = impl_->cfg.proc_root + "/net/tcp";
+    if (access(net.c_str(), R_OK) != 0) {
+        // /proc is not mounted or hides the socket tables (some sandboxes, macOS): lsof is the fallback
+        std::string out;
+        impl_->lsof_mode = impl_->cfg.allow_lsof && detail::run_capture({"lsof", "-v"}, out);
+        impl_->usable = impl_->lsof_mode;
+    }
+}
+ProcessResolver::~ProcessResolver() = default;
+
+std::shared_ptr<const ProcessInfo> ProcessResolver::lookup(const FlowKey& k, Micros now) { return impl_->lookup(k, now); }
+Attribution ProcessResolver::level() const {
+    if (!impl_->usable) return Attribution::off;
+    return impl_->unreadable_pids ? Attribution::partial : Attribution::full;
+}
+const ProcessResolver::Stats& ProcessResolver::stats() const { return impl_->stats; }
+std::string ProcessResolver::exe_open_path(int pid) const { return impl_->pid_path(pid) + "/exe"; }
+
+/* Per-flow cache and the executable worker. */
+struct FlowAttribution::Impl {
+    struct Entry {
+        FlowOwner owner;
+        Micros retry_at = 0;
+        int tries = 0;
+        uint32_t gen = 0;
+    };
+    struct Job { std::string key, open_path, exe; };
+    // Shared with the worker thread, which is detached: hashing a big file must never hold up quitting.
+    struct Shared {
+        std::mutex mu;
+        std::condition_variable cv;
+        std::deque<Job> jobs;
+        std::vector<std::pair<std::string, std::shared_ptr<const ExeFacts>>> done;
+        bool stop = false, started = false;
+        size_t busy = 0;
+        PublisherIndex publishers;
+        Shared(std::string dpkg, std::string rpm) : publishers(std::move(dpkg), std::move(rpm)) {}
+    };
+    struct PidExe { std::weak_ptr<const ProcessInfo> proc; std::string key; };
+
+    Config cfg;
+    ProcessResolver resolver;
+    std::unordered_map<FlowKey, Entry, detail::FlowKeyHash> flows;
+    std::unordered_map<std::string, std::shared_ptr<const ExeFacts>> facts;  // (dev, inode, mtime) → facts
+    std::unordered_set<std::string> pending;
+    std::unordered_map<int, PidExe> pid_exe;
+    std::shared_ptr<Shared> shared;
+    uint32_t gen = 0;
+
+    explicit Impl(Config c) : cfg(std::move(c)), resolver(cfg.resolver),
+                              shared(std::make_shared<Shared>(cfg.dpkg_info, cfg.rpm_db)) {}
+
+    static std::shared_ptr<const ExeFacts> compute(const Job& j, PublisherIndex& pub) {
+        auto f = std::make_shared<ExeFacts>();
+        if (auto h = sha256_file(j.open_path)) f->sha256 = *h;
+        f->publisher = pub.package_of(j.exe);
+        return f;
+    }
+
+    static void worker(std::shared_ptr<Shared> sh) {
+        std::unique_lock<std::mutex> g(sh->mu);
+        for (;;) {
+            sh->cv.wait(g, [&] { return sh->stop || !sh->jobs.empty(); });
+            if (sh->stop) return;
+            Job j = std::move(sh->jobs.front());
+            sh->jobs.pop_front();
+            ++sh->busy;
+            g.unlock();
+            auto f = compute(j, sh->publishers);  // the publisher index is only touched by this thread
+            g.lock();
+            --sh->busy;
+            sh->done.emplace_back(j.key, std::move(f));
+            sh->cv.notify_all();
+        }
+    }
+
+    void collect() {
+        std::lock_guard<std::mutex> g(shared->mu);
+        for (auto& d : shared->done) { pending.erase(d.first); facts[d.first] = std::move(d.second); }
+        shared->done.clear();
+    }
+
+    /// The key of a process's executable: (device, inode, mtime) of the file /proc/<pid>/exe points to.
+    void attach_exe(Entry& e) {
+        const ProcessInfo& p = *e.owner.proc;
+        PidExe& pe = pid_exe[p.pid];
+        if (pe.proc.lock() != e.owner.proc) {
+            pe.proc = e.owner.proc;
+            pe.key.clear();
+            struct stat st {};
+            const std::string open_path = resolver.exe_open_path(p.pid);
+            if (!p.exe.empty() && ::stat(open_path.c_str(), &st) == 0)
+                pe.key = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+                         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+        }
+        if (pe.key.empty()) return;  // no executable to read (kernel thread, or not ours to read)
+        if (auto it = facts.find(pe.key); it != facts.end()) { e.owner.exe = it->second; return; }
+        if (pending.count(pe.key)) return;
+        Job j{pe.key, resolver.exe_open_path(p.pid), p.exe};
+        if (!cfg.background) {
+            facts[pe.key] = e.owner.exe = compute(j, shared->publishers);
+            return;
+        }
+        pending.insert(pe.key);
+        std::lock_guard<std::mutex> g(shared->mu);
+        if (!shared->started) {
+            shared->started = true;
+            std::thread(worker, shared).detach();
+        }
+        shared->jobs.push_back(std::move(j));
+        shared->cv.notify_one();
+    }
+};
+
+FlowAttribution::FlowAttribution(Config cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
+FlowAttribution::~FlowAttribution() {
+    std::lock_guard<std::mutex> g(impl_->shared->mu);
+    impl_->shared->stop = true;
+    impl_->shared->cv.notify_all();
+}
+
+void FlowAttribution::update(const FlowTable& t, Micros now) {
+    Impl& m = *impl_;
+    const uint32_t gen = ++m.gen;
+    m.collect();
+    t.for_each_flow([&](const FlowView& f) {
+        Impl::Entry& e = m.flows[f.key];
+        e.gen = gen;
+        if (!e.owner.proc && e.retry_at <= now) {
+            e.owner.proc = m.resolver.lookup(f.key, now);
+            if (!e.owner.proc) {
+                // Unknown: retry each second at first (a socket may show up late), then back off to 30 s so that
+                // forwarded traffic, which no local process will ever own, costs nothing.
+                ++e.tries;
+                e.retry_at = now + std::min<Micros>(30 * kMicrosPerSecond, kMicrosPerSecond << std::min(e.tries - 1, 5));
+            }
+        }
+        if (e.owner.proc && !e.owner.exe && m.cfg.exe_facts) m.attach_exe(e);
+    });
+    for (auto it = m.flows.begin(); it != m.flows.end();) {
+        if (it->second.gen != gen) it = m.flows.erase(it);
+        else ++it;
+    }
+    for (auto it = m.pid_exe.begin(); it != m.pid_exe.end();) {
+        if (it->second.proc.expired()) it = m.pid_exe.erase(it);
+        else ++it;
+    }
+}
+
+const FlowOwner* FlowAttribution::owner(const FlowKey& k) const {
+    auto it = impl_->flows.find(k);
+    return it == impl_->flows.end() ? nullptr : &it->second.owner;
+}
+Attribution FlowAttribution::level() const { return impl_->resolver.level(); }
+ProcessResolver& FlowAttribution::resolver() { return impl_->resolver; }
+
+void FlowAttribution::settle(int ms) {
+    {
+        std::unique_lock<std::mutex> g(impl_->shared->mu);
+        impl_->shared->cv.wait_for(g, std::chrono::milliseconds(ms),
+                                   [&] { return impl_->shared->jobs.empty() && impl_->shared->busy == 0; });
+    }
+    impl_->collect();
+    for (auto& kv : impl_->flows) {
+        Impl::Entry& e = kv.second;
+        if (e.owner.proc && !e.owner.exe) {
+            auto pe = impl_->pid_exe.find(e.owner.proc->pid);
+            if (pe == impl_->pid_exe.end()) continue;
+            if (auto f = impl_->facts.find(pe->second.key); f != impl_->facts.end()) e.owner.exe = f->second;
+        }
+    }
+}
+
+namespace detail {
+template <class KeyFn>
+std::vector<OwnerGroup> group_flows(const std::vector<FlowView>& flows, KeyFn key) {
+    std::vector<OwnerGroup> out;
+    std::unordered_map<std::string, size_t> at;
+    for (const FlowView& f : flows) {
+        OwnerGroup g;
+        const std::string k = key(f, g);
+        auto it = at.find(k);
+        if (it == at.end()) { it = at.emplace(k, out.size()).first; out.push_back(std::move(g)); }
+        OwnerGroup& o = out[it->second];
+        ++o.flows;
+        for (int d = 0; d < 2; ++d) {
+            o.counts.bytes[d] += f.counts.bytes[d];
+            o.counts.packets[d] += f.counts.packets[d];
+            for (int w = 0; w < 3; ++w) o.rates.v[d][w] += f.rates.v[d][w];
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const OwnerGroup& a, const OwnerGroup& b) {
+        const uint64_t ta = a.counts.bytes[0] + a.counts.bytes[1], tb = b.counts.bytes[0] + b.counts.bytes[1];
+        if (ta != tb) return ta > tb;
+        if (a.name != b.name) return a.name < b.name;
+        return a.pid < b.pid;
+    });
+    return out;
+}
+}  // namespace detail
+
+std::vector<OwnerGroup> group_by_process(const std::vector<FlowView>& flows, const FlowAttribution& attr) {
+    return detail::group_flows(flows, [&](const FlowView& f, OwnerGroup& g) -> std::string {
+        const FlowOwner* o = attr.owner(f.key);
+        if (!o || !o->proc) { g.name = "unknown"; return "0"; }
+        g.pid = o->proc->pid;
+        g.name = o->proc->name;
+        if (o->exe) g.publisher = o->exe->publisher;
+        return std::to_string(g.pid);
+    });
+}
+
+std::vector<OwnerGroup> group_by_publisher(const std::vector<FlowView>& flows, const FlowAttribution& attr) {
+    return detail::group_flows(flows, [&](const FlowView& f, OwnerGroup& g) -> std::string {
+        const FlowOwner* o = attr.owner(f.key);
+        g.name = o && o->exe ? o->exe->publisher : "unknown";
+        return g.name;
+    });
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
 /* [13] application — options, names, text report, NDJSON, the run loop; the only section that writes output  */
 /* ---------------------------------------------------------------------------------------------------------- */
 namespace detail {
@@ -1711,7 +2756,8 @@ inline const std::vector<OptSpec>& option_table() {
         {'s', "seconds", "N", "print one report after N seconds, then quit", ""},
         {'L', "lines", "N", "number of lines to print in text mode (default 10)", ""},
         {'o', "sort", "ORDER", "sort by 2s, 10s (default), 40s, source or destination", "2s 10s 40s source destination"},
-        {'Z', "no-processes", nullptr, "don't show owning processes", ""},
+        {'Z', "no-processes", nullptr, "don't show owning processes (no attribution work at all)", ""},
+        {0, "processes", nullptr, "text mode: show [pid:name] of the owning process after the local host", ""},
         {0, "hide-ports", nullptr, "never show ports (overrides -P)", ""},
         {0, "json", nullptr, "print one NDJSON snapshot per second instead of a screen", ""},
         {0, "list-interfaces", nullptr, "list capture interfaces and exit", ""},
@@ -1794,6 +2840,7 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
     else if (key == "sort") {
         if (!parse_sort(val, o.sort)) return usage_error(name + " takes 2s, 10s, 40s, source or destination, not '" + val + "'");
     } else if (key == "no-processes") o.no_processes = true;
+    else if (key == "processes") o.processes = true;
     else if (key == "hide-ports") o.hide_ports = true;
     else if (key == "json") o.json = true;
     else if (key == "list-interfaces") o.list_interfaces = true;
@@ -2071,34 +3118,11 @@ inline std::vector<FlowView> aggregate_hosts(const std::vector<FlowView>& flows)
     return out;
 }
 
-/// Keeps only what can be shown safely on a line: printable ASCII and well-formed UTF-8 (RFC 3629) that is not a
-/// C1 control; everything else (ESC, BEL, C1, broken sequences) becomes '?'.
-inline std::string printable(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    const auto byte = [&](size_t i) { return static_cast<unsigned char>(s[i]); };
-    for (size_t i = 0; i < s.size(); ++i) {
-        const unsigned char c = byte(i);
-        if (c >= 0x20 && c < 0x7f) { out += static_cast<char>(c); continue; }
-        const int n = (c >= 0xc2 && c <= 0xdf) ? 1 : (c >= 0xe0 && c <= 0xef) ? 2 : (c >= 0xf0 && c <= 0xf4) ? 3 : 0;
-        bool ok = n > 0 && i + n < s.size();
-        for (int k = 1; ok && k <= n; ++k) ok = (byte(i + k) & 0xc0) == 0x80;
-        if (ok) {
-            const unsigned char c1 = byte(i + 1);
-            if ((c == 0xc2 && c1 < 0xa0) || (c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 >= 0xa0) ||
-                (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90))
-                ok = false;  // C1 controls, overlong forms, surrogates, beyond U+10FFFF
-        }
-        if (ok) { out.append(s.substr(i, n + 1)); i += n; }
-        else out += '?';
-    }
-    return out;
-}
-
 inline std::string host_port(const std::string& host, uint16_t port, uint8_t proto, bool show_port,
-                             const TextStyle& st, size_t width) {
+                             const TextStyle& st, size_t width, const std::string& suffix = std::string()) {
     std::string p;
     if (show_port && port) p = ":" + (st.port_name ? st.port_name(port, proto) : std::to_string(port));
+    p += suffix;  // the process label stays visible like the port: the host name is cut first
     std::string h = host;
     if (h.size() + p.size() > width) h.resize(width > p.size() ? width - p.size() : 0);  // keep the port visible
     return h + p;
@@ -2126,6 +3150,28 @@ std::string text_report(const FlowTable& t, const TextStyle& st) {
         std::string n = st.host_name ? st.host_name(a) : std::string();
         return printable(n.empty() ? a.to_string() : n);
     };
+    // --processes: a host-pair row (no -P) shows the owner of its biggest flow; "+" when others own some of it.
+    std::unordered_map<FlowKey, std::pair<const ProcessInfo*, bool>, FlowKeyHash> owner_of_row;
+    if (st.owners) {
+        std::vector<FlowView> all = t.sorted_flows(SortKey::total_bytes);
+        for (const FlowView& f : all) {
+            FlowKey row = f.key;
+            if (!st.show_ports) { row.proto = 0; row.local_port = row.remote_port = 0; }
+            const FlowOwner* o = st.owners->owner(f.key);
+            const ProcessInfo* p = o && o->proc ? o->proc.get() : nullptr;
+            auto ins = owner_of_row.emplace(row, std::make_pair(p, false));
+            if (!ins.second && ins.first->second.first != p) {
+                if (!ins.first->second.first) ins.first->second.first = p;
+                else if (p) ins.first->second.second = true;
+            }
+        }
+    }
+    auto owner_label = [&](const FlowKey& k) -> std::string {
+        auto it = owner_of_row.find(k);
+        if (it == owner_of_row.end() || !it->second.first) return "";
+        const ProcessInfo& p = *it->second.first;
+        return " [" + std::to_string(p.pid) + ":" + p.name + (it->second.second ? "+" : "") + "]";
+    };
     int idx = 0;
     for (const FlowView& f : flows) {
         if (idx >= st.lines) break;
@@ -2136,7 +3182,9 @@ std::string text_report(const FlowTable& t, const TextStyle& st) {
             const IpAddr& a = dir == 0 ? f.key.local : f.key.remote;
             const uint16_t port = dir == 0 ? f.key.local_port : f.key.remote_port;
             std::string line = dir == 0 ? num : "     ";
-            std::string host = host_port(name(a), port, f.key.proto, st.show_ports, st, 39);
+            std::string host = dir == 0 && st.owners ? host_port(name(a), port, f.key.proto, st.show_ports, st, 39,
+                                                                 owner_label(f.key))
+                                                     : host_port(name(a), port, f.key.proto, st.show_ports, st, 39);
             pad_right(host, 40);
             line += host + (dir == 0 ? " =>" : " <=");
             for (int w = 0; w < 3; ++w) line += col(format_rate(f.rates.v[dir][w], st.bytes));
@@ -2307,7 +3355,7 @@ inline void json_counts_rates(JsonOut& o, const Counts& c, const Rates& r) {
 
 namespace detail {
 inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view interface, Micros timestamp,
-                               bool final_object) {
+                               bool final_object, const FlowAttribution* owners) {
     o.lit("{\"timestamp\":");
     char ts[48];
     const int n = std::snprintf(ts, sizeof ts, "%" PRId64 ".%06" PRId64, timestamp / kMicrosPerSecond,
@@ -2316,6 +3364,8 @@ inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view 
     if (final_object) o.lit(",\"final\":true,\"interface\":");
     else o.lit(",\"final\":false,\"interface\":");
     o.str(interface);
+    o.lit(",\"attribution\":");
+    o.str(attribution_name(owners ? owners->level() : Attribution::off));
     const FlowView tot = t.totals();
     o.lit(",\"totals\":{");
     json_counts_rates(o, tot.counts, tot.rates);
@@ -2352,6 +3402,21 @@ inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view 
         o.lit(",\"dst_port\":"); o.u64(f.key.remote_port);
         o.ch(',');
         json_counts_rates(o, f.counts, f.rates);
+        const FlowOwner* w = owners ? owners->owner(f.key) : nullptr;
+        if (w && w->proc) {
+            o.lit(",\"pid\":"); o.u64(uint64_t(w->proc->pid));
+            o.lit(",\"process\":"); o.str(w->proc->name);
+        } else {
+            o.lit(",\"pid\":null,\"process\":null");
+        }
+        if (w && w->exe) {
+            o.lit(",\"publisher\":"); o.str(w->exe->publisher);
+            o.lit(",\"sha256\":");
+            if (w->exe->sha256.empty()) o.lit("null");
+            else o.str(w->exe->sha256);
+        } else {
+            o.lit(",\"publisher\":null,\"sha256\":null");
+        }
         o.ch('}');
         o.spill(64 * 1024);
     });
@@ -2359,16 +3424,17 @@ inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view 
 }
 }  // namespace detail
 
-std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object) {
-    detail::JsonOut o(4096 + t.size() * 300);
-    detail::json_snapshot_into(o, t, interface, timestamp, final_object);
+std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
+                          const FlowAttribution* owners) {
+    detail::JsonOut o(4096 + t.size() * 360);
+    detail::json_snapshot_into(o, t, interface, timestamp, final_object, owners);
     return o.take();
 }
 
 bool write_json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
-                         const std::function<bool(std::string_view)>& sink) {
+                         const std::function<bool(std::string_view)>& sink, const FlowAttribution* owners) {
     detail::JsonOut o(80 * 1024, &sink);
-    detail::json_snapshot_into(o, t, interface, timestamp, final_object);
+    detail::json_snapshot_into(o, t, interface, timestamp, final_object, owners);
     return o.spill();
 }
 
@@ -2591,6 +3657,14 @@ int run(const Options& opt) {
     if (opt.port_names) style.port_name = [&](uint16_t p, uint8_t proto) { return services.name(p, proto); };
     const std::string iface = src->name();
     const bool live = src->live();
+    // Attribution: live only (a file's flows are not this host's sockets), off with -Z; text mode only when asked.
+    std::unique_ptr<FlowAttribution> owners;
+    if (live && !opt.no_processes && (opt.json || opt.processes)) {
+        owners = std::make_unique<FlowAttribution>(FlowAttribution::Config{});
+        if (owners->level() == Attribution::off)
+            std::fprintf(stderr, "iftop: process attribution is off: neither /proc/net nor lsof can be read\n");
+        if (opt.processes) style.owners = owners.get();
+    }
 
     // Offline the capture clock is the packets' time; live (and --replay) the JSON timestamp is the wall clock.
     Micros wall_offset = 0;  // add to a tick time to get wall-clock time
@@ -2600,9 +3674,13 @@ int run(const Options& opt) {
     };
     auto emit = [&](Micros at, bool final_object) -> bool {
         update_drops();
+        if (owners && final_object) {  // ticks update it; the final object also waits briefly for hashes
+            owners->update(engine.table(), at);
+            owners->settle(1000);
+        }
         if (opt.json)
             return write_json_snapshot(engine.table(), iface, at + wall_offset, final_object,
-                                       [&](std::string_view piece) { return out.write(piece); });
+                                       [&](std::string_view piece) { return out.write(piece); }, owners.get());
         if (final_object && opt.dns) {
             for (const FlowView& f : engine.table().sorted_flows(opt.sort, size_t(opt.lines))) { resolver.name(f.key.local); resolver.name(f.key.remote); }
             resolver.settle(1000);
@@ -2611,6 +3689,7 @@ int run(const Options& opt) {
     };
     engine.on_tick([&](int64_t index, Micros at) -> bool {
         if (g_stop_signal) return false;
+        if (owners) owners->update(engine.table(), at);  // new flows looked up once per tick, unknown ones retried
         if (opt.seconds && index >= opt.seconds) return false;  // the final report is written by the caller
         if (opt.json) return emit(at, false);
         // Text: iftop prints a report every 2 s live; offline one report at the end of the file.

@@ -35,13 +35,16 @@ run: iftop
 tests/unit: tests/unit.cpp tests/second_tu.cpp tests/frames.hpp iftop.hpp | deps-test
 	$(CXX) $(WARN) -O1 -g -o $@ tests/unit.cpp tests/second_tu.cpp $(LDLIBS)
 
+tests/procs: tests/procs.cpp iftop.hpp | deps-test
+	$(CXX) $(WARN) -O1 -g -o $@ tests/procs.cpp $(LDLIBS)
+
 tests/embed_example: tests/embed_example.cpp iftop.hpp | deps-build
 	$(CXX) $(WARN) $(CXXFLAGS) -o $@ tests/embed_example.cpp $(LDLIBS)
 
 tests/iftop-asan: main.cpp iftop.hpp | deps-build
 	$(CXX) $(WARN) -O1 -g $(SAN) -o $@ main.cpp $(LDLIBS)
 
-test: iftop tests/unit tests/embed_example tests/iftop-asan | deps-test
+test: iftop tests/unit tests/procs tests/embed_example tests/iftop-asan | deps-test
 	@bash tests/run.sh
 
 # --- benchmarks -------------------------------------------------------------------------------------------
@@ -55,4 +58,4 @@ install: iftop
 	install -D -m 755 iftop $(DESTDIR)$(PREFIX)/sbin/iftop
 
 clean:
-	rm -f iftop tests/unit tests/embed_example tests/iftop-asan tests/bench
+	rm -f iftop tests/unit tests/procs tests/embed_example tests/iftop-asan tests/bench

@@ -2066,7 +2066,8 @@ std::vector<LsofSocket> parse_lsof(std::string_view text) {
     std::vector<LsofSocket> out;
     int pid = 0;
     std::string command;
-    // Per file: f starts it; t, P, n follow in any order. Flushed at the next f/p or at the end.
+    // Per file: lsof prints a file's fields in a fixed order with the name last (lsof(8) "OUTPUT FOR OTHER
+    // PROGRAMS"); 'f' is only there when asked for, so a file ends at its 'n' (or at the next f/p).
     struct File { bool open = false; int family = 0; uint8_t proto = 0; std::string name; } file;
     auto flush = [&] {
         if (!file.open || !file.family || !file.proto || file.name.empty() || pid <= 0) { file = File{}; return; }
@@ -2097,9 +2098,9 @@ std::vector<LsofSocket> parse_lsof(std::string_view text) {
         case 'p': flush(); pid = 0; parse_number(v, pid); command.clear(); break;
         case 'c': command = printable(v); break;
         case 'f': flush(); file.open = true; break;
-        case 't': file.family = v == "IPv4" ? 4 : v == "IPv6" ? 6 : 0; break;
+        case 't': file.open = true; file.family = v == "IPv4" ? 4 : v == "IPv6" ? 6 : 0; break;
         case 'P': file.proto = v == "TCP" ? kProtoTcp : v == "UDP" ? kProtoUdp : 0; break;
-        case 'n': file.name = std::string(v); break;
+        case 'n': file.open = true; file.name = std::string(v); flush(); break;
         default: break;  // g (pgid), R (ppid), T (TCP info), ...
         }
     });
@@ -2357,6 +2358,7 @@ struct ProcessResolver::Impl {
         }
         if (it->second.unreadable) --unreadable_pids;
         pids.erase(it);
+        recent.erase(std::remove(recent.begin(), recent.end(), pid), recent.end());
     }
 
     void set_unreadable(Pid& p, bool u) {

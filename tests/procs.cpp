@@ -1,0 +1,678 @@
+// Process attribution tests: /proc/net parsing, the resolver on a fake /proc tree (real symlinks fd/N ->
+// socket:[inode] in a temp dir), lsof parsing on real lsof output, SHA-256 (NIST vectors), publishers, the per-flow
+// cache and its outputs. No root, no network.
+#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN
+#include <doctest/doctest.h>
+
+#define IFTOP_IMPLEMENTATION
+#include "../iftop.hpp"
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+using namespace iftop;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string here() {
+    std::string f = __FILE__;
+    const size_t slash = f.rfind('/');
+    return slash == std::string::npos ? "." : f.substr(0, slash);
+}
+
+void write_file(const std::string& path, const std::string& text) {
+    std::ofstream f(path, std::ios::binary | std::ios::trunc);
+    f << text;
+}
+std::string read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+IpAddr ip(const char* s) { return *IpAddr::parse(s); }
+/// A literal with embedded NULs, without its terminator.
+template <size_t N>
+std::string bin(const char (&s)[N]) { return std::string(s, N - 1); }
+
+FlowKey fk(uint8_t proto, const char* l, uint16_t lp, const char* r, uint16_t rp) {
+    FlowKey k;
+    k.proto = proto;
+    k.local = ip(l);
+    k.local_port = lp;
+    k.remote = ip(r);
+    k.remote_port = rp;
+    return k;
+}
+
+/// The kernel's text for one endpoint: each 32-bit word of the address as the host holds it, %08X; port %04X
+/// (net/ipv4/tcp_ipv4.c get_tcp4_sock, net/ipv6/tcp_ipv6.c get_tcp6_sock).
+std::string kernel_endpoint(const IpAddr& a, uint16_t port) {
+    std::string s;
+    char buf[16];
+    for (int i = 0; i < (a.family == 4 ? 1 : 4); ++i) {
+        uint32_t w;
+        std::memcpy(&w, a.bytes + 4 * i, 4);
+        std::snprintf(buf, sizeof buf, "%08X", w);
+        s += buf;
+    }
+    std::snprintf(buf, sizeof buf, ":%04X", port);
+    return s + buf;
+}
+
+/// A fake procfs in a temp dir: net/{tcp,tcp6,udp,udp6}, <pid>/{comm,cmdline,exe,fd/N}.
+struct FakeProc {
+    std::string root;
+    int rows = 0;
+    FakeProc() {
+        char tmpl[] = "/tmp/iftop-fakeproc-XXXXXX";
+        root = mkdtemp(tmpl);
+        fs::create_directories(root + "/net");
+        for (const char* f : {"tcp", "tcp6", "udp", "udp6"})
+            write_file(root + "/net/" + f, std::string(f[3] == '6' ? "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+                                                                    : "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"));
+    }
+    ~FakeProc() {
+        std::error_code ec;
+        fs::permissions(root, fs::perms::owner_all, fs::perm_options::add, ec);
+        fs::remove_all(root, ec);
+    }
+    void proc(int pid, const std::string& comm, const std::string& cmdline = "", const std::string& exe = "") {
+        const std::string d = root + "/" + std::to_string(pid);
+        fs::create_directories(d + "/fd");
+        write_file(d + "/comm", comm + "\n");
+        write_file(d + "/cmdline", cmdline);
+        if (!exe.empty()) fs::create_symlink(exe, d + "/exe");
+    }
+    void fd(int pid, int n, uint64_t inode) {
+        fs::create_symlink("socket:[" + std::to_string(inode) + "]", root + "/" + std::to_string(pid) + "/fd/" + std::to_string(n));
+    }
+    void other_fd(int pid, int n, const std::string& target) {
+        fs::create_symlink(target, root + "/" + std::to_string(pid) + "/fd/" + std::to_string(n));
+    }
+    void kill(int pid) { fs::remove_all(root + "/" + std::to_string(pid)); }
+    /// One row as the kernel prints it. `file` is tcp, tcp6, udp or udp6; IPv4 addresses in a *6 file are
+    /// written IPv4-mapped, as the kernel shows a dual-stack socket's IPv4 peers.
+    void sock(const char* file, const char* l, uint16_t lp, const char* r, uint16_t rp, int state, uint64_t inode) {
+        IpAddr la = ip(l), ra = ip(r);
+        const bool v6file = std::string(file).back() == '6';
+        auto map6 = [](IpAddr a) {
+            if (a.family == 6) return a;
+            uint8_t b[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+            std::memcpy(b + 12, a.bytes, 4);
+            return IpAddr::v6(b);
+        };
+        if (v6file) { la = map6(la); ra = map6(ra); }
+        char line[512];
+        std::snprintf(line, sizeof line,
+                      "%4d: %s %s %02X 00000000:00000000 00:00000000 00000000     0        0 %llu 1 0000000000000000 100 0 0 10 0\n",
+                      rows++, kernel_endpoint(la, lp).c_str(), kernel_endpoint(ra, rp).c_str(), state,
+                      static_cast<unsigned long long>(inode));
+        std::ofstream(root + "/net/" + file, std::ios::app) << line;
+    }
+    void clear_net(const char* file) {
+        const std::string p = root + "/net/" + file;
+        const std::string t = read_file(p);
+        write_file(p, t.substr(0, t.find('\n') + 1));
+    }
+    ProcessResolver::Config cfg() const {
+        ProcessResolver::Config c;
+        c.proc_root = root;
+        c.allow_lsof = false;
+        return c;
+    }
+};
+
+constexpr int kEstablished = 1, kListen = 0x0A, kUdpUnconn = 7;
+Micros sec(double s) { return Micros(s * 1e6); }
+int pid_of(ProcessResolver& r, const FlowKey& k, Micros now) {
+    auto p = r.lookup(k, now);
+    return p ? p->pid : 0;
+}
+
+}  // namespace
+
+TEST_SUITE("proc net") {
+TEST_CASE("parse_proc_net: real tcp6 lines, IPv4-mapped peers become IPv4, LISTEN on :: is a dual-stack wildcard") {
+    // Captured from /proc/<pid>/net/tcp6 on this Linux machine (x86-64) with a Python server on [::]:47002, an IPv4
+    // client connected to it (::ffff:127.0.0.1) and an IPv6 one (::1).
+    const char* text =
+        "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+        "   0: 00000000000000000000000000000000:B79A 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 218152 1 0000000084743bcf 100 0 0 10 0\n"
+        "   1: 00000000000000000000000001000000:DDC6 00000000000000000000000001000000:B79A 01 00000000:00000000 00:00000000 00000000     0        0 218157 1 00000000e6cf3305 20 0 0 10 -1\n"
+        "   2: 0000000000000000FFFF00000100007F:B79A 0000000000000000FFFF00000100007F:D8EC 01 00000000:00000000 00:00000000 00000000     0        0 218156 1 00000000439aec31 20 0 0 10 -1\n"
+        "   3: garbage line that is not a socket\n";
+    auto rows = parse_proc_net(text, kProtoTcp, 6);
+    REQUIRE(rows.size() == 3);
+    CHECK(rows[0].listening);
+    CHECK(rows[0].wildcard6);
+    CHECK(rows[0].local_port == 47002);
+    CHECK(rows[0].inode == 218152);
+    CHECK(rows[1].local.to_string() == "::1");
+    CHECK(rows[1].local_port == 56774);
+    CHECK(rows[1].remote_port == 47002);
+    CHECK(!rows[1].listening);
+    CHECK(rows[2].local.family == 4);
+    CHECK(rows[2].local.to_string() == "127.0.0.1");
+    CHECK(rows[2].remote.to_string() == "127.0.0.1");
+    CHECK(rows[2].remote_port == 55532);
+}
+
+TEST_CASE("parse_proc_net: IPv4 words are in host byte order; inode 0 (TIME_WAIT) rows are dropped") {
+    const char* text =
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+        "   0: 0100000A:01BB 070200C0:9C40 01 00000000:00000000 00:00000000 00000000     0        0 4242 1 0 20 4 30 10 -1\n"
+        "   1: 0100000A:01BC 070200C0:9C41 06 00000000:00000000 03:00001000 00000000     0        0 0 3 0\n";
+    auto rows = parse_proc_net(text, kProtoTcp, 4);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].local.to_string() == "10.0.0.1");
+    CHECK(rows[0].local_port == 443);
+    CHECK(rows[0].remote.to_string() == "192.0.2.7");
+    CHECK(rows[0].remote_port == 40000);
+    CHECK(rows[0].inode == 4242);
+}
+
+TEST_CASE("the fake tree writes rows the parser reads back (both families)") {
+    FakeProc p;
+    p.sock("udp6", "2001:db8::1", 53, "::", 0, kUdpUnconn, 11);
+    p.sock("tcp", "10.0.0.1", 22, "192.0.2.7", 50000, kEstablished, 12);
+    auto r6 = parse_proc_net(read_file(p.root + "/net/udp6"), kProtoUdp, 6);
+    REQUIRE(r6.size() == 1);
+    CHECK(r6[0].local.to_string() == "2001:db8::1");
+    auto r4 = parse_proc_net(read_file(p.root + "/net/tcp"), kProtoTcp, 4);
+    REQUIRE(r4.size() == 1);
+    CHECK(r4[0].remote.to_string() == "192.0.2.7");
+}
+}  // TEST_SUITE
+
+TEST_SUITE("resolver") {
+TEST_CASE("exact pair beats port-only: a connected UDP socket wins over the unconnected one on the same port") {
+    FakeProc p;
+    p.proc(100, "avahi-daemon");
+    p.proc(200, "resolver");
+    p.sock("udp", "0.0.0.0", 5353, "0.0.0.0", 0, kUdpUnconn, 1001);
+    p.sock("udp", "10.0.0.1", 5353, "192.0.2.7", 5353, kEstablished, 2001);
+    p.fd(100, 3, 1001);
+    p.fd(200, 7, 2001);
+    ProcessResolver r(p.cfg());
+    CHECK(pid_of(r, fk(kProtoUdp, "10.0.0.1", 5353, "192.0.2.7", 5353), sec(1)) == 200);
+    CHECK(pid_of(r, fk(kProtoUdp, "10.0.0.1", 5353, "198.51.100.9", 5353), sec(1)) == 100);
+    CHECK(r.level() == Attribution::full);
+}
+
+TEST_CASE("two processes talking to the same remote port each get their own flows") {
+    FakeProc p;
+    p.proc(300, "curl");
+    p.proc(400, "firefox");
+    p.sock("tcp", "10.0.0.1", 40000, "192.0.2.7", 443, kEstablished, 3001);
+    p.sock("tcp", "10.0.0.1", 40001, "192.0.2.7", 443, kEstablished, 4001);
+    p.sock("tcp", "10.0.0.1", 40002, "198.51.100.9", 443, kEstablished, 4002);
+    p.fd(300, 5, 3001);
+    p.fd(400, 5, 4001);
+    p.fd(400, 6, 4002);
+    ProcessResolver r(p.cfg());
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 40000, "192.0.2.7", 443), sec(1)) == 300);
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 40001, "192.0.2.7", 443), sec(1)) == 400);
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 40002, "198.51.100.9", 443), sec(1)) == 400);
+    // A client port nobody holds is not guessed from the remote port
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 40003, "192.0.2.7", 443), sec(1)) == 0);
+}
+
+TEST_CASE("a listening server with many accepted connections; a worker holding one of them wins it") {
+    FakeProc p;
+    p.proc(500, "nginx", bin("nginx: master\0-g\0daemon off;"));
+    p.proc(501, "nginx-worker");
+    p.sock("tcp", "0.0.0.0", 8080, "0.0.0.0", 0, kListen, 5000);
+    p.fd(500, 3, 5000);
+    for (int i = 0; i < 200; ++i) {
+        const std::string remote = "192.0.2." + std::to_string(1 + i % 200);
+        p.sock("tcp", "10.0.0.1", 8080, remote.c_str(), uint16_t(30000 + i), kEstablished, uint64_t(6000 + i));
+        p.fd(i == 77 ? 501 : 500, 10 + i, uint64_t(6000 + i));
+    }
+    ProcessResolver r(p.cfg());
+    for (int i = 0; i < 200; ++i) {
+        const std::string remote = "192.0.2." + std::to_string(1 + i % 200);
+        CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 8080, remote.c_str(), uint16_t(30000 + i)), sec(1)) ==
+              (i == 77 ? 501 : 500));
+    }
+    // A connection that already closed still belongs to the server listening on that address and port
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 8080, "203.0.113.5", 1234), sec(1)) == 500);
+    CHECK(r.stats().full_walks + r.stats().new_pid_walks == 1);  // 201 lookups, one walk
+    auto info = r.lookup(fk(kProtoTcp, "10.0.0.1", 8080, "192.0.2.1", 30000), sec(1));
+    REQUIRE(info);
+    CHECK(info->name == "nginx");
+    CHECK(info->cmdline == "nginx: master -g daemon off;");
+}
+
+TEST_CASE("unconnected UDP: a server's peers; the wildcard address matches any local address, :: takes IPv4 too") {
+    FakeProc p;
+    p.proc(600, "named");
+    p.proc(601, "dhcpd");
+    p.sock("udp", "0.0.0.0", 53, "0.0.0.0", 0, kUdpUnconn, 6100);
+    p.sock("udp6", "::", 67, "::", 0, kUdpUnconn, 6101);
+    p.fd(600, 4, 6100);
+    p.fd(601, 4, 6101);
+    ProcessResolver r(p.cfg());
+    CHECK(pid_of(r, fk(kProtoUdp, "10.0.0.1", 53, "192.0.2.7", 41000), sec(1)) == 600);
+    CHECK(pid_of(r, fk(kProtoUdp, "172.16.0.1", 53, "198.51.100.9", 1), sec(1)) == 600);
+    CHECK(pid_of(r, fk(kProtoUdp, "10.0.0.1", 67, "192.0.2.7", 68), sec(1)) == 601);
+    CHECK(pid_of(r, fk(kProtoUdp, "2001:db8::1", 67, "2001:db8::2", 68), sec(1)) == 601);
+    // 0.0.0.0 never takes IPv6 traffic, and TCP is not UDP
+    CHECK(pid_of(r, fk(kProtoUdp, "2001:db8::1", 53, "2001:db8::2", 9), sec(1)) == 0);
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 53, "192.0.2.7", 41000), sec(1)) == 0);
+}
+
+TEST_CASE("IPv4-mapped IPv6: a dual-stack socket's IPv4 connection matches the IPv4 flow exactly") {
+    FakeProc p;
+    p.proc(700, "sshd");
+    p.proc(701, "sshd-session");
+    p.sock("tcp6", "::", 22, "::", 0, kListen, 7000);
+    p.sock("tcp6", "10.0.0.1", 22, "192.0.2.7", 50000, kEstablished, 7001);  // written as ::ffff:a.b.c.d
+    p.fd(700, 3, 7000);
+    p.fd(701, 4, 7001);
+    ProcessResolver r(p.cfg());
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 22, "192.0.2.7", 50000), sec(1)) == 701);
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 22, "192.0.2.8", 50001), sec(1)) == 700);  // via the :: listener
+}
+
+TEST_CASE("a vanished pid is forgotten and its flow is not given to it") {
+    FakeProc p;
+    p.proc(800, "short");
+    p.proc(801, "other");
+    p.sock("udp", "10.0.0.1", 9999, "192.0.2.7", 53, kEstablished, 8000);
+    p.fd(800, 3, 8000);
+    ProcessResolver r(p.cfg());
+    const FlowKey k = fk(kProtoUdp, "10.0.0.1", 9999, "192.0.2.7", 53);
+    CHECK(pid_of(r, k, sec(1)) == 800);
+    p.kill(800);  // exited; the socket row lingers in this snapshot of /proc/net
+    CHECK(pid_of(r, k, sec(5)) == 0);
+    // The socket passes to another process (fd passing): the cached owner is checked and the new one found
+    p.fd(801, 9, 8000);
+    CHECK(pid_of(r, k, sec(10)) == 801);
+}
+
+TEST_CASE("an unreadable fd directory makes attribution partial; everything else is still attributed") {
+    FakeProc p;
+    p.proc(900, "mine");
+    p.sock("tcp", "10.0.0.1", 1000, "192.0.2.7", 80, kEstablished, 9000);
+    p.fd(900, 3, 9000);
+    // Tests may run as root, where chmod 000 stops nothing: a fd entry that is not a directory fails opendir the
+    // way another user's /proc/<pid>/fd does for a normal user.
+    fs::create_directories(p.root + "/901");
+    write_file(p.root + "/901/fd", "not a directory");
+    fs::create_directories(p.root + "/902");
+    fs::create_symlink(p.root + "/nowhere", p.root + "/902/fd");  // dangling link
+    ProcessResolver r(p.cfg());
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 1000, "192.0.2.7", 80), sec(1)) == 900);
+    CHECK(r.level() == Attribution::partial);
+    CHECK(r.stats().unreadable == 1);  // 902's fd is ENOENT: that is a pid exiting, not a privilege problem
+    // The unreadable process goes away: full again
+    fs::remove_all(p.root + "/901");
+    p.sock("tcp", "10.0.0.1", 1001, "192.0.2.7", 80, kEstablished, 9001);
+    p.fd(900, 4, 9001);
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 1001, "192.0.2.7", 80), sec(3)) == 900);
+    CHECK(r.level() == Attribution::full);
+}
+
+TEST_CASE("incremental: known inodes never walk /proc again; new processes and active pids are found without a full walk") {
+    FakeProc p;
+    p.proc(1000, "server");
+    p.proc(1001, "idle");
+    for (int i = 0; i < 5; ++i) {
+        p.sock("tcp", "10.0.0.1", uint16_t(2000 + i), "192.0.2.7", 80, kEstablished, uint64_t(10000 + i));
+        p.fd(1000, 3 + i, uint64_t(10000 + i));
+    }
+    ProcessResolver r(p.cfg());
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 2000, "192.0.2.7", 80), sec(1)) == 1000);
+    const auto after_first = r.stats();
+    CHECK(after_first.net_reads == 1);
+    CHECK(after_first.new_pid_walks + after_first.full_walks >= 1);
+    // Other sockets of the same walk: no walk, no read of /proc/net (the cached tables have them)
+    for (int i = 1; i < 5; ++i)
+        CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", uint16_t(2000 + i), "192.0.2.7", 80), sec(2)) == 1000);
+    // The same flow again later: still no walk
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 2000, "192.0.2.7", 80), sec(3)) == 1000);
+    CHECK(r.stats().full_walks == after_first.full_walks);
+    CHECK(r.stats().new_pid_walks == after_first.new_pid_walks);
+    CHECK(r.stats().targeted_walks == 0);
+    CHECK(r.stats().net_reads == 1);
+    const uint64_t dirs = r.stats().fd_dirs_read;
+
+    // A new connection of the busy server: found by re-walking the recently active pid only
+    p.sock("tcp", "10.0.0.1", 2100, "192.0.2.9", 80, kEstablished, 10100);
+    p.fd(1000, 50, 10100);
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 2100, "192.0.2.9", 80), sec(4)) == 1000);
+    CHECK(r.stats().full_walks == after_first.full_walks);
+    CHECK(r.stats().targeted_walks == 1);
+    CHECK(r.stats().fd_dirs_read == dirs + 1);
+
+    // A process that started since: found by the walk of new pids alone
+    p.proc(1002, "newcomer");
+    p.sock("udp", "10.0.0.1", 3000, "192.0.2.7", 53, kEstablished, 10200);
+    p.fd(1002, 3, 10200);
+    CHECK(pid_of(r, fk(kProtoUdp, "10.0.0.1", 3000, "192.0.2.7", 53), sec(5)) == 1002);
+    CHECK(r.stats().full_walks == after_first.full_walks);
+    CHECK(r.stats().fd_dirs_read == dirs + 2);
+
+    // A socket no fd points to (yet): full walks are rate-limited to one per second however often it is asked
+    p.sock("udp", "10.0.0.1", 3001, "192.0.2.7", 53, kEstablished, 10300);
+    const FlowKey orphan = fk(kProtoUdp, "10.0.0.1", 3001, "192.0.2.7", 53);
+    const uint64_t full0 = r.stats().full_walks;
+    for (int i = 0; i < 10; ++i) CHECK(pid_of(r, orphan, sec(6) + i * 50000) == 0);
+    CHECK(r.stats().full_walks - full0 <= 1);
+    // ... and picked up by the next allowed walk once a process holds it
+    p.fd(1001, 3, 10300);
+    CHECK(pid_of(r, orphan, sec(8)) == 1001);
+}
+
+TEST_CASE("process names are hostile input: control bytes and escapes never come out") {
+    FakeProc p;
+    p.proc(1100, "evil\x1b[2J\x07", bin("evil\0--flag\x1b]52;c;AAAA\x07"));
+    p.sock("tcp", "10.0.0.1", 4000, "192.0.2.7", 80, kEstablished, 11000);
+    p.fd(1100, 3, 11000);
+    ProcessResolver r(p.cfg());
+    auto info = r.lookup(fk(kProtoTcp, "10.0.0.1", 4000, "192.0.2.7", 80), sec(1));
+    REQUIRE(info);
+    CHECK(info->name == "evil?[2J?");
+    CHECK(info->cmdline == "evil --flag?]52;c;AAAA?");
+}
+
+TEST_CASE("no /proc/net and no lsof: attribution is off and lookups answer nothing") {
+    FakeProc p;
+    fs::remove_all(p.root + "/net");
+    ProcessResolver r(p.cfg());
+    CHECK(r.level() == Attribution::off);
+    CHECK(!r.lookup(fk(kProtoTcp, "10.0.0.1", 1, "192.0.2.7", 2), sec(1)));
+}
+}  // TEST_SUITE
+
+TEST_SUITE("lsof") {
+// tests/lsof_linux.txt is real output of lsof 4.95.0 on this Linux machine (Debian package "lsof"), captured with
+//     python3 sockets.py &   # listens on 127.0.0.1:47001 (TCP) and [::]:47002 (TCP, dual-stack), connects to both
+//                            # over IPv4 and to the second over ::1, binds UDP 0.0.0.0:47003 and [::1]:47005, and a
+//                            # UDP socket 127.0.0.1:47004 connected to :47003; then sleeps
+//     lsof -n -P -F pcnPt -a -p <its pid> > tests/lsof_linux.txt
+// It holds all of that process's files (cwd, the binary, shared libraries: skipped by the parser) and its sockets.
+TEST_CASE("parse_lsof: real lsof -F output, sockets only") {
+    const std::string text = read_file(here() + "/lsof_linux.txt");
+    REQUIRE(!text.empty());
+    auto socks = parse_lsof(text);
+    REQUIRE(socks.size() == 11);
+    for (const auto& s : socks) {
+        CHECK(s.pid == 11446);
+        CHECK(s.command == "python3");
+    }
+    auto find = [&](uint8_t proto, const char* l, uint16_t lp, uint16_t rp) -> const LsofSocket* {
+        for (const auto& s : socks)
+            if (s.row.proto == proto && s.row.local.to_string() == l && s.row.local_port == lp && s.row.remote_port == rp)
+                return &s;
+        return nullptr;
+    };
+    const LsofSocket* listen4 = find(kProtoTcp, "127.0.0.1", 47001, 0);
+    REQUIRE(listen4);
+    CHECK(listen4->row.listening);
+    const LsofSocket* listen6 = find(kProtoTcp, "::", 47002, 0);
+    REQUIRE(listen6);
+    CHECK(listen6->row.wildcard6);
+    const LsofSocket* client = find(kProtoTcp, "127.0.0.1", 32836, 47001);
+    REQUIRE(client);
+    CHECK(client->row.remote.to_string() == "127.0.0.1");
+    CHECK(find(kProtoTcp, "127.0.0.1", 47002, 55532));  // the dual-stack server's IPv4 peer, shown as IPv4
+    CHECK(find(kProtoTcp, "::1", 56774, 47002));
+    const LsofSocket* udp = find(kProtoUdp, "0.0.0.0", 47003, 0);
+    REQUIRE(udp);
+    CHECK(!udp->row.listening);
+    CHECK(find(kProtoUdp, "127.0.0.1", 47004, 47003));
+    CHECK(find(kProtoUdp, "::1", 47005, 0));
+}
+
+TEST_CASE("parse_lsof: f fields, several processes, hostile command names, junk") {
+    const char* text = "p1\ncsshd\nf3\ntIPv4\nPTCP\nn10.0.0.1:22->192.0.2.7:50000\nf4\ntunix\nn/run/x.sock\n"
+                       "p2\ncbad\x1b[31m\nf5\ntIPv6\nPUDP\nn[2001:db8::1]:53\nxjunk\np\nnonsense\n";
+    auto socks = parse_lsof(text);
+    REQUIRE(socks.size() == 2);
+    CHECK(socks[0].pid == 1);
+    CHECK(socks[0].row.remote.to_string() == "192.0.2.7");
+    CHECK(socks[1].pid == 2);
+    CHECK(socks[1].command == "bad?[31m");
+    CHECK(socks[1].row.local.to_string() == "2001:db8::1");
+    CHECK(socks[1].row.local_port == 53);
+}
+
+TEST_CASE("lsof fallback: with no usable /proc/net the resolver runs lsof and attributes from it") {
+    FakeProc p;
+    fs::remove_all(p.root + "/net");
+    // A stand-in lsof on PATH that prints the captured output
+    const std::string bin = p.root + "/bin";
+    fs::create_directories(bin);
+    write_file(bin + "/lsof", "#!/bin/sh\ncat '" + here() + "/lsof_linux.txt'\n");
+    fs::permissions(bin + "/lsof", fs::perms::owner_all);
+    const std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+    setenv("PATH", (bin + ":" + old_path).c_str(), 1);
+    ProcessResolver::Config c = p.cfg();
+    c.allow_lsof = true;
+    ProcessResolver r(c);
+    CHECK(r.level() == Attribution::full);
+    auto info = r.lookup(fk(kProtoTcp, "127.0.0.1", 32836, "127.0.0.1", 47001), sec(1));
+    REQUIRE(info);
+    CHECK(info->pid == 11446);
+    CHECK(info->name == "python3");
+    CHECK(pid_of(r, fk(kProtoUdp, "127.0.0.1", 47003, "192.0.2.7", 999), sec(1)) == 11446);
+    CHECK(r.stats().lsof_runs == 1);
+    setenv("PATH", old_path.c_str(), 1);
+}
+}  // TEST_SUITE
+
+TEST_SUITE("sha256") {
+TEST_CASE("NIST FIPS 180-4 example vectors") {
+    CHECK(Sha256::of("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(Sha256::of("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    CHECK(Sha256::of("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq") ==
+          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+    CHECK(Sha256::of("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrs"
+                     "mnopqrstnopqrstu") == "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1");
+    CHECK(Sha256::of(std::string(1000000, 'a')) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+TEST_CASE("pieces of any size give the same digest; sha256_file reads the file") {
+    std::string data;
+    for (int i = 0; i < 5000; ++i) data += char(i * 7 + (i >> 3));
+    const std::string whole = Sha256::of(data);
+    for (size_t step : {1, 3, 55, 56, 63, 64, 65, 127, 4999}) {
+        Sha256 h;
+        for (size_t at = 0; at < data.size(); at += step) h.update(data.data() + at, std::min(step, data.size() - at));
+        CHECK(Sha256::hex(h.finish()) == whole);
+    }
+    FakeProc p;
+    write_file(p.root + "/blob", data);
+    auto f = sha256_file(p.root + "/blob");
+    REQUIRE(f);
+    CHECK(*f == whole);
+    auto missing = sha256_file(p.root + "/missing");
+    REQUIRE(!missing);
+    CHECK(missing.error().code == Errc::file_open);
+}
+}  // TEST_SUITE
+
+TEST_SUITE("publishers") {
+TEST_CASE("dpkg lists: usrmerge both ways, deleted executables, unpackaged") {
+    FakeProc p;
+    const std::string info = p.root + "/dpkg-info";
+    fs::create_directories(info);
+    write_file(info + "/coreutils.list", "/.\n/bin\n/bin/ls\n/usr/bin/env\n");
+    write_file(info + "/openssh-server.list", "/usr/sbin/sshd\n");
+    write_file(info + "/libc-bin.list", "/sbin/ldconfig\n");
+    write_file(info + "/coreutils.md5sums", "/usr/bin/md5-not-a-list\n");
+    PublisherIndex idx(info, p.root + "/no-rpm");
+    CHECK(idx.package_of("/bin/ls") == "coreutils");
+    CHECK(idx.package_of("/usr/bin/ls") == "coreutils");      // listed as /bin/ls, run as /usr/bin/ls
+    CHECK(idx.package_of("/bin/env") == "coreutils");         // listed as /usr/bin/env
+    CHECK(idx.package_of("/usr/sbin/ldconfig") == "libc-bin");
+    CHECK(idx.package_of("/sbin/sshd") == "openssh-server");
+    CHECK(idx.package_of("/usr/sbin/sshd (deleted)") == "openssh-server");  // upgraded while running
+    CHECK(idx.package_of("/usr/bin/md5-not-a-list") == "unpackaged");
+    CHECK(idx.package_of("/opt/thing/bin/thing") == "unpackaged");
+    CHECK(idx.package_of("") == "unpackaged");
+}
+
+TEST_CASE("the real dpkg database knows the shell") {
+    if (access("/var/lib/dpkg/info", R_OK) != 0) return;
+    PublisherIndex idx;
+    CHECK(idx.package_of("/usr/bin/bash") == "bash");
+    CHECK(idx.package_of("/bin/bash") == "bash");
+}
+}  // TEST_SUITE
+
+namespace {
+/// A table with flows whose local side is 10.0.0.1.
+void add_flow(FlowTable& t, uint8_t proto, const char* local, uint16_t lp, const char* remote, uint16_t rp,
+              uint32_t bytes, Micros at) {
+    Decoded d;
+    d.ok = true;
+    d.proto = proto;
+    d.src = ip(local);
+    d.dst = ip(remote);
+    d.sport = lp;
+    d.dport = rp;
+    d.bytes = bytes;
+    t.add(d, at);
+}
+}  // namespace
+
+TEST_SUITE("flow attribution") {
+TEST_CASE("per-flow cache, exe facts (sha256, publisher), JSON fields, text --processes, groups") {
+    FakeProc p;
+    const std::string exe_dir = p.root + "/usr-bin";
+    fs::create_directories(exe_dir);
+    write_file(exe_dir + "/webd", "webd binary");
+    write_file(exe_dir + "/cli", "cli binary");
+    const std::string info = p.root + "/dpkg-info";
+    fs::create_directories(info);
+    write_file(info + "/webd-pkg.list", exe_dir + "/webd\n");
+    p.proc(10, "webd", "webd", exe_dir + "/webd");
+    p.proc(20, "cli\x1b[1m", "cli", exe_dir + "/cli");
+    p.sock("tcp", "0.0.0.0", 80, "0.0.0.0", 0, kListen, 100);
+    p.fd(10, 3, 100);
+    p.sock("tcp", "10.0.0.1", 80, "192.0.2.7", 50000, kEstablished, 101);
+    p.fd(10, 4, 101);
+    p.sock("tcp", "10.0.0.1", 41000, "192.0.2.7", 443, kEstablished, 200);
+    p.fd(20, 3, 200);
+
+    AccountingConfig ac;
+    ac.local_addrs = {ip("10.0.0.1")};
+    FlowTable t(ac);
+    t.set_origin(0);
+    add_flow(t, kProtoTcp, "10.0.0.1", 80, "192.0.2.7", 50000, 1000, sec(0.1));
+    add_flow(t, kProtoTcp, "10.0.0.1", 80, "192.0.2.8", 50001, 500, sec(0.2));
+    add_flow(t, kProtoTcp, "10.0.0.1", 41000, "192.0.2.7", 443, 300, sec(0.3));
+    add_flow(t, kProtoUdp, "10.0.0.1", 5000, "192.0.2.9", 53, 70, sec(0.4));  // nobody's
+    t.tick(sec(1));
+
+    FlowAttribution::Config c;
+    c.resolver = p.cfg();
+    c.dpkg_info = info;
+    c.rpm_db = p.root + "/no-rpm";
+    c.background = false;
+    FlowAttribution attr(c);
+    attr.update(t, sec(1));
+    CHECK(attr.level() == Attribution::full);
+    const FlowOwner* web = attr.owner(fk(kProtoTcp, "10.0.0.1", 80, "192.0.2.7", 50000));
+    REQUIRE(web);
+    REQUIRE(web->proc);
+    CHECK(web->proc->pid == 10);
+    REQUIRE(web->exe);
+    CHECK(web->exe->publisher == "webd-pkg");
+    CHECK(web->exe->sha256 == Sha256::of("webd binary"));
+    const FlowOwner* cli = attr.owner(fk(kProtoTcp, "10.0.0.1", 41000, "192.0.2.7", 443));
+    REQUIRE(cli);
+    REQUIRE(cli->exe);
+    CHECK(cli->exe->publisher == "unpackaged");
+    const FlowOwner* none = attr.owner(fk(kProtoUdp, "10.0.0.1", 5000, "192.0.2.9", 53));
+    REQUIRE(none);
+    CHECK(!none->proc);
+
+    const std::string js = json_snapshot(t, "eth0", 0, false, &attr);
+    CHECK(js.find("\"attribution\":\"full\"") != std::string::npos);
+    CHECK(js.find("\"pid\":10,\"process\":\"webd\",\"publisher\":\"webd-pkg\",\"sha256\":\"" + Sha256::of("webd binary") + "\"") != std::string::npos);
+    CHECK(js.find("\"pid\":20,\"process\":\"cli?[1m\"") != std::string::npos);
+    CHECK(js.find("\"pid\":null,\"process\":null,\"publisher\":null,\"sha256\":null") != std::string::npos);
+    CHECK(js.find('\x1b') == std::string::npos);
+    const std::string off = json_snapshot(t, "eth0", 0, false);
+    CHECK(off.find("\"attribution\":\"off\"") != std::string::npos);
+    CHECK(off.find("\"pid\":10") == std::string::npos);
+
+    TextStyle st;
+    st.show_ports = true;
+    st.owners = &attr;
+    const std::string text = text_report(t, st);
+    CHECK(text.find("10.0.0.1:80 [10:webd]") != std::string::npos);
+    CHECK(text.find("10.0.0.1:41000 [20:cli?[1m]") != std::string::npos);
+    CHECK(text.find('\x1b') == std::string::npos);
+    st.show_ports = false;  // host pairs: the owner of the biggest flow, "+" when another process shares the row
+    const std::string pairs = text_report(t, st);
+    CHECK(pairs.find("10.0.0.1 [10:webd+]") != std::string::npos);
+
+    auto flows = t.sorted_flows(SortKey::total_bytes);
+    auto procs = group_by_process(flows, attr);
+    REQUIRE(procs.size() == 3);
+    CHECK(procs[0].pid == 10);
+    CHECK(procs[0].flows == 2);
+    CHECK(procs[0].counts.bytes[0] == 1500);
+    CHECK(procs[0].publisher == "webd-pkg");
+    CHECK(procs[1].pid == 20);
+    CHECK(procs[1].counts.bytes[0] == 300);
+    CHECK(procs[2].name == "unknown");
+    CHECK(procs[2].flows == 1);
+    CHECK(procs[2].counts.bytes[0] == 70);
+    double rate_sum = 0;
+    for (const auto& g : procs) rate_sum += g.rates.sent(0);
+    CHECK(rate_sum == doctest::Approx(t.totals().rates.sent(0)));
+    auto pubs = group_by_publisher(flows, attr);
+    REQUIRE(pubs.size() == 3);
+    CHECK(pubs[0].name == "webd-pkg");
+    CHECK(pubs[0].flows == 2);
+    CHECK(pubs[1].name == "unpackaged");
+    CHECK(pubs[2].name == "unknown");
+}
+
+TEST_CASE("unknown flows are retried, with back-off, and flows that leave the table are forgotten") {
+    FakeProc p;
+    p.proc(30, "late");
+    AccountingConfig ac;
+    ac.local_addrs = {ip("10.0.0.1")};
+    FlowTable t(ac);
+    t.set_origin(0);
+    add_flow(t, kProtoUdp, "10.0.0.1", 6000, "192.0.2.7", 53, 100, sec(0.5));
+    t.tick(sec(1));
+    FlowAttribution::Config c;
+    c.resolver = p.cfg();
+    c.exe_facts = false;
+    FlowAttribution attr(c);
+    const FlowKey k = fk(kProtoUdp, "10.0.0.1", 6000, "192.0.2.7", 53);
+    attr.update(t, sec(1));
+    REQUIRE(attr.owner(k));
+    CHECK(!attr.owner(k)->proc);
+    // The socket shows up a moment later: the next tick's retry finds it
+    p.sock("udp", "10.0.0.1", 6000, "192.0.2.7", 53, kEstablished, 3000);
+    p.fd(30, 3, 3000);
+    attr.update(t, sec(2));
+    REQUIRE(attr.owner(k)->proc);
+    CHECK(attr.owner(k)->proc->pid == 30);
+    // A flow no socket will ever match costs a /proc/net read at 1, 2, 4, 8 ... s, not every tick
+    add_flow(t, kProtoUdp, "10.0.0.1", 7000, "192.0.2.7", 53, 100, sec(2.5));
+    const uint64_t reads0 = attr.resolver().stats().net_reads;
+    for (int s = 3; s <= 20; ++s) attr.update(t, sec(s));
+    const uint64_t reads = attr.resolver().stats().net_reads - reads0;
+    CHECK(reads >= 3);
+    CHECK(reads <= 5);
+    CHECK(attr.owner(k)->proc->pid == 30);  // known flows are not looked up again
+    // Flows expire from a table with idle expiry; here a fresh table stands for "the flow left"
+    FlowTable empty(ac);
+    attr.update(empty, sec(21));
+    CHECK(!attr.owner(k));
+}
+}  // TEST_SUITE

@@ -22,5 +22,8 @@ echo "== corpus"
 echo "== live capture (network namespaces)"
 . tests/live.sh
 
+echo "== live process attribution (network namespaces)"
+. tests/live_procs.sh
+
 echo "tests: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -511,8 +511,10 @@ private:
 
 /// Socket inode → pid over a procfs tree (`proc_root` is a parameter so tests build a fake one).
 /// Incremental: the inode→pid map is kept; /proc is walked only when a flow's socket inode is unknown —
-/// first the pids not seen before and the pids that recently owned new sockets, then a full walk at most once per
-/// `full_walk_interval`. A match found in the cache is confirmed with one readlink. Vanished pids are forgotten.
+/// first the pids not seen before, then the pids that recently owned new sockets, then the pids whose number of
+/// open fds changed (stat of /proc/<pid>/fd, Linux 6.2+) or whose sockets closed, and only then everything, at most
+/// once per `full_walk_interval`. A match found in the cache is confirmed with one readlink. Vanished pids are
+/// forgotten.
 /// When /proc/net cannot be read, `lsof -n -P -F pcnPt -i` is the fallback. Not thread-safe.
 class ProcessResolver {
 public:
@@ -520,15 +522,21 @@ public:
         std::string proc_root = "/proc";
         Micros full_walk_interval = kMicrosPerSecond;
         bool allow_lsof = true;  ///< fall back to lsof when <proc_root>/net is unusable
+        /// With the real /proc: ask the kernel for each flow's socket (NETLINK_SOCK_DIAG, one exact lookup, the
+        /// same exact-then-listener match the kernel uses for packets) instead of reading the /proc/net tables,
+        /// which cost hundreds of ms per read with tens of thousands of sockets.
+        bool sock_diag = true;
     };
     struct Stats {
         uint64_t net_reads = 0;       ///< times the socket tables were read
         uint64_t full_walks = 0;      ///< walks of every /proc/<pid>/fd
         uint64_t new_pid_walks = 0;   ///< readdir of /proc for pids not seen before
         uint64_t targeted_walks = 0;  ///< re-walks of recently active pids
+        uint64_t changed_walks = 0;   ///< passes re-walking only pids whose fd count changed or that lost sockets
         uint64_t fd_dirs_read = 0;    ///< /proc/<pid>/fd directories read
         uint64_t unreadable = 0;      ///< fd directories that could not be read (EACCES, ...)
         uint64_t lsof_runs = 0;
+        uint64_t diag_queries = 0;    ///< sock_diag lookups (one per flow looked up)
     };
     explicit ProcessResolver(Config cfg);
     ProcessResolver() : ProcessResolver(Config{}) {}
@@ -544,6 +552,9 @@ public:
     const Stats& stats() const;
     /// The exe path to open for hashing a process's executable (/proc/<pid>/exe works for deleted files too).
     std::string exe_open_path(int pid) const;
+    /// Hint: a flow owned by `pid` ended, so it may have closed a socket and reused the fd number for a new one
+    /// (which keeps its fd count): its fds are re-read the next time an unknown socket is looked for.
+    void hint_closed(int pid);
 
 private:
     struct Impl;
@@ -726,6 +737,11 @@ int main(int argc, const char* const* argv);
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
+#if defined(__linux__)
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+#endif
 #include <netinet/in.h>
 #include <poll.h>
 #include <pwd.h>
@@ -2302,7 +2318,9 @@ struct ProcessResolver::Impl {
     struct Pid {
         std::shared_ptr<ProcessInfo> info;  // read on first use
         std::vector<uint64_t> inodes;       // sockets seen at the last walk of this pid
+        int64_t fds = -1;                   // open fds at the last walk (-1: not read)
         bool unreadable = false;
+        bool suspect = false;               // one of its sockets closed since: it may have opened another
     };
     Config cfg;
     Stats stats;
@@ -2311,8 +2329,11 @@ struct ProcessResolver::Impl {
     std::unordered_map<int, Pid> pids;           // every pid seen by a walk
     std::deque<int> recent;                      // pids that lately owned a socket a flow needed
     size_t unreadable_pids = 0;
-    Micros net_at = INT64_MIN, new_pid_at = INT64_MIN, targeted_at = INT64_MIN, full_at = INT64_MIN;
+    Micros net_at = INT64_MIN, new_pid_at = INT64_MIN, targeted_at = INT64_MIN, changed_at = INT64_MIN,
+           full_at = INT64_MIN;
+    std::unordered_set<uint64_t> live_inodes;  // inodes in the socket tables at the last read
     bool lsof_mode = false, usable = true;
+    int diag_fd = -1;
     uint64_t lsof_next_inode = 1;
     std::string text, link;
 
@@ -2325,10 +2346,40 @@ struct ProcessResolver::Impl {
         if (lsof_mode) { read_lsof(); return; }
         static const struct { const char* file; uint8_t proto; int family; } files[] = {
             {"tcp", kProtoTcp, 4}, {"tcp6", kProtoTcp, 6}, {"udp", kProtoUdp, 4}, {"udp6", kProtoUdp, 6}};
+        live_inodes.clear();
         for (const auto& f : files) {
             if (!detail::slurp(cfg.proc_root + "/net/" + f.file, text)) continue;
-            for (const SocketRow& r : parse_proc_net(text, f.proto, f.family)) sockets.add(r);
+            for (const SocketRow& r : parse_proc_net(text, f.proto, f.family)) {
+                sockets.add(r);
+                live_inodes.insert(r.inode);
+            }
         }
+        // A process whose socket closed is a suspect: close-then-open reuses the fd number and keeps the fd
+        // count, so the count alone would not show its new socket.
+        for (auto it = owners.begin(); it != owners.end();) {
+            if (live_inodes.count(it->first)) { ++it; continue; }
+            if (auto p = pids.find(it->second.pid); p != pids.end()) p->second.suspect = true;
+            it = owners.erase(it);
+        }
+    }
+
+    /// Re-walks only the pids whose fd count changed since their last walk, or that lost a socket.
+    void walk_changed(Micros now) {
+        std::vector<int> todo;
+        struct stat st {};
+        for (auto& kv : pids) {
+            if (kv.second.unreadable) continue;
+            bool again = kv.second.suspect;
+            if (!again) {
+                const std::string dir = pid_path(kv.first) + "/fd";
+                // st_size of /proc/<pid>/fd is the number of open fds since Linux 6.2; 0 on older kernels,
+                // where only the full walk can find a socket opened by a process already seen
+                if (::stat(dir.c_str(), &st) != 0) again = true;  // gone (forgotten by the walk) or unreadable
+                else again = st.st_size > 0 && st.st_size != kv.second.fds;
+            }
+            if (again) todo.push_back(kv.first);
+        }
+        for (int pid : todo) walk_pid(pid, now);
     }
 
     void read_lsof() {
@@ -2380,6 +2431,8 @@ struct ProcessResolver::Impl {
         ++stats.fd_dirs_read;
         Pid& p = pids[pid];
         set_unreadable(p, false);
+        p.suspect = false;
+        p.fds = 0;
         for (uint64_t ino : p.inodes) {  // sockets closed since the last walk must not keep an owner
             auto o = owners.find(ino);
             if (o != owners.end() && o->second.pid == pid) owners.erase(o);
@@ -2389,6 +2442,7 @@ struct ProcessResolver::Impl {
         while (const dirent* e = readdir(d)) {
             int fd = 0;
             if (!detail::parse_number(std::string_view(e->d_name), fd)) continue;
+            ++p.fds;
             const ssize_t n = readlinkat(dirfd(d), e->d_name, buf, sizeof buf - 1);
             if (n < 9 || std::memcmp(buf, "socket:[", 8) != 0 || buf[n - 1] != ']') continue;
             uint64_t ino = 0;
@@ -2421,7 +2475,7 @@ struct ProcessResolver::Impl {
     void note_recent(int pid) {
         if (std::find(recent.begin(), recent.end(), pid) != recent.end()) return;
         recent.push_front(pid);
-        if (recent.size() > 8) recent.pop_back();
+        if (recent.size() > 16) recent.pop_back();
     }
 
     /// The owner of `ino` if known; a mapping not made at `now` is confirmed with one readlink first (the fd may
@@ -2436,6 +2490,7 @@ struct ProcessResolver::Impl {
             const ssize_t n = readlink(p.c_str(), buf, sizeof buf - 1);
             const std::string want = "socket:[" + std::to_string(ino) + "]";
             if (n != ssize_t(want.size()) || std::memcmp(buf, want.data(), want.size()) != 0) {
+                if (auto p = pids.find(o.pid); p != pids.end()) p->second.suspect = true;
                 owners.erase(it);
                 stale = true;
                 return nullptr;
@@ -2463,15 +2518,74 @@ struct ProcessResolver::Impl {
         return info;
     }
 
-    std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, Micros now) {
-        if (!usable) return nullptr;
+#if defined(__linux__)
+    /// One sock_diag request for the socket a flow belongs to (linux/inet_diag.h; the kernel's
+    /// inet_diag_find_one_icsk and udp_dump_one). TCP wants id.src = the local end; UDP's lookup takes them the other
+    /// way round ("src and dst are swapped for historical reasons", net/ipv4/udp_diag.c). 0: no socket (or a
+    /// TIME_WAIT one); -1: sock_diag does not work here.
+    int64_t diag_lookup(const FlowKey& k) {
+        if (k.proto != kProtoTcp && k.proto != kProtoUdp) return 0;
+        ++stats.diag_queries;
+        struct { nlmsghdr h; inet_diag_req_v2 r; } req;
+        std::memset(&req, 0, sizeof req);
+        req.h.nlmsg_len = sizeof req;
+        req.h.nlmsg_type = SOCK_DIAG_BY_FAMILY;
+        req.h.nlmsg_flags = NLM_F_REQUEST;
+        req.h.nlmsg_seq = uint32_t(stats.diag_queries);
+        req.r.sdiag_family = k.local.family == 4 ? AF_INET : AF_INET6;
+        req.r.sdiag_protocol = k.proto;
+        req.r.idiag_states = ~0u;
+        const bool tcp = k.proto == kProtoTcp;
+        const IpAddr& src = tcp ? k.local : k.remote;
+        const IpAddr& dst = tcp ? k.remote : k.local;
+        req.r.id.idiag_sport = htons(tcp ? k.local_port : k.remote_port);
+        req.r.id.idiag_dport = htons(tcp ? k.remote_port : k.local_port);
+        std::memcpy(req.r.id.idiag_src, src.bytes, k.local.family == 4 ? 4 : 16);
+        std::memcpy(req.r.id.idiag_dst, dst.bytes, k.local.family == 4 ? 4 : 16);
+        req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
+        sockaddr_nl sa {};
+        sa.nl_family = AF_NETLINK;
+        if (sendto(diag_fd, &req, sizeof req, 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) return -1;
+        alignas(nlmsghdr) char buf[8192];
+        for (;;) {
+            const ssize_t n = recv(diag_fd, buf, sizeof buf, 0);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < ssize_t(sizeof(nlmsghdr))) return -1;
+            const nlmsghdr* h = reinterpret_cast<const nlmsghdr*>(buf);
+            if (h->nlmsg_seq != req.h.nlmsg_seq) continue;  // a late answer to an earlier question
+            if (h->nlmsg_type == NLMSG_ERROR) {
+                const int err = reinterpret_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
+                return err == -ENOENT ? 0 : -1;
+            }
+            if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) return -1;
+            return reinterpret_cast<const inet_diag_msg*>(NLMSG_DATA(h))->idiag_inode;
+        }
+    }
+#endif
+
+    /// The socket inode of a flow: the kernel's answer through sock_diag, else the (cached) /proc/net tables.
+    uint64_t find_socket(const FlowKey& k, Micros now) {
+#if defined(__linux__)
+        if (diag_fd >= 0) {
+            const int64_t ino = diag_lookup(k);
+            if (ino >= 0) return uint64_t(ino);
+            ::close(diag_fd);  // not supported here (old kernel, seccomp): the tables from now on
+            diag_fd = -1;
+        }
+#endif
         uint64_t ino = sockets.find(k);
         if (!ino && net_at < now) { read_net(now); ino = sockets.find(k); }
+        return ino;
+    }
+
+    std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, Micros now) {
+        if (!usable) return nullptr;
+        uint64_t ino = find_socket(k, now);
         if (!ino) return nullptr;  // no socket on this host has the pair: forwarded, or already closed
         bool stale = false;
         if (auto p = owner_of(ino, now, stale)) return p;
         if (lsof_mode) return nullptr;
-        if (stale && net_at < now) {  // the cached tables are out of date: read them again
+        if (stale && diag_fd < 0 && net_at < now) {  // the cached tables are out of date: read them again
             read_net(now);
             ino = sockets.find(k);
             if (!ino) return nullptr;
@@ -2490,6 +2604,12 @@ struct ProcessResolver::Impl {
             ++stats.targeted_walks;
             const std::deque<int> r = recent;
             for (int pid : r) walk_pid(pid, now);
+            if (auto p = owner_of(ino, now, stale)) { note_recent(p->pid); return p; }
+        }
+        if (changed_at < now) {
+            changed_at = now;
+            ++stats.changed_walks;
+            walk_changed(now);
             if (auto p = owner_of(ino, now, stale)) { note_recent(p->pid); return p; }
         }
         if (full_at == INT64_MIN || now - full_at >= cfg.full_walk_interval) {
@@ -2511,8 +2631,17 @@ ProcessResolver::ProcessResolver(Config cfg) : impl_(std::make_unique<Impl>()) {
         impl_->lsof_mode = impl_->cfg.allow_lsof && detail::run_capture({"lsof", "-v"}, out);
         impl_->usable = impl_->lsof_mode;
     }
+#if defined(__linux__)
+    if (impl_->usable && !impl_->lsof_mode && impl_->cfg.sock_diag && impl_->cfg.proc_root == "/proc")
+        impl_->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+#endif
 }
-ProcessResolver::~ProcessResolver() = default;
+ProcessResolver::~ProcessResolver() {
+    if (impl_->diag_fd >= 0) ::close(impl_->diag_fd);
+}
+void ProcessResolver::hint_closed(int pid) {
+    if (auto p = impl_->pids.find(pid); p != impl_->pids.end()) p->second.suspect = true;
+}
 
 std::shared_ptr<const ProcessInfo> ProcessResolver::lookup(const FlowKey& k, Micros now) { return impl_->lookup(k, now); }
 Attribution ProcessResolver::level() const {
@@ -2644,8 +2773,9 @@ void FlowAttribution::update(const FlowTable& t, Micros now) {
         if (e.owner.proc && !e.owner.exe && m.cfg.exe_facts) m.attach_exe(e);
     });
     for (auto it = m.flows.begin(); it != m.flows.end();) {
-        if (it->second.gen != gen) it = m.flows.erase(it);
-        else ++it;
+        if (it->second.gen == gen) { ++it; continue; }
+        if (it->second.owner.proc) m.resolver.hint_closed(it->second.owner.proc->pid);
+        it = m.flows.erase(it);
     }
     for (auto it = m.pid_exe.begin(); it != m.pid_exe.end();) {
         if (it->second.proc.expired()) it = m.pid_exe.erase(it);

@@ -11,6 +11,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -674,5 +677,48 @@ TEST_CASE("unknown flows are retried, with back-off, and flows that leave the ta
     FlowTable empty(ac);
     attr.update(empty, sec(21));
     CHECK(!attr.owner(k));
+}
+}  // TEST_SUITE
+
+TEST_SUITE("real /proc") {
+TEST_CASE("this process's own sockets: TCP listener + client + accepted, UDP unconnected and connected") {
+    if (access("/proc/self/fd", R_OK) != 0) return;
+    auto bound = [](int type, uint16_t& port) {
+        const int s = socket(AF_INET, type | SOCK_CLOEXEC, 0);
+        sockaddr_in a {};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        socklen_t len = sizeof a;
+        getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+        return s;
+    };
+    auto connect_to = [](int s, uint16_t port) {
+        sockaddr_in a {};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(port);
+        return connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    };
+    uint16_t lp = 0, cp = 0, up = 0, vp = 0;
+    const int l = bound(SOCK_STREAM, lp);
+    REQUIRE(listen(l, 4) == 0);
+    const int c = bound(SOCK_STREAM, cp);
+    REQUIRE(connect_to(c, lp) == 0);
+    const int a = accept(l, nullptr, nullptr);
+    const int u = bound(SOCK_DGRAM, up);
+    const int v = bound(SOCK_DGRAM, vp);
+    REQUIRE(connect_to(v, up) == 0);
+    ProcessResolver r;  // the real /proc, sock_diag when the kernel has it
+    CHECK(r.level() != Attribution::off);
+    CHECK(pid_of(r, fk(kProtoTcp, "127.0.0.1", cp, "127.0.0.1", lp), sec(1)) == getpid());
+    CHECK(pid_of(r, fk(kProtoTcp, "127.0.0.1", lp, "127.0.0.1", cp), sec(1)) == getpid());
+    CHECK(pid_of(r, fk(kProtoTcp, "127.0.0.1", lp, "127.0.0.1", 1), sec(1)) == getpid());  // via the listener
+    CHECK(pid_of(r, fk(kProtoUdp, "127.0.0.1", up, "192.0.2.7", 53), sec(1)) == getpid());
+    CHECK(pid_of(r, fk(kProtoUdp, "127.0.0.1", vp, "127.0.0.1", up), sec(1)) == getpid());
+    CHECK(pid_of(r, fk(kProtoUdp, "127.0.0.1", 1, "192.0.2.7", 53), sec(1)) == 0);
+    MESSAGE("sock_diag queries: " << r.stats().diag_queries << ", /proc/net reads: " << r.stats().net_reads);
+    for (int fd : {l, c, a, u, v}) close(fd);
 }
 }  // TEST_SUITE

@@ -2,7 +2,7 @@
 #   make            build ./iftop (installs libpcap headers first when run as root and they are missing)
 #   sudo make run   build and run on the default interface (ARGS="-i eth0 -P" to pass options)
 #   make test       unit tests, CLI tests, tshark comparisons, corpus under ASan/UBSan
-#   make bench      throughput and memory figures (not part of make test)
+#   make bench      throughput, memory and attribution CPU figures (not part of make test)
 #   make deps       install build and test dependencies through the system package manager
 
 CXX      ?= g++
@@ -51,11 +51,14 @@ test: iftop tests/unit tests/procs tests/embed_example tests/iftop-asan | deps-t
 tests/bench: tests/bench.cpp iftop.hpp | deps-build
 	$(CXX) $(WARN) -O2 -g -o $@ tests/bench.cpp $(LDLIBS)
 
-bench: iftop tests/bench
+tests/bench_procs: tests/bench_procs.cpp iftop.hpp | deps-build
+	$(CXX) $(WARN) -O2 -g -o $@ tests/bench_procs.cpp $(LDLIBS)
+
+bench: iftop tests/bench tests/bench_procs
 	@sh tests/bench.sh
 
 install: iftop
 	install -D -m 755 iftop $(DESTDIR)$(PREFIX)/sbin/iftop
 
 clean:
-	rm -f iftop tests/unit tests/procs tests/embed_example tests/iftop-asan tests/bench
+	rm -f iftop tests/unit tests/procs tests/bench_procs tests/embed_example tests/iftop-asan tests/bench

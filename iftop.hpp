@@ -2758,24 +2758,29 @@ void FlowAttribution::update(const FlowTable& t, Micros now) {
     Impl& m = *impl_;
     const uint32_t gen = ++m.gen;
     m.collect();
+    std::vector<std::pair<const FlowKey*, Impl::Entry*>> todo;  // element references survive rehashing
     t.for_each_flow([&](const FlowView& f) {
-        Impl::Entry& e = m.flows[f.key];
-        e.gen = gen;
-        if (!e.owner.proc && e.retry_at <= now) {
-            e.owner.proc = m.resolver.lookup(f.key, now);
-            if (!e.owner.proc) {
-                // Unknown: retry each second at first (a socket may show up late), then back off to 30 s so that
-                // forwarded traffic, which no local process will ever own, costs nothing.
-                ++e.tries;
-                e.retry_at = now + std::min<Micros>(30 * kMicrosPerSecond, kMicrosPerSecond << std::min(e.tries - 1, 5));
-            }
-        }
-        if (e.owner.proc && !e.owner.exe && m.cfg.exe_facts) m.attach_exe(e);
+        auto it = m.flows.try_emplace(f.key).first;
+        it->second.gen = gen;
+        if (!it->second.owner.proc && it->second.retry_at <= now) todo.emplace_back(&it->first, &it->second);
+        else if (it->second.owner.proc && !it->second.owner.exe && m.cfg.exe_facts) m.attach_exe(it->second);
     });
+    // Flows that ended first: their processes may have reused the fd numbers for the new flows' sockets.
     for (auto it = m.flows.begin(); it != m.flows.end();) {
         if (it->second.gen == gen) { ++it; continue; }
         if (it->second.owner.proc) m.resolver.hint_closed(it->second.owner.proc->pid);
         it = m.flows.erase(it);
+    }
+    for (auto& [key, e] : todo) {
+        e->owner.proc = m.resolver.lookup(*key, now);
+        if (!e->owner.proc) {
+            // Unknown: retry each second at first (a socket may show up late), then back off to 30 s so that
+            // forwarded traffic, which no local process will ever own, costs nothing.
+            ++e->tries;
+            e->retry_at = now + std::min<Micros>(30 * kMicrosPerSecond, kMicrosPerSecond << std::min(e->tries - 1, 5));
+        } else if (m.cfg.exe_facts) {
+            m.attach_exe(*e);
+        }
     }
     for (auto it = m.pid_exe.begin(); it != m.pid_exe.end();) {
         if (it->second.proc.expired()) it = m.pid_exe.erase(it);

@@ -2258,6 +2258,10 @@ inline std::vector<std::string> usrmerge_aliases(std::string_view p) {
 /// Runs argv without a shell; returns standard output (at most `cap` bytes) and whether it exited 0.
 inline bool run_capture(const std::vector<std::string>& argv, std::string& out, size_t cap = 1 << 20) {
     out.clear();
+    // argv is built before fork: the child of a threaded program may only make async-signal-safe calls
+    std::vector<char*> a;
+    for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+    a.push_back(nullptr);
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return false;
     const pid_t pid = fork();
@@ -2266,9 +2270,6 @@ inline bool run_capture(const std::vector<std::string>& argv, std::string& out, 
         dup2(fds[1], 1);
         const int null = ::open("/dev/null", O_RDWR);
         if (null >= 0) { dup2(null, 0); dup2(null, 2); }
-        std::vector<char*> a;
-        for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-        a.push_back(nullptr);
         execvp(a[0], a.data());
         _exit(127);
     }
@@ -2387,6 +2388,7 @@ struct ProcessResolver::Impl {
         std::string out;
         detail::run_capture({"lsof", "-n", "-P", "-w", "-F", "pcnPt", "-i"}, out, size_t(1) << 26);
         owners.clear();
+        pids.clear();  // lsof's answer is the whole truth at this moment: pids that exited are gone from it
         for (LsofSocket& s : parse_lsof(out)) {
             s.row.inode = lsof_next_inode++;  // lsof gives no inode: a private one ties the row to its pid
             sockets.add(s.row);

@@ -109,3 +109,16 @@ if ./iftop --completions bash | bash -n && ./iftop --completions bash | grep -q 
 ./tests/embed_example "$T/steady.pcap" >"$T/e"
 if grep -q "^TCP 10.0.0.1:40000 => 198.51.100.9:443  sent 25000 B in 50 packets" "$T/e" && grep -q "^total 40000 bytes, 150 packets, 2 flows" "$T/e"; then ok "embedding example"
 else bad "embedding example: $(cat "$T/e")"; fi
+
+# attribution fields: present in every flow, null for a capture file (its flows are not this host's sockets)
+python3 - "$T/steady.pcap" <<'PY' && ok "--json -r: attribution off, pid/process/publisher/sha256 null" || bad "--json -r: attribution fields"
+import json, subprocess, sys
+f = json.loads(subprocess.run(["./iftop", "-r", sys.argv[1], "--json"], capture_output=True, text=True).stdout.splitlines()[-1])
+assert f["attribution"] == "off", f["attribution"]
+for x in f["flows"]:
+    assert all(k in x and x[k] is None for k in ("pid", "process", "publisher", "sha256")), x
+PY
+./iftop -r "$T/steady.pcap" -t -n -N -P --processes >"$T/tp" 2>&1
+./iftop -r "$T/steady.pcap" -t -n -N -P >"$T/t" 2>&1
+if cmp -s "$T/tp" "$T/t" && ./iftop -h | grep -q -- "--processes"; then ok "--processes: listed in -h; no labels for a file"
+else bad "--processes with -r: $(diff "$T/tp" "$T/t" | head -5)"; fi

@@ -546,7 +546,10 @@ public:
 
     /// The owner of flow `k` at time `now`, or nullptr when no process owns it (yet). Exact 5-tuple first, then the
     /// listening TCP or unconnected UDP socket on the local address (or the wildcard address) and port.
-    std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, Micros now);
+    std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, Micros now, uint64_t* inode = nullptr);
+    /// Whether socket `inode`, found by an earlier lookup, is still open in its process (one readlink). When it is
+    /// not, the process may have reused the fd number for a new socket: it is re-read first on the next miss.
+    bool still_open(uint64_t inode);
     /// Full while every fd directory could be read; partial otherwise; off when neither /proc nor lsof works.
     Attribution level() const;
     const Stats& stats() const;
@@ -2330,8 +2333,8 @@ struct ProcessResolver::Impl {
     std::unordered_map<int, Pid> pids;           // every pid seen by a walk
     std::deque<int> recent;                      // pids that lately owned a socket a flow needed
     size_t unreadable_pids = 0;
-    Micros net_at = INT64_MIN, new_pid_at = INT64_MIN, targeted_at = INT64_MIN, changed_at = INT64_MIN,
-           full_at = INT64_MIN;
+    Micros net_at = INT64_MIN, new_pid_at = INT64_MIN, suspect_at = INT64_MIN, targeted_at = INT64_MIN,
+           changed_at = INT64_MIN, full_at = INT64_MIN;
     std::unordered_set<uint64_t> live_inodes;  // inodes in the socket tables at the last read
     bool lsof_mode = false, usable = true;
     int diag_fd = -1;
@@ -2365,13 +2368,14 @@ struct ProcessResolver::Impl {
     }
 
     /// Re-walks only the pids whose fd count changed since their last walk, or that lost a socket.
-    void walk_changed(Micros now) {
+    /// With `by_count` false, only the suspects (pids whose flows ended or whose cached socket was gone).
+    void walk_changed(Micros now, bool by_count) {
         std::vector<int> todo;
         struct stat st {};
         for (auto& kv : pids) {
             if (kv.second.unreadable) continue;
             bool again = kv.second.suspect;
-            if (!again) {
+            if (!again && by_count) {
                 const std::string dir = pid_path(kv.first) + "/fd";
                 // st_size of /proc/<pid>/fd is the number of open fds since Linux 6.2; 0 on older kernels,
                 // where only the full walk can find a socket opened by a process already seen
@@ -2580,9 +2584,10 @@ struct ProcessResolver::Impl {
         return ino;
     }
 
-    std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, Micros now) {
+    std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, Micros now, uint64_t* inode_out) {
         if (!usable) return nullptr;
         uint64_t ino = find_socket(k, now);
+        if (inode_out) *inode_out = ino;
         if (!ino) return nullptr;  // no socket on this host has the pair: forwarded, or already closed
         bool stale = false;
         if (auto p = owner_of(ino, now, stale)) return p;
@@ -2593,12 +2598,18 @@ struct ProcessResolver::Impl {
             if (!ino) return nullptr;
             if (auto p = owner_of(ino, now, stale)) return p;
         }
-        // The inode is new. Cheapest first: processes started since the last walk, then processes that lately
-        // opened sockets (servers accepting, clients connecting), then everything at most once per interval.
+        // The inode is new. Cheapest first: processes started since the last walk, processes whose flows ended
+        // (close-then-open reuses fd numbers), processes that lately opened sockets (servers accepting, clients
+        // connecting), processes whose fd count changed, then everything at most once per interval.
         if (new_pid_at < now) {
             new_pid_at = now;
             ++stats.new_pid_walks;
             walk(false, now);
+            if (auto p = owner_of(ino, now, stale)) { note_recent(p->pid); return p; }
+        }
+        if (suspect_at < now) {
+            suspect_at = now;
+            walk_changed(now, false);
             if (auto p = owner_of(ino, now, stale)) { note_recent(p->pid); return p; }
         }
         if (targeted_at < now && !recent.empty()) {
@@ -2611,7 +2622,7 @@ struct ProcessResolver::Impl {
         if (changed_at < now) {
             changed_at = now;
             ++stats.changed_walks;
-            walk_changed(now);
+            walk_changed(now, true);
             if (auto p = owner_of(ino, now, stale)) { note_recent(p->pid); return p; }
         }
         if (full_at == INT64_MIN || now - full_at >= cfg.full_walk_interval) {
@@ -2645,7 +2656,23 @@ void ProcessResolver::hint_closed(int pid) {
     if (auto p = impl_->pids.find(pid); p != impl_->pids.end()) p->second.suspect = true;
 }
 
-std::shared_ptr<const ProcessInfo> ProcessResolver::lookup(const FlowKey& k, Micros now) { return impl_->lookup(k, now); }
+std::shared_ptr<const ProcessInfo> ProcessResolver::lookup(const FlowKey& k, Micros now, uint64_t* inode) {
+    return impl_->lookup(k, now, inode);
+}
+bool ProcessResolver::still_open(uint64_t inode) {
+    Impl& m = *impl_;
+    if (m.lsof_mode) return true;
+    auto it = m.owners.find(inode);
+    if (it == m.owners.end()) return false;
+    const std::string p = m.pid_path(it->second.pid) + "/fd/" + std::to_string(it->second.fd);
+    const std::string want = "socket:[" + std::to_string(inode) + "]";
+    char buf[64];
+    const ssize_t n = readlink(p.c_str(), buf, sizeof buf - 1);
+    if (n == ssize_t(want.size()) && std::memcmp(buf, want.data(), want.size()) == 0) return true;
+    if (auto pid = m.pids.find(it->second.pid); pid != m.pids.end()) pid->second.suspect = true;
+    m.owners.erase(it);
+    return false;
+}
 Attribution ProcessResolver::level() const {
     if (!impl_->usable) return Attribution::off;
     return impl_->unreadable_pids ? Attribution::partial : Attribution::full;
@@ -2657,9 +2684,11 @@ std::string ProcessResolver::exe_open_path(int pid) const { return impl_->pid_pa
 struct FlowAttribution::Impl {
     struct Entry {
         FlowOwner owner;
+        uint64_t inode = 0;  // its socket, once known
         Micros retry_at = 0;
         int tries = 0;
         uint32_t gen = 0;
+        bool closed = false;  // its socket was seen closed
     };
     struct Job { std::string key, open_path, exe; };
     // Shared with the worker thread, which is detached: hashing a big file must never hold up quitting.
@@ -2683,6 +2712,7 @@ struct FlowAttribution::Impl {
     std::unordered_map<int, PidExe> pid_exe;
     std::shared_ptr<Shared> shared;
     uint32_t gen = 0;
+    Micros last_update = INT64_MIN;
 
     explicit Impl(Config c) : cfg(std::move(c)), resolver(cfg.resolver),
                               shared(std::make_shared<Shared>(cfg.dpkg_info, cfg.rpm_db)) {}
@@ -2761,20 +2791,30 @@ void FlowAttribution::update(const FlowTable& t, Micros now) {
     const uint32_t gen = ++m.gen;
     m.collect();
     std::vector<std::pair<const FlowKey*, Impl::Entry*>> todo;  // element references survive rehashing
+    const Micros quiet = now - kMicrosPerSecond;
     t.for_each_flow([&](const FlowView& f) {
         auto it = m.flows.try_emplace(f.key).first;
-        it->second.gen = gen;
-        if (!it->second.owner.proc && it->second.retry_at <= now) todo.emplace_back(&it->first, &it->second);
-        else if (it->second.owner.proc && !it->second.owner.exe && m.cfg.exe_facts) m.attach_exe(it->second);
+        Impl::Entry& e = it->second;
+        e.gen = gen;
+        if (e.closed && f.last_seen >= quiet) e = Impl::Entry{{}, 0, 0, 0, gen, false};  // the same pair, a new socket
+        if (!e.owner.proc && e.retry_at <= now) todo.emplace_back(&it->first, &e);
+        else if (e.owner.proc && !e.owner.exe && m.cfg.exe_facts) m.attach_exe(e);
+        // A flow that went quiet since the last update may have closed: one readlink tells, and a closed socket
+        // marks its process for re-reading (it may have reused the fd number for one of the new flows' sockets).
+        // The flow stays in the table (and keeps its owner) until it expires, as iftop shows it.
+        if (e.owner.proc && e.inode && !e.closed && f.last_seen < quiet &&
+            (m.last_update == INT64_MIN || f.last_seen >= m.last_update - kMicrosPerSecond))
+            e.closed = !m.resolver.still_open(e.inode);
     });
+    m.last_update = now;
     // Flows that ended first: their processes may have reused the fd numbers for the new flows' sockets.
     for (auto it = m.flows.begin(); it != m.flows.end();) {
         if (it->second.gen == gen) { ++it; continue; }
-        if (it->second.owner.proc) m.resolver.hint_closed(it->second.owner.proc->pid);
+        if (it->second.owner.proc && !it->second.closed) m.resolver.hint_closed(it->second.owner.proc->pid);
         it = m.flows.erase(it);
     }
     for (auto& [key, e] : todo) {
-        e->owner.proc = m.resolver.lookup(*key, now);
+        e->owner.proc = m.resolver.lookup(*key, now, &e->inode);
         if (!e->owner.proc) {
             // Unknown: retry each second at first (a socket may show up late), then back off to 30 s so that
             // forwarded traffic, which no local process will ever own, costs nothing.

@@ -678,6 +678,48 @@ TEST_CASE("unknown flows are retried, with back-off, and flows that leave the ta
     attr.update(empty, sec(21));
     CHECK(!attr.owner(k));
 }
+TEST_CASE("a flow that goes quiet is checked once; a closed socket sends the next search to its process first") {
+    FakeProc p;
+    p.proc(40, "client");
+    p.proc(41, "other");
+    p.sock("udp", "10.0.0.1", 7000, "192.0.2.7", 53, kEstablished, 400);
+    p.fd(40, 3, 400);
+    AccountingConfig ac;
+    ac.local_addrs = {ip("10.0.0.1")};
+    FlowTable t(ac);
+    t.set_origin(0);
+    add_flow(t, kProtoUdp, "10.0.0.1", 7000, "192.0.2.7", 53, 100, sec(0.5));
+    FlowAttribution::Config c;
+    c.resolver = p.cfg();
+    c.exe_facts = false;
+    FlowAttribution attr(c);
+    attr.update(t, sec(1));
+    const FlowKey a = fk(kProtoUdp, "10.0.0.1", 7000, "192.0.2.7", 53);
+    REQUIRE(attr.owner(a)->proc);
+    CHECK(attr.owner(a)->proc->pid == 40);
+    // The process closes that socket and opens another under the same fd number (same fd count)
+    p.clear_net("udp");
+    fs::remove(p.root + "/40/fd/3");
+    p.sock("udp", "10.0.0.1", 7001, "192.0.2.7", 53, kEstablished, 401);
+    p.fd(40, 3, 401);
+    add_flow(t, kProtoUdp, "10.0.0.1", 7001, "192.0.2.7", 53, 100, sec(2.5));
+    const auto before = attr.resolver().stats();
+    attr.update(t, sec(3));
+    const FlowOwner* b = attr.owner(fk(kProtoUdp, "10.0.0.1", 7001, "192.0.2.7", 53));
+    REQUIRE(b->proc);
+    CHECK(b->proc->pid == 40);
+    CHECK(attr.resolver().stats().full_walks == before.full_walks);
+    CHECK(attr.resolver().stats().fd_dirs_read == before.fd_dirs_read + 1);  // only the suspect ...
+    CHECK(attr.resolver().stats().targeted_walks == before.targeted_walks);  // ... before any other pass
+    CHECK(attr.owner(a)->proc->pid == 40);  // the quiet flow keeps its owner while it is shown
+    // The same pair comes back on a new socket of another process: looked up again, not taken from the cache
+    p.sock("udp", "10.0.0.1", 7000, "192.0.2.7", 53, kEstablished, 402);
+    p.fd(41, 5, 402);
+    add_flow(t, kProtoUdp, "10.0.0.1", 7000, "192.0.2.7", 53, 100, sec(3.5));
+    attr.update(t, sec(4));
+    REQUIRE(attr.owner(a)->proc);
+    CHECK(attr.owner(a)->proc->pid == 41);
+}
 }  // TEST_SUITE
 
 TEST_SUITE("real /proc") {

@@ -3868,7 +3868,15 @@ int run(const Options& opt) {
     };
     engine.on_tick([&](int64_t index, Micros at) -> bool {
         if (g_stop_signal) return false;
-        if (owners) owners->update(engine.table(), at);  // new flows looked up once per tick, unknown ones retried
+        if (owners) {
+            owners->update(engine.table(), at);  // new flows looked up once per tick, unknown ones retried
+            static bool told = false;
+            if (!told && owners->level() == Attribution::partial) {
+                told = true;  // said once; --json carries it in every snapshot
+                std::fprintf(stderr, "iftop: process attribution is partial: other users' processes cannot be read "
+                                     "(run as root, or setcap cap_sys_ptrace,cap_dac_read_search+ep ./iftop)\n");
+            }
+        }
         if (opt.seconds && index >= opt.seconds) return false;  // the final report is written by the caller
         if (opt.json) return emit(at, false);
         // Text: iftop prints a report every 2 s live; offline one report at the end of the file.

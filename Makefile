@@ -25,15 +25,15 @@ deps-test:
 
 deps: deps-test
 
-iftop: main.cpp iftop.hpp | deps-build
+iftop: main.cpp iftop.hpp themes.inc | deps-build
 	$(CXX) $(WARN) $(CXXFLAGS) -o $@ main.cpp $(LDLIBS)
 
 run: iftop
 	./iftop $(ARGS)
 
 # --- tests ------------------------------------------------------------------------------------------------
-tests/unit: tests/unit.cpp tests/second_tu.cpp tests/frames.hpp iftop.hpp | deps-test
-	$(CXX) $(WARN) -O1 -g -o $@ tests/unit.cpp tests/second_tu.cpp $(LDLIBS)
+tests/unit: tests/unit.cpp tests/second_tu.cpp tests/tui_test.cpp tests/frames.hpp iftop.hpp themes.inc | deps-test
+	$(CXX) $(WARN) -O1 -g -o $@ tests/unit.cpp tests/second_tu.cpp tests/tui_test.cpp $(LDLIBS)
 
 tests/procs: tests/procs.cpp iftop.hpp | deps-test
 	$(CXX) $(WARN) -O1 -g -o $@ tests/procs.cpp $(LDLIBS)

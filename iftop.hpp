@@ -365,6 +365,9 @@ public:
     std::vector<FlowView> sorted_flows(SortKey key, size_t limit = 0) const;
     /// Every flow in table order, without copying the table: for outputs that do not need an order.
     void for_each_flow(const std::function<void(const FlowView&)>& fn) const;
+    /// Bytes per closed second of one flow in direction `dir` (0 sent, 1 received), oldest first: the last
+    /// kHistorySeconds seconds, for a sparkline. False when the flow is not in the table.
+    bool history(const FlowKey& key, int dir, std::array<uint64_t, kHistorySeconds>& out) const;
     FlowView totals() const;              ///< all traffic counted, evicted flows included
     double peak_total() const;            ///< highest 2 s average of sent+received
     const CaptureCounts& capture() const { return capture_; }
@@ -620,9 +623,251 @@ std::vector<OwnerGroup> group_by_process(const std::vector<FlowView>& flows, con
 /// Groups flows per publisher package ("unknown" when the process or its package is not known yet).
 std::vector<OwnerGroup> group_by_publisher(const std::vector<FlowView>& flows, const FlowAttribution& attr);
 
+
 /* ========================================================================================================== */
-/* [8] themes, [9] screen, [10] view, [11] input, [12] terminal — (next: the terminal UI issue)              */
+/* [8] themes — colour roles (one X-macro) and palettes; data only                                            */
 /* ========================================================================================================== */
+
+/// Every colour role a theme defines, in themes.inc column order. Adding one breaks the build until every theme
+/// row in themes.inc has it.
+#define IFTOP_COLOR_ROLES(X)                                                                                   \
+    X(bg) X(fg) X(muted) X(header_bg) X(header_fg) X(scale) X(border) X(host_local) X(host_remote) X(arrow)     \
+    X(rate_2s) X(rate_10s) X(rate_40s) X(bar_sent) X(bar_recv) X(bar_low) X(bar_high) X(sel_bg) X(sel_fg)       \
+    X(status_bg) X(status_fg) X(accent) X(pinned) X(alert) X(tooltip_bg) X(tooltip_fg) X(spark)
+
+/// A colour role: an index into Theme::colors.
+enum class Role : uint8_t {
+#define IFTOP_DETAIL_ROLE_ENUM(n) n,
+    IFTOP_COLOR_ROLES(IFTOP_DETAIL_ROLE_ENUM)
+#undef IFTOP_DETAIL_ROLE_ENUM
+    count_
+};
+constexpr size_t kRoles = static_cast<size_t>(Role::count_);
+
+/// 24-bit colour as 0xRRGGBB.
+using Rgb = uint32_t;
+
+/// A named palette: one colour per role.
+struct Theme {
+    const char* name;
+    const char* description;
+    Rgb colors[kRoles];
+    Rgb operator[](Role r) const { return colors[static_cast<size_t>(r)]; }
+};
+
+/// All themes: the 31 of themes.inc (when it is next to the header) after the built-in "Default".
+const std::vector<Theme>& themes();
+/// A theme by name, case-insensitive; nullptr if there is none.
+const Theme* find_theme(std::string_view name);
+/// The role names, for --list-colors and tests.
+const char* role_name(Role r);
+
+/* ========================================================================================================== */
+/* [9] screen — a cell grid with front/back buffers diffed into escape sequences; never writes to an fd       */
+/* ========================================================================================================== */
+
+/// How many colours the terminal shows. mono draws with reverse video and bold only.
+enum class ColorMode : uint8_t { mono, c16, c256, truecolor };
+
+/// Picks the colour mode from the environment (NO_COLOR, COLORTERM, TERM), as terminals advertise it.
+ColorMode detect_color_mode(const char* no_color, const char* colorterm, const char* term);
+
+/// Text attributes.
+enum Attr : uint8_t { kBold = 1, kReverse = 2, kUnderline = 4, kDim = 8 };
+
+/// What one cell shows: a code point (0 = the right half of a wide glyph), colours and attributes.
+struct Cell {
+    uint32_t ch = ' ';
+    Rgb fg = 0xd0d0d0, bg = 0x000000;
+    uint8_t attr = 0;
+    bool operator==(const Cell& o) const { return ch == o.ch && fg == o.fg && bg == o.bg && attr == o.attr; }
+    bool operator!=(const Cell& o) const { return !(*this == o); }
+};
+
+/// Columns a code point takes on a terminal: 0 (combining), 1, or 2 (East Asian wide, emoji).
+int codepoint_width(uint32_t cp);
+
+/// A cell grid. Draw into the back buffer; present() returns the bytes that turn the terminal's current
+/// contents (the front buffer) into it, and makes them the new front. Not thread-safe; no I/O.
+class Screen {
+public:
+    Screen(int width, int height);
+    int width() const { return w_; }
+    int height() const { return h_; }
+    /// New size: everything is redrawn on the next present().
+    void resize(int width, int height);
+    void clear(Rgb bg, Rgb fg);
+    /// Draws UTF-8 text at (x, y), clipped to `max_cols` (and the screen). Control bytes, escape sequences and
+    /// invalid UTF-8 become '?'; wide glyphs take two cells and never hang over the edge. Returns columns used.
+    int text(int x, int y, std::string_view utf8, Rgb fg, Rgb bg, uint8_t attr = 0, int max_cols = 1 << 30);
+    /// Sets the background of [x, x+n) on row y, keeping the glyphs (bars are drawn under the text this way).
+    void fill_bg(int x, int y, int n, Rgb bg, uint8_t attr_or = 0);
+    Cell& at(int x, int y) { return back_[size_t(y) * size_t(w_) + size_t(x)]; }
+    const Cell& at(int x, int y) const { return back_[size_t(y) * size_t(w_) + size_t(x)]; }
+    /// The bytes for the terminal: only changed cells, minimal cursor moves and SGR changes, inside
+    /// synchronized-output brackets (?2026). Empty when nothing changed.
+    std::string present(ColorMode mode);
+    /// Forget what the terminal shows (after a resume or an external redraw): the next present() repaints all.
+    void invalidate();
+    /// The back buffer as plain text, one line per row (trailing spaces kept), for tests and --dump.
+    std::string dump() const;
+
+private:
+    int w_, h_;
+    std::vector<Cell> front_, back_;
+    bool full_ = true;
+};
+
+/* ========================================================================================================== */
+/* [11] input — bytes from the terminal to key and mouse events; no I/O                                       */
+/* ========================================================================================================== */
+
+/// Keys that are not characters.
+enum class Key : uint32_t {
+    none = 0, up = 0x110000, down, left, right, home, end, page_up, page_down, insert, del, f1, f2, f3, f4,
+    enter, tab, backtab, backspace, escape
+};
+
+/// One input event.
+struct InputEvent {
+    enum Type : uint8_t { key, mouse } type = key;
+    uint32_t code = 0;   ///< a Unicode code point or a Key value
+    bool ctrl = false, alt = false, shift = false;
+    // mouse (SGR 1006): button 0 left, 1 middle, 2 right, 3 none (motion), 64/65 wheel up/down
+    int button = 0;
+    int x = 0, y = 0;    ///< 0-based cell
+    bool press = true;   ///< false on release
+    bool motion = false;
+};
+
+/// Turns terminal bytes into events. Feed any split of the byte stream; a sequence cut short waits for more.
+/// A lone Esc is only known after a pause: call flush() when no byte came for ~30 ms.
+class InputParser {
+public:
+    void feed(std::string_view bytes, std::vector<InputEvent>& out);
+    void flush(std::vector<InputEvent>& out);  ///< emits a pending lone Esc (or Alt-less leftovers)
+    bool pending() const { return !buf_.empty(); }
+
+private:
+    /// Parses one event from the front of buf_: >0 bytes used, 0 = need more, <0 = -(bytes) to drop.
+    int parse_one(std::vector<InputEvent>& out, bool final);
+    std::string buf_;
+};
+
+/* ========================================================================================================== */
+/* [12] terminal — raw mode, alternate screen, mouse, signals; the only section that touches the tty          */
+/* ========================================================================================================== */
+
+/// The escape sequences the tool sends, named once (xterm ctlseqs).
+namespace seq {
+constexpr const char* kAltScreenOn = "\x1b[?1049h";
+constexpr const char* kAltScreenOff = "\x1b[?1049l";
+constexpr const char* kCursorHide = "\x1b[?25l";
+constexpr const char* kCursorShow = "\x1b[?25h";
+constexpr const char* kMouseOn = "\x1b[?1000h\x1b[?1006h";    ///< clicks and wheel, SGR coordinates
+constexpr const char* kMouseOff = "\x1b[?1003l\x1b[?1000l\x1b[?1006l";
+constexpr const char* kMouseMotionOn = "\x1b[?1003h";          ///< all motion: only while hover matters
+constexpr const char* kMouseMotionOff = "\x1b[?1003l";
+constexpr const char* kSyncBegin = "\x1b[?2026h";
+constexpr const char* kSyncEnd = "\x1b[?2026l";
+constexpr const char* kSgrReset = "\x1b[0m";
+constexpr const char* kClear = "\x1b[2J";
+constexpr const char* kBell = "\x07";
+}  // namespace seq
+
+/* ========================================================================================================== */
+/* [10] view — iftop's screen drawn into a Screen from flows and a ViewState; no I/O, no clock                */
+/* ========================================================================================================== */
+
+/// Everything the keys change. Plain data: the loop owns it, render() reads it.
+struct ViewState {
+    enum LineMode : uint8_t { two_line, one_line_both, one_line_sent, one_line_recv };
+    LineMode line_mode = two_line;   ///< t
+    bool bars = true;                ///< b
+    int bar_window = 1;              ///< B: which average the bars show (0 2s, 1 10s, 2 40s)
+    bool log_scale = true;           ///< L
+    double max_bandwidth = 0;        ///< -m, bits/s; 0 = follow the peak
+    bool bytes = false;              ///< -B
+    bool show_ports = false;         ///< p / -P
+    bool show_src_port = true, show_dst_port = true;  ///< S, D
+    bool hide_src = false, hide_dst = false;          ///< s, d: aggregate that side away
+    bool dns = true, port_names = true;               ///< n, N
+    bool cumulative = false;         ///< T
+    bool paused = false;             ///< P
+    bool frozen = false;             ///< o
+    bool reverse = false;            ///< r
+    SortKey sort = SortKey::rate_10s;
+    bool help = false;               ///< h, ?
+    bool status_bar = true;          ///< g
+    bool ascii = false;              ///< --ascii or a non-UTF-8 locale
+    ColorMode color = ColorMode::truecolor;  ///< mono: bars and selection by attributes alone
+    size_t theme = 0;                ///< index into themes()
+    int scroll = 0;                  ///< first row shown
+    int selected = 0;                ///< selected row (index into the rows shown)
+    enum View : uint8_t { flows, processes, publishers };
+    View view = flows;               ///< Tab cycles; Enter on a process or publisher drills into its flows
+    bool drilled = false;            ///< the flows view shows only the flows of `drill_pid` / `drill_name`
+    bool drill_publisher = false;    ///< drill_name is a publisher (else a process, by pid)
+    int drill_pid = 0;
+    std::string drill_name;
+    View drill_from = processes;     ///< where Esc returns to
+    bool show_processes = true;      ///< the [pid:name] column (-Z hides it)
+    std::vector<FlowKey> pinned;     ///< F or a middle click: these float to the top, marked ★
+    bool tooltip = false;            ///< right click: the selected flow's details and sparkline
+    int tooltip_x = 0, tooltip_y = 0;
+    std::string filter;              ///< l or /: case-insensitive match on hosts and ports
+    bool editing_filter = false;
+    std::string message;             ///< one-line status message
+};
+
+/// What one frame shows.
+struct ViewModel {
+    std::vector<FlowView> rows;      ///< already aggregated and sorted
+    FlowView totals;
+    double peak_total = 0;
+    std::string interface;
+    std::string clock;               ///< "12:34:56"
+    std::function<std::string(const IpAddr&)> host_name;      ///< empty: numeric
+    std::function<std::string(uint16_t, uint8_t)> port_name;  ///< empty: numeric
+    std::function<const FlowOwner*(const FlowKey&)> owner;    ///< empty: no attribution
+    std::vector<OwnerGroup> groups;  ///< the Processes or Publishers rows, when that view is shown
+    /// Bytes per second of a flow over the last 40 s (for the tooltip's sparkline); empty: none.
+    std::function<bool(const FlowKey&, int, std::array<uint64_t, kHistorySeconds>&)> history;
+    std::string attribution = "off"; ///< "full", "partial" or "off", for the status bar
+};
+
+/// The flows a drill-down shows: those of the process (by pid) or publisher chosen in `st`.
+std::vector<FlowView> drill_filter(std::vector<FlowView> flows, const ViewState& st, const ViewModel& vm);
+
+/// Every flow of the table, unsorted (view_rows sorts).
+std::vector<FlowView> all_flows(const FlowTable& t);
+
+/// Builds the rows: aggregation (s, d, p), the screen filter, the sort (or the frozen order).
+std::vector<FlowView> view_rows(const std::vector<FlowView>& flows, const ViewState& st,
+                                const std::function<std::string(const IpAddr&)>& host_name,
+                                std::vector<FlowKey>* frozen_order);
+
+/// Draws one frame. Returns the number of flow rows that fit (for paging).
+int render(Screen& scr, const ViewState& st, const ViewModel& vm);
+
+/// Which row (index into vm.rows) is drawn at screen line y, or -1.
+int row_at(const ViewState& st, const ViewModel& vm, int screen_height, int y);
+
+/// What the loop must do after an input event.
+enum class InputAction : uint8_t { none, quit, suspend, copy, export_flows };
+
+/// The selected flow as one line of text (what y copies).
+std::string flow_line(const FlowView& f);
+/// The rows as a plain text table (what e writes).
+std::string export_table(const ViewModel& vm, bool bytes);
+/// OSC 52 "set clipboard" for `text` (xterm ctlseqs: works over SSH, no X server needed).
+std::string osc52_copy(std::string_view text);
+/// A sparkline of `values` in block glyphs (or ASCII), one column per value.
+std::string sparkline(const uint64_t* values, size_t n, bool ascii);
+/// Applies one key or mouse event (iftop's keys, the filter line editor, clicks and the wheel) to the view.
+/// `page_rows` is what render() returned; `frozen` keeps the order for o.
+InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm, int screen_h, int page_rows,
+                        std::vector<FlowKey>& frozen);
 
 /* ========================================================================================================== */
 /* [13] application — options, text report, NDJSON, the whole tool as iftop::run                             */
@@ -659,6 +904,11 @@ struct Options {
     std::string read_file;        ///< -r FILE ("-" = stdin)
     bool replay = false;          ///< --replay: play -r at recorded speed
     size_t max_flows = IFTOP_DEFAULT_MAX_FLOWS;  ///< --max-flows
+    std::string theme = "Default";  ///< --theme NAME
+    bool list_colors = false;     ///< --list-colors
+    bool no_mouse = false;        ///< --no-mouse
+    std::string color = "auto";   ///< --color auto|always|never
+    bool ascii = false;           ///< --ascii
 };
 
 /// Parses argv (argv[0] skipped). Usage errors come back as Errc::usage with the message to print.
@@ -749,10 +999,12 @@ int main(int argc, const char* const* argv);
 #include <poll.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1777,6 +2029,18 @@ FlowView FlowTable::totals() const {
     v.peak[0] = impl_->peak[0];
     v.peak[1] = impl_->peak[1];
     return v;
+}
+
+bool FlowTable::history(const FlowKey& key, int dir, std::array<uint64_t, kHistorySeconds>& out) const {
+    const Impl& m = *impl_;
+    const uint64_t h = detail::hash_flow(key.proto, key.local, key.local_port, key.remote, key.remote_port);
+    for (size_t pos = h & m.mask; m.slots[pos]; pos = (pos + 1) & m.mask) {
+        const size_t i = uint32_t(m.slots[pos]) - 1;
+        if ((m.slots[pos] >> 32) != (h >> 32) || !(m.hot[i].key == key)) continue;
+        for (int k = 0; k < kHistorySeconds; ++k) out[size_t(k)] = m.cold[i].hist.at(m.closed - kHistorySeconds + k, dir & 1);
+        return true;
+    }
+    return false;
 }
 
 void FlowTable::for_each_flow(const std::function<void(const FlowView&)>& fn) const {
@@ -2902,6 +3166,1068 @@ std::vector<OwnerGroup> group_by_publisher(const std::vector<FlowView>& flows, c
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
+/* [8] themes                                                                                                  */
+/* ---------------------------------------------------------------------------------------------------------- */
+namespace detail {
+#define IFTOP_THEME(name, desc, ...) Theme{#name, desc, {__VA_ARGS__}},
+inline const std::vector<Theme>& theme_table() {
+    static const std::vector<Theme> t = {
+        // Default: works when the header is used alone (no themes.inc beside it).
+        Theme{"Default", "iftop.hpp's own: calm blue on black",
+              {0x000000, 0xd0d0d0, 0x808080, 0x000000, 0xe0e0e0, 0x6c8ebf, 0x4a4a4a, 0xe6e6e6, 0xcfd8e3, 0x808080,
+               0xffffff, 0xd7d7d7, 0xb0b0b0, 0x1f4e79, 0x3b2f63, 0x1f4e79, 0x8a2be2, 0x005f87, 0xffffff, 0x1c1c1c,
+               0xd0d0d0, 0x5fafff, 0xffd700, 0xff5f5f, 0x262626, 0xeeeeee, 0x5fafff}},
+#if defined(__has_include)
+#if __has_include("themes.inc")
+#include "themes.inc"
+#endif
+#endif
+    };
+    return t;
+}
+#undef IFTOP_THEME
+}  // namespace detail
+
+const std::vector<Theme>& themes() { return detail::theme_table(); }
+
+const Theme* find_theme(std::string_view name) {
+    for (const Theme& t : themes()) {
+        const std::string_view n = t.name;
+        if (n.size() != name.size()) continue;
+        bool same = true;
+        for (size_t i = 0; i < n.size() && same; ++i)
+            same = std::tolower(static_cast<unsigned char>(n[i])) == std::tolower(static_cast<unsigned char>(name[i]));
+        if (same) return &t;
+    }
+    return nullptr;
+}
+
+const char* role_name(Role r) {
+    static const char* const names[] = {
+#define IFTOP_DETAIL_ROLE_NAME(n) #n,
+        IFTOP_COLOR_ROLES(IFTOP_DETAIL_ROLE_NAME)
+#undef IFTOP_DETAIL_ROLE_NAME
+    };
+    const size_t i = static_cast<size_t>(r);
+    return i < kRoles ? names[i] : "?";
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* [9] screen                                                                                                  */
+/* ---------------------------------------------------------------------------------------------------------- */
+ColorMode detect_color_mode(const char* no_color, const char* colorterm, const char* term) {
+    if (no_color && *no_color) return ColorMode::mono;  // https://no-color.org: present and not empty
+    const std::string ct = colorterm ? colorterm : "", t = term ? term : "";
+    if (ct == "truecolor" || ct == "24bit") return ColorMode::truecolor;
+    if (t == "dumb") return ColorMode::mono;
+    if (t.find("256color") != std::string::npos || t.find("direct") != std::string::npos) return ColorMode::c256;
+    return ColorMode::c16;
+}
+
+int codepoint_width(uint32_t cp) {
+    if (cp == 0) return 0;
+    // Combining marks and zero-width characters (Unicode general categories Mn/Me/Cf, main blocks).
+    if ((cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x1dc0 && cp <= 0x1dff) ||
+        (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe20 && cp <= 0xfe2f) || cp == 0x200b || cp == 0x200c ||
+        cp == 0x200d || cp == 0x2060 || cp == 0xfeff || (cp >= 0xfe00 && cp <= 0xfe0f))
+        return 0;
+    // East Asian Wide/Fullwidth (UAX #11) and emoji presentation blocks.
+    if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) || (cp >= 0x3041 && cp <= 0x33ff) ||
+        (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
+        (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
+        (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
+        (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd))
+        return 2;
+    return 1;
+}
+
+namespace detail {
+/// Decodes one UTF-8 code point at s[i]; returns bytes used (>= 1) and sets cp, or cp = 0xfffd when invalid.
+inline int utf8_next(std::string_view s, size_t i, uint32_t& cp) {
+    const auto b = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
+    const unsigned char c = b(i);
+    if (c < 0x80) { cp = c; return 1; }
+    const int n = (c >= 0xc2 && c <= 0xdf) ? 1 : (c >= 0xe0 && c <= 0xef) ? 2 : (c >= 0xf0 && c <= 0xf4) ? 3 : 0;
+    if (n == 0 || i + size_t(n) >= s.size()) { cp = 0xfffd; return 1; }
+    uint32_t v = c & (0x3f >> n);
+    for (int k = 1; k <= n; ++k) {
+        if ((b(i + size_t(k)) & 0xc0) != 0x80) { cp = 0xfffd; return 1; }
+        v = (v << 6) | (b(i + size_t(k)) & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are invalid (RFC 3629 §3).
+    if ((n == 2 && v < 0x800) || (n == 3 && v < 0x10000) || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
+        cp = 0xfffd;
+        return 1;
+    }
+    cp = v;
+    return n + 1;
+}
+
+inline void put_utf8(std::string& o, uint32_t cp) {
+    if (cp < 0x80) o += char(cp);
+    else if (cp < 0x800) { o += char(0xc0 | (cp >> 6)); o += char(0x80 | (cp & 0x3f)); }
+    else if (cp < 0x10000) { o += char(0xe0 | (cp >> 12)); o += char(0x80 | ((cp >> 6) & 0x3f)); o += char(0x80 | (cp & 0x3f)); }
+    else { o += char(0xf0 | (cp >> 18)); o += char(0x80 | ((cp >> 12) & 0x3f)); o += char(0x80 | ((cp >> 6) & 0x3f)); o += char(0x80 | (cp & 0x3f)); }
+}
+
+inline void put_uint(std::string& o, unsigned v) {
+    char b[12];
+    o.append(b, std::to_chars(b, b + sizeof b, v).ptr);
+}
+
+/// The xterm 256-colour index nearest to an RGB colour (6x6x6 cube or the grey ramp).
+inline int nearest_256(Rgb c) {
+    const int r = int(c >> 16 & 0xff), g = int(c >> 8 & 0xff), b = int(c & 0xff);
+    auto cube = [](int v) { return v < 48 ? 0 : v < 115 ? 1 : (v - 35) / 40; };
+    static const int level[6] = {0, 95, 135, 175, 215, 255};
+    const int ri = cube(r), gi = cube(g), bi = cube(b);
+    const int cr = level[ri], cg = level[gi], cb = level[bi];
+    const int grey = (r + g + b) / 3;
+    const int gi2 = grey > 238 ? 23 : grey < 8 ? 0 : (grey - 8) / 10;
+    const int gv = 8 + gi2 * 10;
+    const auto d = [&](int x, int y, int z) { return (r - x) * (r - x) + (g - y) * (g - y) + (b - z) * (b - z); };
+    return d(gv, gv, gv) < d(cr, cg, cb) ? 232 + gi2 : 16 + 36 * ri + 6 * gi + bi;
+}
+
+/// The nearest of the 16 ANSI colours (xterm's default palette): 0-7 normal, 8-15 bright.
+inline int nearest_16(Rgb c) {
+    static const int pal[16][3] = {{0, 0, 0}, {205, 0, 0}, {0, 205, 0}, {205, 205, 0}, {0, 0, 238}, {205, 0, 205},
+                                   {0, 205, 205}, {229, 229, 229}, {127, 127, 127}, {255, 0, 0}, {0, 255, 0},
+                                   {255, 255, 0}, {92, 92, 255}, {255, 0, 255}, {0, 255, 255}, {255, 255, 255}};
+    const int r = int(c >> 16 & 0xff), g = int(c >> 8 & 0xff), b = int(c & 0xff);
+    int best = 0, bd = 1 << 30;
+    for (int i = 0; i < 16; ++i) {
+        const int d = (r - pal[i][0]) * (r - pal[i][0]) + (g - pal[i][1]) * (g - pal[i][1]) + (b - pal[i][2]) * (b - pal[i][2]);
+        if (d < bd) { bd = d; best = i; }
+    }
+    return best;
+}
+
+inline void sgr_color(std::string& o, Rgb c, bool fg, ColorMode mode) {
+    if (mode == ColorMode::truecolor) {
+        o += fg ? ";38;2;" : ";48;2;";
+        put_uint(o, c >> 16 & 0xff); o += ';';
+        put_uint(o, c >> 8 & 0xff); o += ';';
+        put_uint(o, c & 0xff);
+    } else if (mode == ColorMode::c256) {
+        o += fg ? ";38;5;" : ";48;5;";
+        put_uint(o, unsigned(nearest_256(c)));
+    } else if (mode == ColorMode::c16) {
+        const int n = nearest_16(c);
+        o += ';';
+        put_uint(o, unsigned((fg ? (n < 8 ? 30 : 90) : (n < 8 ? 40 : 100)) + (n & 7)));
+    }
+}
+}  // namespace detail
+
+Screen::Screen(int width, int height) { resize(width, height); }
+
+void Screen::resize(int width, int height) {
+    w_ = std::max(1, width);
+    h_ = std::max(1, height);
+    back_.assign(size_t(w_) * size_t(h_), Cell{});
+    front_.assign(back_.size(), Cell{});
+    full_ = true;
+}
+
+void Screen::clear(Rgb bg, Rgb fg) {
+    Cell c;
+    c.bg = bg;
+    c.fg = fg;
+    std::fill(back_.begin(), back_.end(), c);
+}
+
+void Screen::invalidate() { full_ = true; }
+
+int Screen::text(int x, int y, std::string_view s, Rgb fg, Rgb bg, uint8_t attr, int max_cols) {
+    if (y < 0 || y >= h_ || x >= w_) return 0;
+    const int limit = std::min(w_, x + std::max(0, max_cols));
+    int col = x;
+    for (size_t i = 0; i < s.size() && col < limit;) {
+        uint32_t cp = 0;
+        i += size_t(detail::utf8_next(s, i, cp));
+        // Outside text is hostile: C0/C1 controls (ESC, BEL, CSI as U+009B) never reach the terminal.
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0xfffd) cp = '?';
+        int wcp = codepoint_width(cp);
+        if (wcp == 0) continue;  // combining marks would attach to the wrong cell after a diff: drop them
+        if (col + wcp > limit) { if (wcp == 2 && col < limit && col >= 0) { Cell& c = at(col, y); c = Cell{' ', fg, bg, attr}; } break; }
+        if (col >= 0) {
+            at(col, y) = Cell{cp, fg, bg, attr};
+            if (wcp == 2) at(col + 1, y) = Cell{0, fg, bg, attr};
+        }
+        col += wcp;
+    }
+    return col - x;
+}
+
+void Screen::fill_bg(int x, int y, int n, Rgb bg, uint8_t attr_or) {
+    if (y < 0 || y >= h_) return;
+    for (int i = std::max(0, x); i < std::min(w_, x + n); ++i) {
+        at(i, y).bg = bg;
+        at(i, y).attr |= attr_or;
+    }
+}
+
+std::string Screen::present(ColorMode mode) {
+    std::string o;
+    int cx = -1, cy = -1;  // where the terminal cursor is, -1 unknown
+    bool have_style = false;
+    Cell style;
+    auto move = [&](int x, int y) {
+        if (x == cx && y == cy) return;
+        o += "\x1b[";
+        detail::put_uint(o, unsigned(y + 1));
+        if (x > 0) { o += ';'; detail::put_uint(o, unsigned(x + 1)); }
+        o += 'H';
+        cx = x;
+        cy = y;
+    };
+    for (int y = 0; y < h_; ++y) {
+        for (int x = 0; x < w_; ++x) {
+            const size_t i = size_t(y) * size_t(w_) + size_t(x);
+            const Cell& c = back_[i];
+            if (!full_ && c == front_[i]) continue;
+            if (c.ch == 0) { front_[i] = c; continue; }  // the right half of a wide glyph: drawn with its left half
+            move(x, y);
+            uint8_t attr = c.attr;
+            if (!have_style || style.fg != c.fg || style.bg != c.bg || style.attr != attr) {
+                o += "\x1b[0";
+                if (attr & kBold) o += ";1";
+                if (attr & kDim) o += ";2";
+                if (attr & kUnderline) o += ";4";
+                if (attr & kReverse) o += ";7";
+                detail::sgr_color(o, c.fg, true, mode);
+                detail::sgr_color(o, c.bg, false, mode);
+                o += 'm';
+                style = c;
+                have_style = true;
+            }
+            detail::put_utf8(o, c.ch);
+            const int wcp = codepoint_width(c.ch);
+            cx += wcp;
+            if (wcp == 2 && x + 1 < w_) front_[i + 1] = back_[i + 1];
+            front_[i] = c;
+            if (cx >= w_) cx = -1;  // the cursor's place after the last column differs between terminals
+        }
+    }
+    full_ = false;
+    if (o.empty()) return o;
+    return std::string(seq::kSyncBegin) + o + seq::kSgrReset + seq::kSyncEnd;
+}
+
+std::string Screen::dump() const {
+    std::string o;
+    for (int y = 0; y < h_; ++y) {
+        for (int x = 0; x < w_; ++x) {
+            const uint32_t ch = at(x, y).ch;
+            if (ch) detail::put_utf8(o, ch);
+        }
+        o += '\n';
+    }
+    return o;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* [11] input                                                                                                  */
+/* ---------------------------------------------------------------------------------------------------------- */
+void InputParser::feed(std::string_view bytes, std::vector<InputEvent>& out) {
+    buf_.append(bytes.data(), bytes.size());
+    while (!buf_.empty()) {
+        const int n = parse_one(out, false);
+        if (n == 0) break;
+        buf_.erase(0, size_t(n < 0 ? -n : n));
+    }
+    if (buf_.size() > 64) buf_.clear();  // nothing legitimate is this long: garbage, not a sequence
+}
+
+void InputParser::flush(std::vector<InputEvent>& out) {
+    while (!buf_.empty()) {
+        const int n = parse_one(out, true);
+        buf_.erase(0, size_t(n <= 0 ? (n < 0 ? -n : 1) : n));
+    }
+}
+
+int InputParser::parse_one(std::vector<InputEvent>& out, bool final) {
+    const std::string& b = buf_;
+    const auto key = [&](uint32_t code, bool ctrl = false, bool alt = false, bool shift = false) {
+        InputEvent e;
+        e.code = code;
+        e.ctrl = ctrl;
+        e.alt = alt;
+        e.shift = shift;
+        out.push_back(e);
+    };
+    const unsigned char c = static_cast<unsigned char>(b[0]);
+    if (c != 0x1b) {
+        if (c == '\r' || c == '\n') { key(uint32_t(Key::enter)); return 1; }
+        if (c == '\t') { key(uint32_t(Key::tab)); return 1; }
+        if (c == 0x7f || c == 0x08) { key(uint32_t(Key::backspace)); return 1; }
+        if (c < 0x20) { key(uint32_t('a' + c - 1), true); return 1; }  // Ctrl-A .. Ctrl-Z
+        uint32_t cp = 0;
+        if (c >= 0x80) {
+            const int need = (c >= 0xc2 && c <= 0xdf) ? 2 : (c >= 0xe0 && c <= 0xef) ? 3 : (c >= 0xf0 && c <= 0xf4) ? 4 : 1;
+            if (int(b.size()) < need && !final) return 0;
+        }
+        const int n = detail::utf8_next(b, 0, cp);
+        if (cp == 0xfffd) return -n;  // not a key: drop the byte
+        key(cp);
+        return n;
+    }
+    // ESC: a lone Esc, Alt+key, CSI (ESC [) or SS3 (ESC O).
+    if (b.size() == 1) {
+        if (!final) return 0;
+        key(uint32_t(Key::escape));
+        return 1;
+    }
+    const unsigned char c1 = static_cast<unsigned char>(b[1]);
+    if (c1 == 'O') {  // SS3: F1-F4 and application-mode arrows
+        if (b.size() < 3) { if (!final) return 0; key(uint32_t('O'), false, true); return 2; }
+        switch (b[2]) {
+        case 'A': key(uint32_t(Key::up)); break;
+        case 'B': key(uint32_t(Key::down)); break;
+        case 'C': key(uint32_t(Key::right)); break;
+        case 'D': key(uint32_t(Key::left)); break;
+        case 'H': key(uint32_t(Key::home)); break;
+        case 'F': key(uint32_t(Key::end)); break;
+        case 'P': key(uint32_t(Key::f1)); break;
+        case 'Q': key(uint32_t(Key::f2)); break;
+        case 'R': key(uint32_t(Key::f3)); break;
+        case 'S': key(uint32_t(Key::f4)); break;
+        default: break;
+        }
+        return 3;
+    }
+    if (c1 != '[') {  // Alt + key (ESC prefix)
+        if (c1 == 0x1b) { key(uint32_t(Key::escape)); return 1; }
+        if (c1 < 0x20) { key(uint32_t('a' + c1 - 1), true, true); return 2; }
+        uint32_t cp = 0;
+        const int n = detail::utf8_next(b, 1, cp);
+        if (cp == 0xfffd) { key(uint32_t(Key::escape)); return 1; }
+        key(cp, false, true);
+        return 1 + n;
+    }
+    // CSI: ESC [ parameters (0x30-0x3f) intermediates (0x20-0x2f) final (0x40-0x7e). ECMA-48 §5.4.
+    size_t i = 2;
+    while (i < b.size() && static_cast<unsigned char>(b[i]) >= 0x20 && static_cast<unsigned char>(b[i]) <= 0x3f) ++i;
+    if (i >= b.size()) {
+        if (!final) return 0;
+        key(uint32_t(Key::escape));
+        return 1;
+    }
+    const unsigned char fin = static_cast<unsigned char>(b[i]);
+    const int used = int(i + 1);
+    if (fin < 0x40 || fin > 0x7e) return -used;  // malformed: drop it
+    const std::string params = b.substr(2, i - 2);
+    // Split numeric parameters on ';'.
+    std::vector<int> p;
+    {
+        size_t start = params.empty() || params[0] != '<' ? 0 : 1;
+        while (start <= params.size()) {
+            size_t semi = params.find(';', start);
+            if (semi == std::string::npos) semi = params.size();
+            int v = 0;
+            std::from_chars(params.data() + start, params.data() + semi, v);
+            p.push_back(v);
+            start = semi + 1;
+        }
+    }
+    if (!params.empty() && params[0] == '<' && (fin == 'M' || fin == 'm')) {  // SGR mouse (xterm 1006)
+        if (p.size() < 3) return -used;
+        InputEvent e;
+        e.type = InputEvent::mouse;
+        const int cb = p[0];
+        e.shift = cb & 4;
+        e.alt = cb & 8;
+        e.ctrl = cb & 16;
+        e.motion = cb & 32;
+        e.button = (cb & 64) ? 64 + (cb & 3) : (cb & 3);
+        e.x = std::max(0, p[1] - 1);
+        e.y = std::max(0, p[2] - 1);
+        e.press = fin == 'M';
+        out.push_back(e);
+        return used;
+    }
+    const int mod = p.size() >= 2 ? p[1] - 1 : 0;  // xterm modifier parameter: 1 + (shift 1, alt 2, ctrl 4)
+    const bool shift = mod & 1, alt = mod & 2, ctrl = mod & 4;
+    switch (fin) {
+    case 'A': key(uint32_t(Key::up), ctrl, alt, shift); break;
+    case 'B': key(uint32_t(Key::down), ctrl, alt, shift); break;
+    case 'C': key(uint32_t(Key::right), ctrl, alt, shift); break;
+    case 'D': key(uint32_t(Key::left), ctrl, alt, shift); break;
+    case 'H': key(uint32_t(Key::home), ctrl, alt, shift); break;
+    case 'F': key(uint32_t(Key::end), ctrl, alt, shift); break;
+    case 'Z': key(uint32_t(Key::backtab)); break;
+    case '~':
+        switch (p.empty() ? 0 : p[0]) {
+        case 1: case 7: key(uint32_t(Key::home), ctrl, alt, shift); break;
+        case 4: case 8: key(uint32_t(Key::end), ctrl, alt, shift); break;
+        case 2: key(uint32_t(Key::insert)); break;
+        case 3: key(uint32_t(Key::del), ctrl, alt, shift); break;
+        case 5: key(uint32_t(Key::page_up), ctrl, alt, shift); break;
+        case 6: key(uint32_t(Key::page_down), ctrl, alt, shift); break;
+        case 11: key(uint32_t(Key::f1)); break;
+        case 12: key(uint32_t(Key::f2)); break;
+        case 13: key(uint32_t(Key::f3)); break;
+        case 14: key(uint32_t(Key::f4)); break;
+        default: break;
+        }
+        break;
+    default: break;  // other CSI replies (focus, device attributes): consumed, not keys
+    }
+    return used;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* [10] view                                                                                                   */
+/* ---------------------------------------------------------------------------------------------------------- */
+namespace detail {
+
+inline std::string lower(std::string s) {
+    for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+/// Columns `s` takes on screen (invalid bytes count as one '?').
+inline int text_cols(std::string_view s) {
+    int n = 0;
+    for (size_t i = 0; i < s.size();) {
+        uint32_t cp = 0;
+        i += size_t(utf8_next(s, i, cp));
+        n += cp < 0x20 ? 1 : codepoint_width(cp);
+    }
+    return n;
+}
+
+/// The first `cols` columns of `s`, never splitting a code point.
+inline std::string cut_cols(std::string_view s, int cols) {
+    int n = 0;
+    size_t i = 0;
+    while (i < s.size()) {
+        uint32_t cp = 0;
+        const int len = utf8_next(s, i, cp);
+        const int wcp = cp < 0x20 ? 1 : codepoint_width(cp);
+        if (n + wcp > cols) break;
+        n += wcp;
+        i += size_t(len);
+    }
+    return std::string(s.substr(0, i));
+}
+
+/// "host:port" fitted into `cols` columns; a long host is cut so the port stays visible.
+inline std::string endpoint_text(const IpAddr& a, uint16_t port, uint8_t proto, bool hidden, bool show_port,
+                                 const ViewModel& vm, int cols) {
+    std::string h;
+    if (hidden) h = "*";
+    else {
+        std::string n = vm.host_name ? vm.host_name(a) : std::string();
+        h = n.empty() ? a.to_string() : n;
+    }
+    std::string p;
+    if (show_port && port) p = ":" + (vm.port_name ? vm.port_name(port, proto) : std::to_string(port));
+    const int pc = text_cols(p);
+    if (text_cols(h) + pc > cols) h = cut_cols(h, std::max(0, cols - pc));
+    return cut_cols(h + p, cols);
+}
+
+/// x position of a rate (bits/s) on the bar scale of width w.
+inline int scale_x(double bits, double max_bits, bool log_scale, int w) {
+    if (bits <= 0 || max_bits <= 0) return 0;
+    double f;
+    if (log_scale) {
+        if (bits < 10) return 0;
+        f = (std::log10(bits) - 1) / std::max(1e-9, std::log10(max_bits) - 1);  // iftop's log scale starts at 10 b
+    } else {
+        f = bits / max_bits;
+    }
+    return int(std::lround(std::clamp(f, 0.0, 1.0) * w));
+}
+
+/// The scale's top: -m when given, else the smallest decade (10 Kb .. 100 Gb) above the peak.
+inline double scale_max(const ViewState& st, const ViewModel& vm) {
+    if (st.max_bandwidth > 0) return st.max_bandwidth;
+    const double peak_bits = std::max(vm.peak_total, vm.totals.rates.total(0)) * 8;
+    double m = 10e3;
+    while (m < peak_bits && m < 1e11) m *= 10;
+    return m;
+}
+
+inline std::string rate_text(double bytes_per_s, bool bytes) { return format_rate(bytes_per_s, bytes); }
+
+inline void right(Screen& s, int x_end, int y, const std::string& t, Rgb fg, Rgb bg, uint8_t attr = 0) {
+    s.text(x_end - int(t.size()), y, t, fg, bg, attr);
+}
+
+}  // namespace detail
+
+std::vector<FlowView> all_flows(const FlowTable& t) {
+    std::vector<FlowView> v;
+    v.reserve(t.size());
+    t.for_each_flow([&](const FlowView& f) { v.push_back(f); });
+    return v;
+}
+
+std::vector<FlowView> view_rows(const std::vector<FlowView>& flows, const ViewState& st,
+                                const std::function<std::string(const IpAddr&)>& host_name,
+                                std::vector<FlowKey>* frozen_order) {
+    // Aggregate as iftop does: s/d hide a side, p/S/D drop ports (and the protocol with them).
+    std::vector<FlowView> out;
+    const bool whole = st.show_ports && st.show_src_port && st.show_dst_port && !st.hide_src && !st.hide_dst;
+    struct KeyHash {
+        size_t operator()(const FlowKey& k) const {
+            return size_t(detail::hash_flow(k.proto, k.local, k.local_port, k.remote, k.remote_port));
+        }
+    };
+    std::unordered_map<FlowKey, size_t, KeyHash> at;
+    if (whole) out = flows;  // nothing to merge: every flow is its own row
+    else at.reserve(flows.size());
+    for (size_t i = 0; !whole && i < flows.size(); ++i) {
+        FlowView f = flows[i];
+        if (st.hide_src) { std::memset(f.key.local.bytes, 0, 16); f.key.local_port = 0; }
+        if (st.hide_dst) { std::memset(f.key.remote.bytes, 0, 16); f.key.remote_port = 0; }
+        if (!st.show_ports || !st.show_src_port) f.key.local_port = 0;
+        if (!st.show_ports || !st.show_dst_port) f.key.remote_port = 0;
+        if (!st.show_ports) f.key.proto = 0;
+        auto it = at.find(f.key);
+        if (it == at.end()) { at.emplace(f.key, out.size()); out.push_back(f); continue; }
+        FlowView& v = out[it->second];
+        for (int d = 0; d < 2; ++d) {
+            v.counts.bytes[d] += f.counts.bytes[d];
+            v.counts.packets[d] += f.counts.packets[d];
+            v.peak[d] = std::max(v.peak[d], f.peak[d]);
+            for (int w = 0; w < 3; ++w) v.rates.v[d][w] += f.rates.v[d][w];
+        }
+        v.last_seen = std::max(v.last_seen, f.last_seen);
+    }
+    if (!st.filter.empty()) {
+        const std::string needle = detail::lower(st.filter);
+        std::vector<FlowView> kept;
+        for (const FlowView& f : out) {
+            std::string hay;
+            for (const IpAddr* a : {&f.key.local, &f.key.remote}) {
+                hay += a->to_string() + " ";
+                if (host_name) hay += host_name(*a) + " ";
+            }
+            hay += std::to_string(f.key.local_port) + " " + std::to_string(f.key.remote_port) + " " +
+                   protocol_name(f.key.proto);
+            if (detail::lower(hay).find(needle) != std::string::npos) kept.push_back(f);
+        }
+        out.swap(kept);
+    }
+    if (st.frozen && frozen_order && !frozen_order->empty()) {
+        // o: the order on screen stays; flows that were not on screen then stay off it (as iftop).
+        std::vector<FlowView> ordered;
+        for (const FlowKey& k : *frozen_order)
+            for (const FlowView& f : out)
+                if (f.key == k) { ordered.push_back(f); break; }
+        return ordered;
+    }
+    sort_flows(out, st.sort);
+    if (st.reverse) std::reverse(out.begin(), out.end());
+    if (!st.pinned.empty())  // pinned flows float to the top, in sort order among themselves
+        std::stable_partition(out.begin(), out.end(), [&](const FlowView& f) {
+            return std::find(st.pinned.begin(), st.pinned.end(), f.key) != st.pinned.end();
+        });
+    if (frozen_order) {
+        frozen_order->clear();
+        for (const FlowView& f : out) frozen_order->push_back(f.key);
+    }
+    return out;
+}
+
+std::string flow_line(const FlowView& f) {
+    auto ep = [](const IpAddr& a, uint16_t p) {
+        const std::string s = a.family == 6 ? "[" + a.to_string() + "]" : a.to_string();
+        return p ? s + ":" + std::to_string(p) : s;
+    };
+    return (f.key.proto ? protocol_name(f.key.proto) + " " : std::string()) + ep(f.key.local, f.key.local_port) +
+           " => " + ep(f.key.remote, f.key.remote_port);
+}
+
+std::string export_table(const ViewModel& vm, bool bytes) {
+    std::string o = "# iftop.hpp export " + vm.clock + " on " + vm.interface + "\n";
+    char line[512];
+    std::snprintf(line, sizeof line, "%-56s %9s %9s %9s %9s %9s %9s %10s %10s\n", "flow", "sent 2s", "10s", "40s",
+                  "recv 2s", "10s", "40s", "sent", "received");
+    o += line;
+    for (const FlowView& f : vm.rows) {
+        std::snprintf(line, sizeof line, "%-56s %9s %9s %9s %9s %9s %9s %10s %10s\n", detail::printable(flow_line(f)).c_str(),
+                      format_rate(f.rates.v[0][0], bytes).c_str(), format_rate(f.rates.v[0][1], bytes).c_str(),
+                      format_rate(f.rates.v[0][2], bytes).c_str(), format_rate(f.rates.v[1][0], bytes).c_str(),
+                      format_rate(f.rates.v[1][1], bytes).c_str(), format_rate(f.rates.v[1][2], bytes).c_str(),
+                      format_bytes(double(f.counts.bytes[0])).c_str(), format_bytes(double(f.counts.bytes[1])).c_str());
+        o += line;
+    }
+    return o;
+}
+
+std::string osc52_copy(std::string_view text) {
+    static const char* const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string o = "\x1b]52;c;";
+    size_t i = 0;
+    for (; i + 2 < text.size(); i += 3) {
+        const uint32_t v = uint32_t(uint8_t(text[i])) << 16 | uint32_t(uint8_t(text[i + 1])) << 8 | uint8_t(text[i + 2]);
+        for (int k = 18; k >= 0; k -= 6) o += b64[v >> k & 63];
+    }
+    if (i < text.size()) {  // RFC 4648 padding
+        uint32_t v = uint32_t(uint8_t(text[i])) << 16;
+        if (i + 1 < text.size()) v |= uint32_t(uint8_t(text[i + 1])) << 8;
+        o += b64[v >> 18 & 63];
+        o += b64[v >> 12 & 63];
+        o += i + 1 < text.size() ? b64[v >> 6 & 63] : '=';
+        o += '=';
+    }
+    return o + "\x07";
+}
+
+std::string sparkline(const uint64_t* v, size_t n, bool ascii) {
+    static const char* const blocks[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    static const char ascii_levels[] = " .:-=+*#";
+    uint64_t mx = 0;
+    for (size_t i = 0; i < n; ++i) mx = std::max(mx, v[i]);
+    std::string o;
+    for (size_t i = 0; i < n; ++i) {
+        const int level = mx ? int((v[i] * 7 + mx - 1) / mx) : 0;
+        if (ascii) o += ascii_levels[level];
+        else o += blocks[level];
+    }
+    return o;
+}
+
+std::vector<FlowView> drill_filter(std::vector<FlowView> flows, const ViewState& st, const ViewModel& vm) {
+    if (!st.drilled || !vm.owner) return flows;
+    std::vector<FlowView> out;
+    for (const FlowView& f : flows) {
+        const FlowOwner* o = vm.owner(f.key);
+        const int pid = o && o->proc ? o->proc->pid : 0;
+        bool keep;
+        if (st.drill_publisher) {
+            const std::string pub = o && o->exe ? o->exe->publisher : (o && o->proc ? "unknown" : "unknown");
+            keep = pub == st.drill_name;
+        } else {
+            keep = pid == st.drill_pid;
+        }
+        if (keep) out.push_back(f);
+    }
+    return out;
+}
+
+namespace detail {
+inline int lines_per_row(const ViewState& st) { return st.line_mode == ViewState::two_line ? 2 : 1; }
+inline int list_top() { return 2; }
+inline int list_bottom(const ViewState& st, int h) { return h - 4 - (st.status_bar ? 1 : 0); }  // exclusive
+}  // namespace detail
+
+int row_at(const ViewState& st, const ViewModel& vm, int h, int y) {
+    const int top = detail::list_top() + (st.view == ViewState::flows ? 0 : 1), bottom = detail::list_bottom(st, h);
+    if (y < top || y >= bottom) return -1;
+    const int per = st.view == ViewState::flows ? detail::lines_per_row(st) : 1;
+    const int idx = st.scroll + (y - top) / per;
+    const size_t n = st.view == ViewState::flows ? vm.rows.size() : vm.groups.size();
+    return idx < int(n) ? idx : -1;
+}
+
+namespace detail {
+/// The Processes or Publishers view: one line per group, its flows, rates and totals, a bar for the 10 s total.
+inline int render_groups(Screen& scr, const ViewState& st, const ViewModel& vm, const Theme& th, double max_bits) {
+    const int w = scr.width(), h = scr.height();
+    const Rgb bg = th[Role::bg];
+    const int top = list_top(), bottom = list_bottom(st, h);
+    const bool procs = st.view == ViewState::processes;
+    const int rates_x = w - 24 - 9;
+    scr.text(0, top, procs ? "    PID PROCESS" : "PUBLISHER", th[Role::header_fg], bg, kBold);
+    right(scr, rates_x - 1, top, "FLOWS", th[Role::header_fg], bg, kBold);
+    right(scr, rates_x + 8, top, "2s", th[Role::header_fg], bg, kBold);
+    right(scr, rates_x + 16, top, "10s", th[Role::header_fg], bg, kBold);
+    right(scr, rates_x + 24, top, "40s", th[Role::header_fg], bg, kBold);
+    right(scr, w, top, "TOTAL", th[Role::header_fg], bg, kBold);
+    if (vm.groups.empty()) {
+        const std::string msg = vm.owner ? "no flows yet" :
+            "no process data: attribution is off (-Z, a capture file, or neither /proc nor lsof is readable)";
+        scr.text(2, top + 2, msg, th[Role::muted], bg, 0, w - 4);
+        return 1;
+    }
+    const int visible = std::max(0, bottom - top - 1);
+    for (int i = 0; i < visible; ++i) {
+        const int idx = st.scroll + i;
+        if (idx >= int(vm.groups.size())) break;
+        const OwnerGroup& g = vm.groups[size_t(idx)];
+        const int y = top + 1 + i;
+        std::string label;
+        if (procs) {
+            char pid[16];
+            std::snprintf(pid, sizeof pid, "%7d ", g.pid);
+            label = (g.pid ? std::string(pid) : std::string("      - ")) + g.name;
+            if (!g.publisher.empty()) label += "  (" + g.publisher + ")";
+        } else {
+            label = g.name;
+        }
+        scr.text(0, y, label, th[Role::host_local], bg, 0, rates_x - 8);
+        right(scr, rates_x - 1, y, std::to_string(g.flows), th[Role::muted], bg);
+        for (int wnd = 0; wnd < 3; ++wnd)
+            right(scr, rates_x + 8 * (wnd + 1), y, format_rate(g.rates.total(wnd), st.bytes),
+                  th[wnd == 0 ? Role::rate_2s : wnd == 1 ? Role::rate_10s : Role::rate_40s], bg);
+        right(scr, w, y, format_bytes(double(g.counts.bytes[0] + g.counts.bytes[1])), th[Role::fg], bg);
+        if (st.bars)
+            scr.fill_bg(0, y, scale_x(g.rates.total(st.bar_window) * 8, max_bits, st.log_scale, w), th[Role::bar_sent],
+                        st.color == ColorMode::mono ? uint8_t(kReverse) : uint8_t(0));
+        if (idx == st.selected)
+            for (int x = 0; x < w; ++x) {
+                Cell& c = scr.at(x, y);
+                c.bg = th[Role::sel_bg];
+                c.fg = th[Role::sel_fg];
+                c.attr |= st.color == ColorMode::mono ? uint8_t(kBold | kUnderline) : uint8_t(kBold);
+            }
+    }
+    return std::max(1, visible);
+}
+}  // namespace detail
+
+int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
+    using namespace detail;
+    const Theme& th = themes()[std::min(st.theme, themes().size() - 1)];
+    const int w = scr.width(), h = scr.height();
+    const Rgb bg = th[Role::bg], fg = th[Role::fg];
+    scr.clear(bg, fg);
+    const double max_bits = scale_max(st, vm);
+
+    // Scale header: labels over tick marks (log: decades from 10 b; linear: fifths).
+    std::vector<double> marks;
+    if (st.log_scale) for (double m = 100; m <= max_bits * 1.0001; m *= 10) marks.push_back(m);
+    else for (int i = 1; i <= 5; ++i) marks.push_back(max_bits * i / 5);
+    scr.fill_bg(0, 0, w, th[Role::header_bg]);
+    for (int x = 0; x < w; ++x) scr.text(x, 1, st.ascii ? "-" : "─", th[Role::scale], bg);
+    for (double m : marks) {
+        const int x = std::min(w - 1, scale_x(m, max_bits, st.log_scale, w - 1));
+        const std::string label = format_rate(m / 8, false);
+        scr.text(std::max(0, std::min(w - int(label.size()), x - int(label.size()) / 2)), 0, label,
+                 th[Role::header_fg], th[Role::header_bg]);
+        scr.text(x, 1, st.ascii ? "+" : "┴", th[Role::scale], bg);
+    }
+
+    int visible_rows = 0;
+    if (st.view != ViewState::flows) visible_rows = render_groups(scr, st, vm, th, max_bits);
+    // Columns: three rates of 8 (and the cumulative), the process column, the rest for the two hosts.
+    const int proc_w = vm.owner && st.show_processes && w >= 100 ? 20 : 0;
+    const int rates_x = w - 24 - (st.cumulative ? 8 : 0) - proc_w;
+    const int host_w = std::max(4, (rates_x - 1 - 4) / 2);
+    const int arrow_x = host_w + 1;
+    const int dst_x = arrow_x + 4;
+    const int top = list_top(), bottom = list_bottom(st, h);
+    const int per = lines_per_row(st);
+    const int visible = st.view == ViewState::flows ? std::max(0, (bottom - top) / per) : 0;
+    const std::array<Role, 3> rate_roles{Role::rate_2s, Role::rate_10s, Role::rate_40s};
+    for (int i = 0; i < visible; ++i) {
+        const int idx = st.scroll + i;
+        if (idx >= int(vm.rows.size())) break;
+        const FlowView& f = vm.rows[size_t(idx)];
+        const int y = top + i * per;
+        const bool sel = idx == st.selected;
+        const std::string src = endpoint_text(f.key.local, f.key.local_port, f.key.proto, st.hide_src,
+                                              st.show_ports && st.show_src_port, vm, host_w);
+        const std::string dst = endpoint_text(f.key.remote, f.key.remote_port, f.key.proto, st.hide_dst,
+                                              st.show_ports && st.show_dst_port, vm, rates_x - 1 - dst_x);
+        for (int line = 0; line < per; ++line) {
+            // dir: which direction this line shows; -1 = both (one-line total)
+            int dir = line;
+            if (st.line_mode == ViewState::one_line_both) dir = -1;
+            if (st.line_mode == ViewState::one_line_sent) dir = 0;
+            if (st.line_mode == ViewState::one_line_recv) dir = 1;
+            const int yy = y + line;
+            if (line == 0) {
+                const bool pin = std::find(st.pinned.begin(), st.pinned.end(), f.key) != st.pinned.end();
+                int px = 0;
+                if (pin) px = scr.text(0, yy, st.ascii ? "*" : "★", th[Role::pinned], bg, kBold) + 1;
+                scr.text(px, yy, px ? cut_cols(src, host_w - px) : src, th[Role::host_local], bg, 0, host_w - px);
+                scr.text(dst_x, yy, dst, th[Role::host_remote], bg, 0, rates_x - 1 - dst_x);
+                if (proc_w) {  // [pid:name], the issue-4 column; aggregated rows (s, d) may mix processes
+                    const FlowOwner* o = vm.owner(f.key);
+                    const std::string p = o && o->proc ? "[" + std::to_string(o->proc->pid) + ":" + o->proc->name + "]" : "";
+                    scr.text(rates_x, yy, p, th[Role::accent], bg, 0, proc_w - 1);
+                }
+            }
+            const char* arrow = dir == 0 ? "=>" : dir == 1 ? "<=" : "<=>";
+            scr.text(arrow_x, yy, arrow, th[Role::arrow], bg);
+            for (int wnd = 0; wnd < 3; ++wnd) {
+                const double v = dir < 0 ? f.rates.total(wnd) : f.rates.v[dir][wnd];
+                right(scr, rates_x + proc_w + 8 * (wnd + 1), yy, rate_text(v, st.bytes), th[rate_roles[size_t(wnd)]], bg);
+            }
+            if (st.cumulative) {
+                const double c = dir < 0 ? double(f.counts.bytes[0] + f.counts.bytes[1]) : double(f.counts.bytes[dir]);
+                right(scr, w, yy, format_bytes(c), th[Role::muted], bg);
+            }
+            if (st.bars) {
+                const double v = dir < 0 ? f.rates.total(st.bar_window) : f.rates.v[dir][st.bar_window];
+                const int len = scale_x(v * 8, max_bits, st.log_scale, w);
+                // Monochrome: bars in reverse video, as iftop draws them.
+                scr.fill_bg(0, yy, len, dir == 1 ? th[Role::bar_recv] : th[Role::bar_sent],
+                            st.color == ColorMode::mono ? uint8_t(kReverse) : uint8_t(0));
+            }
+            if (sel) {
+                for (int x = 0; x < w; ++x) {
+                    Cell& c = scr.at(x, yy);
+                    c.bg = th[Role::sel_bg];
+                    c.fg = th[Role::sel_fg];
+                    c.attr |= st.color == ColorMode::mono ? uint8_t(kBold | kUnderline) : uint8_t(kBold);
+                }
+            }
+        }
+    }
+
+    // Totals: iftop's block.
+    const int ty = bottom;
+    for (int x = 0; x < w; ++x) scr.text(x, ty, st.ascii ? "-" : "─", th[Role::border], bg);
+    const char* names[3] = {"TX:", "RX:", "TOTAL:"};
+    for (int r = 0; r < 3; ++r) {
+        const int y = ty + 1 + r;
+        scr.text(0, y, names[r], th[Role::fg], bg, kBold);
+        const double cum = r < 2 ? double(vm.totals.counts.bytes[r])
+                                 : double(vm.totals.counts.bytes[0] + vm.totals.counts.bytes[1]);
+        const double peak = r < 2 ? vm.totals.peak[r] : vm.peak_total;
+        // iftop's columns: cum at 7, peak at 24, the rates under the flows' rate columns.
+        // A narrow screen keeps the rates and drops peak, then cum.
+        const int peak_x = 24, rates_label_x = std::max(peak_x + 16, rates_x - 7);
+        const bool show_cum = rates_x >= 23, show_peak = rates_x >= peak_x + 16;
+        if (r == 0) {
+            if (show_cum) scr.text(7, y, "cum:", th[Role::muted], bg);
+            if (show_peak) scr.text(peak_x, y, "peak:", th[Role::muted], bg);
+            if (show_peak && rates_label_x + 6 <= rates_x + 2) scr.text(rates_label_x, y, "rates:", th[Role::muted], bg);
+        }
+        if (show_cum) right(scr, 21, y, format_bytes(cum), th[Role::fg], bg);
+        if (show_peak) right(scr, peak_x + 15, y, rate_text(peak, st.bytes), th[Role::fg], bg);
+        for (int wnd = 0; wnd < 3; ++wnd) {
+            const double v = r < 2 ? vm.totals.rates.v[r][wnd] : vm.totals.rates.total(wnd);
+            right(scr, rates_x + proc_w + 8 * (wnd + 1), y, rate_text(v, st.bytes), th[rate_roles[size_t(wnd)]], bg);
+        }
+    }
+
+    // Status bar (iftoprs): what is shown and how to get help.
+    if (st.status_bar) {
+        const int y = h - 1;
+        scr.fill_bg(0, y, w, th[Role::status_bg]);
+        static const char* const sort_names[] = {"2s", "10s", "40s", "source", "destination", "total"};
+        static const char* const view_names[] = {"Flows", "Processes", "Publishers"};
+        std::string s = " " + std::string(view_names[st.view]) + " │ " + vm.interface + " │ " +
+                        std::to_string(vm.rows.size()) + " flows │ " + vm.clock +
+                        " │ sort " + sort_names[static_cast<int>(st.sort)] + (st.reverse ? " ↑" : "") + " │ " +
+                        th.name;
+        if (st.drilled) s += " │ only " + (st.drill_publisher ? st.drill_name : st.drill_name + " (" + std::to_string(st.drill_pid) + ")") + " (Esc)";
+        if (vm.attribution == "partial") s += " │ processes: partial (run as root for all)";
+        if (st.paused) s += " │ PAUSED";
+        if (st.frozen) s += " │ order frozen";
+        if (st.editing_filter) s += " │ filter: " + st.filter + "▏";
+        else if (!st.filter.empty()) s += " │ filter: " + st.filter;
+        if (!st.message.empty()) s += " │ " + st.message;
+        if (st.ascii) for (auto& c : s) if (static_cast<unsigned char>(c) >= 0x80) c = '|';
+        const std::string hint = "h: help ";
+        scr.text(0, y, s, th[Role::status_fg], th[Role::status_bg], 0, w - int(hint.size()) - 1);
+        scr.text(w - int(hint.size()), y, hint, th[Role::accent], th[Role::status_bg], kBold);
+    }
+
+    if (st.tooltip && st.view == ViewState::flows && st.selected < int(vm.rows.size())) {
+        const FlowView& f = vm.rows[size_t(st.selected)];
+        std::vector<std::string> lines;
+        lines.push_back(flow_line(f));
+        if (vm.owner) {
+            const FlowOwner* o = vm.owner(f.key);
+            if (o && o->proc) {
+                lines.push_back("process   " + std::to_string(o->proc->pid) + " " + o->proc->name +
+                                (o->proc->cmdline.empty() ? "" : "  " + o->proc->cmdline));
+                if (o->exe) lines.push_back("package   " + o->exe->publisher + (o->exe->sha256.empty() ? "" : "  sha256 " + o->exe->sha256.substr(0, 16) + "…"));
+            } else {
+                lines.push_back("process   unknown");
+            }
+        }
+        for (int d = 0; d < 2; ++d)
+            lines.push_back(std::string(d ? "received" : "sent    ") + "  2s " + format_rate(f.rates.v[d][0], st.bytes) +
+                            "  10s " + format_rate(f.rates.v[d][1], st.bytes) + "  40s " +
+                            format_rate(f.rates.v[d][2], st.bytes) + "  peak " + format_rate(f.peak[d], st.bytes) +
+                            "  total " + format_bytes(double(f.counts.bytes[d])) + " in " +
+                            std::to_string(f.counts.packets[d]) + " packets");
+        std::array<uint64_t, kHistorySeconds> hs{}, hr{};
+        if (vm.history && vm.history(f.key, 0, hs) && vm.history(f.key, 1, hr)) {
+            for (int k = 0; k < kHistorySeconds; ++k) hs[size_t(k)] += hr[size_t(k)];
+            lines.push_back("last 40s  " + sparkline(hs.data(), hs.size(), st.ascii));
+        }
+        int bw = 0;
+        for (const auto& l : lines) bw = std::max(bw, text_cols(l));
+        bw = std::min(w, bw + 4);
+        const int bh = std::min(h, int(lines.size()) + 2);
+        const int x0 = std::clamp(st.tooltip_x, 0, std::max(0, w - bw));
+        const int y0 = std::clamp(st.tooltip_y + 1, 0, std::max(0, h - bh));
+        for (int y = y0; y < y0 + bh; ++y)
+            for (int x = x0; x < x0 + bw; ++x) scr.at(x, y) = Cell{' ', th[Role::tooltip_fg], th[Role::tooltip_bg], 0};
+        for (int i = 0; i < int(lines.size()) && i + 1 < bh; ++i)
+            scr.text(x0 + 2, y0 + 1 + i, lines[size_t(i)], i == int(lines.size()) - 1 && vm.history ? th[Role::spark] : th[Role::tooltip_fg],
+                     th[Role::tooltip_bg], 0, bw - 3);
+    }
+    if (st.help) {
+        static const char* const lines[] = {
+            "Host display:                          General:",
+            " n - toggle DNS host resolution         P - pause display",
+            " s - toggle show source host            h - toggle this help display",
+            " d - toggle show destination host       b - toggle bar graph display",
+            " t - cycle line display mode            B - cycle bar graph average",
+            "                                        T - toggle cumulative line totals",
+            "Port display:                           j/k - scroll display",
+            " N - toggle service resolution          l / - set screen filter (Esc clears)",
+            " S - toggle show source port            L - lin/log scales",
+            " D - toggle show destination port       c - next theme",
+            " p - toggle port display                g - status bar",
+            "                                        q - quit, Ctrl-Z suspend",
+            "Sorting:                                Views and flows:",
+            " 1/2/3 - sort by 1st/2nd/3rd column     Tab - Flows, Processes, Publishers",
+            " < - sort by source name                Enter - details / drill into one",
+            " > - sort by dest name                  Esc - back; F pin, U unpin all",
+            " r - reverse sort                       y - copy flow (OSC 52), e - export",
+            " o - freeze current order               Up/Down, PgUp/PgDn, Home/End, G",
+            "Mouse: click select, right click details, middle click pin, wheel scroll",
+            "",
+            "iftop.hpp " IFTOP_VERSION,
+        };
+        const int bw = std::min(w, 80), bh = std::min(h, int(sizeof lines / sizeof *lines) + 2);
+        const int x0 = (w - bw) / 2, y0 = (h - bh) / 2;
+        for (int y = y0; y < y0 + bh; ++y) scr.fill_bg(x0, y, bw, th[Role::tooltip_bg]);
+        for (int y = y0; y < y0 + bh; ++y)
+            for (int x = x0; x < x0 + bw; ++x) { scr.at(x, y).ch = ' '; scr.at(x, y).attr = 0; }
+        for (int i = 0; i + 2 < bh + 0 && i < int(sizeof lines / sizeof *lines); ++i)
+            scr.text(x0 + 2, y0 + 1 + i, lines[i], th[Role::tooltip_fg], th[Role::tooltip_bg], 0, bw - 3);
+    }
+    if (st.ascii) {
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x)
+                if (scr.at(x, y).ch >= 0x80) scr.at(x, y).ch = '?';
+    }
+    return st.view == ViewState::flows ? visible : visible_rows;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* [12] terminal                                                                                               */
+/* ---------------------------------------------------------------------------------------------------------- */
+namespace detail {
+
+/// What a signal handler needs to put the terminal back: set up before raw mode, read-only afterwards, so the
+/// handlers touch only async-signal-safe calls (write, tcsetattr, signal, raise).
+struct TermRestore {
+    int fd = -1;
+    bool active = false;
+    struct termios saved {};
+    char restore[160] = {};
+    size_t restore_len = 0;
+    int wake_fd = -1;  // self-pipe write end
+};
+inline TermRestore g_term;
+inline volatile sig_atomic_t g_tui_signal = 0;
+
+inline void term_restore_now() {
+    if (!g_term.active) return;
+    ssize_t r = ::write(g_term.fd, g_term.restore, g_term.restore_len);
+    (void)r;
+    tcsetattr(g_term.fd, TCSAFLUSH, &g_term.saved);
+}
+
+extern "C" inline void tui_on_fatal(int sig) {
+    // A crash: give the user their terminal back, then die of the same signal (core dump and status intact).
+    term_restore_now();
+    g_term.active = false;
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+extern "C" inline void tui_on_signal(int sig) {
+    g_tui_signal = sig;
+    if (g_term.wake_fd >= 0) { const char c = 's'; ssize_t r = ::write(g_term.wake_fd, &c, 1); (void)r; }
+}
+
+/// The terminal in raw mode on the alternate screen. Restores everything in the destructor and from signals.
+class Terminal {
+public:
+    ~Terminal() { leave(); if (pipe_[0] >= 0) { ::close(pipe_[0]); ::close(pipe_[1]); } if (own_fd_) ::close(fd_); }
+
+    static Result<std::unique_ptr<Terminal>> open(bool mouse) {
+        std::unique_ptr<Terminal> t(new Terminal);
+        t->fd_ = isatty(0) && isatty(1) ? 1 : ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+        t->in_fd_ = t->fd_ == 1 ? 0 : t->fd_;
+        t->own_fd_ = t->fd_ != 1;
+        if (t->fd_ < 0 || tcgetattr(t->fd_, &g_term.saved) != 0)
+            return make_error(Errc::io, "no terminal for the interactive screen: use -t or --json");
+        if (pipe(t->pipe_) != 0) return make_error(Errc::io, std::string("pipe: ") + std::strerror(errno));
+        for (int p : t->pipe_) fcntl(p, F_SETFL, fcntl(p, F_GETFL) | O_NONBLOCK);
+        t->mouse_ = mouse;
+        g_term.fd = t->fd_;
+        g_term.wake_fd = t->pipe_[1];
+        std::string r = std::string(seq::kSgrReset) + (mouse ? seq::kMouseOff : "") + seq::kCursorShow +
+                        seq::kAltScreenOff;
+        std::memcpy(g_term.restore, r.data(), std::min(r.size(), sizeof g_term.restore));
+        g_term.restore_len = std::min(r.size(), sizeof g_term.restore);
+        struct sigaction sa {};
+        sigemptyset(&sa.sa_mask);
+        sa.sa_handler = tui_on_fatal;
+        for (int s : {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT}) sigaction(s, &sa, nullptr);
+        sa.sa_handler = tui_on_signal;
+        for (int s : {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGWINCH, SIGCONT}) sigaction(s, &sa, nullptr);
+        t->enter();
+        return t;
+    }
+
+    /// Raw mode (termios(3)): no echo, no line buffering (ICANON), no signals from ^C/^Z/^\ (ISIG: they arrive as
+    /// bytes and are handled as keys), no ^S/^Q flow control (IXON), no CR→NL (ICRNL), no output post-processing
+    /// (OPOST: we send \r\n ourselves), 8-bit chars; read() returns what is there (VMIN 0, VTIME 0).
+    void enter() {
+        struct termios raw = g_term.saved;
+        raw.c_iflag &= ~tcflag_t(BRKINT | ICRNL | INPCK | ISTRIP | IXON);
+        raw.c_oflag &= ~tcflag_t(OPOST);
+        raw.c_cflag |= CS8;
+        raw.c_lflag &= ~tcflag_t(ECHO | ICANON | IEXTEN | ISIG);
+        raw.c_cc[VMIN] = 0;
+        raw.c_cc[VTIME] = 0;
+        tcsetattr(fd_, TCSAFLUSH, &raw);
+        g_term.active = true;
+        write(std::string(seq::kAltScreenOn) + seq::kCursorHide + seq::kClear + (mouse_ ? seq::kMouseOn : ""));
+    }
+    void leave() {
+        term_restore_now();
+        g_term.active = false;
+    }
+    /// Ctrl-Z: give the terminal back, stop, and take it again when the shell resumes us.
+    void suspend() {
+        leave();
+        signal(SIGTSTP, SIG_DFL);
+        raise(SIGTSTP);  // stops here until SIGCONT
+        enter();
+    }
+    void set_mouse(bool on) {
+        mouse_ = on;
+        write(on ? seq::kMouseOn : seq::kMouseOff);
+    }
+    bool write(const std::string& s) {
+        size_t done = 0;
+        while (done < s.size()) {
+            ssize_t n = ::write(fd_, s.data() + done, s.size() - done);
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) return false;
+            done += size_t(n);
+        }
+        return true;
+    }
+    std::pair<int, int> size() const {
+        struct winsize ws {};
+        if (ioctl(fd_, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 && ws.ws_row > 0) return {ws.ws_col, ws.ws_row};
+        return {80, 24};
+    }
+    int in_fd() const { return in_fd_; }
+    int wake_fd() const { return pipe_[0]; }
+    void drain_wake() { char b[64]; while (::read(pipe_[0], b, sizeof b) > 0) {} }
+
+private:
+    Terminal() = default;
+    int fd_ = -1, in_fd_ = -1;
+    bool own_fd_ = false, mouse_ = true;
+    int pipe_[2] = {-1, -1};
+};
+
+}  // namespace detail
+
+/* ---------------------------------------------------------------------------------------------------------- */
 /* [13] application — options, names, text report, NDJSON, the run loop; the only section that writes output  */
 /* ---------------------------------------------------------------------------------------------------------- */
 namespace detail {
@@ -2944,6 +4270,11 @@ inline const std::vector<OptSpec>& option_table() {
         {'V', "version", nullptr, "print the version and exit", ""},
         {'r', "read", "FILE", "read packets from a pcap/pcapng file ('-' = standard input) as fast as possible", "FILE"},
         {0, "replay", nullptr, "with -r: play the file at its recorded speed", ""},
+        {0, "theme", "NAME", "colour theme (see --list-colors; case-insensitive)", "THEME"},
+        {0, "list-colors", nullptr, "list the themes with colour swatches and exit", ""},
+        {0, "no-mouse", nullptr, "don't capture the mouse (the terminal's own selection works)", ""},
+        {0, "color", "WHEN", "auto (default; honours NO_COLOR), always or never", "auto always never"},
+        {0, "ascii", nullptr, "draw with ASCII only (no box or block glyphs)", ""},
         {0, "max-flows", "N", "cap on flows kept in memory (default " "100000" "); idle and smallest go first", ""},
     };
     return t;
@@ -3029,6 +4360,19 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
     } else if (key == "version") o.version = true;
     else if (key == "read") o.read_file = val;
     else if (key == "replay") o.replay = true;
+    else if (key == "theme") {
+        if (!find_theme(val)) {
+            std::string names;
+            for (const Theme& t : themes()) names += (names.empty() ? "" : ", ") + std::string(t.name);
+            return usage_error("unknown theme '" + val + "'; themes: " + names);
+        }
+        o.theme = val;
+    } else if (key == "list-colors") o.list_colors = true;
+    else if (key == "no-mouse") o.no_mouse = true;
+    else if (key == "color") {
+        if (val != "auto" && val != "always" && val != "never") return usage_error("--color takes auto, always or never");
+        o.color = val;
+    } else if (key == "ascii") o.ascii = true;
     else if (key == "max-flows") {
         int n = 0;
         auto r = need_int(1, 100000000, n);
@@ -3771,11 +5115,346 @@ inline void print_interface_banner(const std::string& dev) {
 
 }  // namespace detail
 
+InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm, int screen_h, int page_rows,
+                        std::vector<FlowKey>& frozen) {
+    using namespace detail;
+    const int row_count = int(st.view == ViewState::flows ? vm.rows.size() : vm.groups.size());
+    const auto clamp_sel = [&] {
+        st.selected = std::clamp(st.selected, 0, std::max(0, row_count - 1));
+        if (st.selected < st.scroll) st.scroll = st.selected;
+        if (st.selected >= st.scroll + page_rows) st.scroll = st.selected - page_rows + 1;
+        st.scroll = std::clamp(st.scroll, 0, std::max(0, row_count - page_rows));
+    };
+    if (e.type == InputEvent::mouse) {
+        if (!e.press || e.motion) return InputAction::none;
+        if (e.button == 64) { st.scroll = std::max(0, st.scroll - 3); st.selected = std::max(st.scroll, std::min(st.selected, st.scroll + page_rows - 1)); clamp_sel(); return InputAction::none; }
+        if (e.button == 65) { st.scroll += 3; st.scroll = std::clamp(st.scroll, 0, std::max(0, row_count - page_rows)); st.selected = std::max(st.selected, st.scroll); clamp_sel(); return InputAction::none; }
+        if (e.button == 0) {
+            if (st.help) { st.help = false; return InputAction::none; }
+            st.tooltip = false;
+            const int r = row_at(st, vm, screen_h, e.y);
+            if (r >= 0) st.selected = r;
+            return InputAction::none;
+        }
+        const int r = row_at(st, vm, screen_h, e.y);
+        if (e.button == 2 && r >= 0) {  // right click: the tooltip of that row
+            st.selected = r;
+            st.tooltip = st.view == ViewState::flows;
+            st.tooltip_x = e.x;
+            st.tooltip_y = e.y;
+            return InputAction::none;
+        }
+        if (e.button == 1 && r >= 0 && st.view == ViewState::flows) {  // middle click: pin or unpin that row
+            st.selected = r;
+            st.tooltip = false;
+            const FlowKey& k = vm.rows[size_t(r)].key;
+            auto it = std::find(st.pinned.begin(), st.pinned.end(), k);
+            if (it == st.pinned.end()) st.pinned.push_back(k);
+            else st.pinned.erase(it);
+        }
+        return InputAction::none;
+    }
+    if (st.editing_filter) {  // the screen filter's line editor
+        const uint32_t c = e.code;
+        if (c == uint32_t(Key::enter)) st.editing_filter = false;
+        else if (c == uint32_t(Key::escape)) { st.editing_filter = false; st.filter.clear(); }
+        else if (c == uint32_t(Key::backspace)) { while (!st.filter.empty() && (st.filter.back() & 0xc0) == 0x80) st.filter.pop_back(); if (!st.filter.empty()) st.filter.pop_back(); }
+        else if (e.ctrl && c == 'u') st.filter.clear();
+        else if (e.ctrl && c == 'w') {
+            while (!st.filter.empty() && st.filter.back() == ' ') st.filter.pop_back();
+            while (!st.filter.empty() && st.filter.back() != ' ') st.filter.pop_back();
+        } else if (!e.ctrl && !e.alt && c >= 0x20 && c < 0x110000 && st.filter.size() < 128) put_utf8(st.filter, c);
+        st.scroll = st.selected = 0;
+        return InputAction::none;
+    }
+    const uint32_t c = e.code;
+    if (e.ctrl) {
+        if (c == 'c') return InputAction::quit;
+        if (c == 'z') return InputAction::suspend;
+        if (c == 'd') { st.selected += page_rows / 2; clamp_sel(); return InputAction::none; }
+        if (c == 'u') { st.selected -= page_rows / 2; clamp_sel(); return InputAction::none; }
+        if (c == 'l') return InputAction::none;
+        return InputAction::none;
+    }
+    st.message.clear();
+    if (c != uint32_t(Key::escape)) st.tooltip = false;
+    if (c == 'F') {  // pin or unpin the selected flow
+        st.tooltip = false;
+        if (st.view == ViewState::flows && st.selected < row_count) {
+            const FlowKey& k = vm.rows[size_t(st.selected)].key;
+            auto it = std::find(st.pinned.begin(), st.pinned.end(), k);
+            if (it == st.pinned.end()) st.pinned.push_back(k);
+            else st.pinned.erase(it);
+        }
+        return InputAction::none;
+    }
+    switch (c) {
+    case 'q': return InputAction::quit;
+    case 'h': case '?': st.help = !st.help; break;
+    case uint32_t(Key::escape):
+        if (st.tooltip) st.tooltip = false;
+        else if (st.help) st.help = false;
+        else if (st.drilled) { st.drilled = false; st.view = st.drill_from; st.selected = st.scroll = 0; }
+        break;
+    case uint32_t(Key::tab): case uint32_t(Key::backtab): {
+        const int step = c == uint32_t(Key::tab) ? 1 : 2;
+        st.view = ViewState::View((st.view + step) % 3);
+        st.drilled = false;
+        st.selected = st.scroll = 0;
+        break;
+    }
+    case uint32_t(Key::enter):  // flows: the selected flow's details; processes, publishers: drill into one
+        if (st.view == ViewState::flows && st.selected < row_count) {
+            st.tooltip = true;
+            st.tooltip_x = 2;
+            st.tooltip_y = 2 + (st.selected - st.scroll) * (st.line_mode == ViewState::two_line ? 2 : 1);
+        } else if (st.view != ViewState::flows && st.selected < int(vm.groups.size())) {
+            const OwnerGroup& g = vm.groups[size_t(st.selected)];
+            st.drill_from = st.view;
+            st.drill_publisher = st.view == ViewState::publishers;
+            st.drill_pid = g.pid;
+            st.drill_name = g.name;
+            st.drilled = true;
+            st.view = ViewState::flows;
+            st.selected = st.scroll = 0;
+        }
+        break;
+    case 'n': st.dns = !st.dns; st.message = st.dns ? "DNS resolution on" : "DNS resolution off"; break;
+    case 'N': st.port_names = !st.port_names; st.message = st.port_names ? "port names on" : "port numbers"; break;
+    case 's': st.hide_src = !st.hide_src; break;
+    case 'd': st.hide_dst = !st.hide_dst; break;
+    case 'S': if (!st.show_ports) { st.show_ports = true; st.show_src_port = true; st.show_dst_port = false; } else st.show_src_port = !st.show_src_port; break;
+    case 'D': if (!st.show_ports) { st.show_ports = true; st.show_dst_port = true; st.show_src_port = false; } else st.show_dst_port = !st.show_dst_port; break;
+    case 'p': st.show_ports = !st.show_ports; st.show_src_port = st.show_dst_port = true; break;
+    case 't': st.line_mode = ViewState::LineMode((st.line_mode + 1) % 4); break;
+    case 'P': st.paused = !st.paused; break;
+    case 'b': st.bars = !st.bars; break;
+    case 'B': st.bar_window = (st.bar_window + 1) % 3; st.message = std::string("bars show the ") + (st.bar_window == 0 ? "2s" : st.bar_window == 1 ? "10s" : "40s") + " average"; break;
+    case 'T': st.cumulative = !st.cumulative; break;
+    case 'L': st.log_scale = !st.log_scale; break;
+    case 'o': st.frozen = !st.frozen; if (!st.frozen) frozen.clear(); break;
+    case '1': st.sort = SortKey::rate_2s; break;
+    case '2': st.sort = SortKey::rate_10s; break;
+    case '3': st.sort = SortKey::rate_40s; break;
+    case '<': st.sort = SortKey::source; break;
+    case '>': st.sort = SortKey::destination; break;
+    case 'r': st.reverse = !st.reverse; break;
+    case 'g': st.status_bar = !st.status_bar; break;
+    case 'U': st.pinned.clear(); st.message = "pins cleared"; break;
+    case 'y': return InputAction::copy;
+    case 'e': return InputAction::export_flows;
+
+    case 'c': st.theme = (st.theme + 1) % themes().size(); st.message = std::string("theme ") + themes()[st.theme].name; break;
+    case 'l': case '/': st.editing_filter = true; break;
+    case '0': st.filter.clear(); break;
+    case 'j': case uint32_t(Key::down): ++st.selected; clamp_sel(); break;
+    case 'k': case uint32_t(Key::up): --st.selected; clamp_sel(); break;
+    case uint32_t(Key::page_down): st.selected += page_rows; clamp_sel(); break;
+    case uint32_t(Key::page_up): st.selected -= page_rows; clamp_sel(); break;
+    case uint32_t(Key::home): st.selected = 0; clamp_sel(); break;
+    case 'G': case uint32_t(Key::end): st.selected = row_count - 1; clamp_sel(); break;
+    default: break;
+    }
+    return InputAction::none;
+}
+
+namespace detail {
+
+/// The interactive screen: one poll loop over the capture, the terminal, and a self-pipe for signals.
+inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolver& resolver, Services& services,
+                   FlowAttribution* owners) {
+    auto t = Terminal::open(!opt.no_mouse);
+    if (!t) {
+        std::fprintf(stderr, "iftop: %s\n", t.error().message.c_str());
+        return 1;
+    }
+    Terminal& term = **t;
+    auto [w, h] = term.size();
+    Screen scr(w, h);
+    ViewState st;
+    st.bars = opt.bars;
+    st.bytes = opt.bytes;
+    st.show_ports = opt.show_ports && !opt.hide_ports;
+    st.sort = opt.sort;
+    st.dns = opt.dns;
+    st.port_names = opt.port_names;
+    st.max_bandwidth = opt.max_bandwidth;
+    st.ascii = opt.ascii;
+    st.color = opt.color == "never" ? ColorMode::mono
+               : detect_color_mode(opt.color == "always" ? nullptr : std::getenv("NO_COLOR"), std::getenv("COLORTERM"),
+                                   std::getenv("TERM"));
+    if (opt.color == "always" && st.color == ColorMode::mono) st.color = ColorMode::c256;
+    if (const Theme* th = find_theme(opt.theme)) st.theme = size_t(th - themes().data());
+    ViewModel vm;
+    vm.interface = src.name();
+    vm.host_name = [&](const IpAddr& a) { return st.dns ? resolver.name(a) : std::string(); };
+    vm.port_name = [&](uint16_t p, uint8_t proto) { return st.port_names ? services.name(p, proto) : std::to_string(p); };
+    st.show_processes = !opt.no_processes;
+    if (owners) vm.owner = [owners](const FlowKey& k) { return owners->owner(k); };
+    vm.history = [&engine](const FlowKey& k, int dir, std::array<uint64_t, kHistorySeconds>& out) {
+        return engine.table().history(k, dir, out);
+    };
+    std::vector<FlowKey> frozen;
+    InputParser parser;
+    std::vector<InputEvent> events;
+    bool ticked = true;
+    engine.on_tick([&](int64_t, Micros at) {
+        if (owners) owners->update(engine.table(), at);  // new flows looked up once per tick, never per packet
+        ticked = true;
+        return true;
+    });
+
+    const bool live = src.live();
+    Micros file0 = 0, wall0 = mono_now();
+    bool replay_started = false, replay_done = !opt.replay;
+    struct Hold : FrameSink {
+        Frame f; std::vector<uint8_t> bytes; bool has = false;
+        void on_frame(const Frame& fr) override { bytes.assign(fr.data, fr.data + fr.caplen); f = fr; f.data = bytes.data(); has = true; }
+    } hold;
+    if (!live && !opt.replay) {  // a file, as fast as possible: the screen then shows where it ended
+        auto r = engine.run_offline(src);
+        engine.finish();
+        if (!r) vm.interface += " (read error: " + r.error().message + ")";
+    }
+    if (live) {
+        const Micros start = mono_now();
+        engine.table().set_origin(start);
+        engine.advance(start);
+    }
+    int page_rows = 1;
+    bool running = true;
+    Micros esc_since = 0;
+    while (running) {
+        const Micros now = mono_now();
+        Micros wait = kMicrosPerSecond / 4;
+        if (live) wait = std::min(wait, std::max<Micros>(0, engine.table().last_tick() + kMicrosPerSecond - now));
+        if (parser.pending()) wait = std::min<Micros>(wait, 30000);
+        if (opt.replay && !replay_done && hold.has) wait = std::min(wait, std::max<Micros>(0, hold.f.ts - (file0 + (now - wall0))));
+        pollfd fds[3] = {{term.in_fd(), POLLIN, 0}, {term.wake_fd(), POLLIN, 0}, {src.selectable_fd(), POLLIN, 0}};
+        const int nfds = live && src.selectable_fd() >= 0 ? 3 : 2;
+        poll(fds, nfds_t(nfds), int(wait / 1000) + 1);
+        bool dirty = false;
+        if (fds[1].revents & POLLIN) {
+            term.drain_wake();
+            const int sig = g_tui_signal;
+            g_tui_signal = 0;
+            if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT) break;
+            if (sig == SIGCONT) { term.enter(); scr.invalidate(); }
+            auto [nw, nh] = term.size();  // SIGWINCH (or anything): a resize redraws at once
+            if (nw != scr.width() || nh != scr.height()) scr.resize(nw, nh);
+            dirty = true;
+        }
+        if (fds[0].revents & (POLLIN | POLLHUP)) {
+            char buf[512];
+            const ssize_t n = ::read(term.in_fd(), buf, sizeof buf);
+            if (n > 0) { parser.feed(std::string_view(buf, size_t(n)), events); esc_since = mono_now(); }
+            else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) break;  // the terminal went away
+        } else if (parser.pending() && mono_now() - esc_since > 25000) {
+            parser.flush(events);
+        }
+        for (const InputEvent& e : events) {
+            const InputAction a = apply_input(e, st, vm, scr.height(), page_rows, frozen);
+            if (a == InputAction::quit) { running = false; break; }
+            if (a == InputAction::suspend) { term.suspend(); scr.invalidate(); }
+            if (a == InputAction::copy && st.selected < int(vm.rows.size()) && st.view == ViewState::flows) {
+                const std::string line = flow_line(vm.rows[size_t(st.selected)]);
+                term.write(osc52_copy(line));
+                st.message = "copied " + line;
+            }
+            if (a == InputAction::export_flows) {
+                const std::string text = export_table(vm, st.bytes);
+                char name[64];
+                const time_t tt = time(nullptr);
+                struct tm tmv {};
+                localtime_r(&tt, &tmv);
+                std::strftime(name, sizeof name, "iftop-export-%Y%m%d-%H%M%S.txt", &tmv);
+                std::string path = name;
+                bool ok = false;
+                for (const std::string& dir : {std::string("."), home_dir()}) {
+                    path = dir + "/" + name;
+                    std::ofstream f(path);
+                    if (f && (f << text) && f.flush()) { ok = true; break; }
+                }
+                st.message = ok ? "exported " + std::to_string(vm.rows.size()) + " flows to " + path
+                                : "export failed: neither . nor $HOME is writable";
+            }
+            dirty = true;
+        }
+        if (!events.empty()) ticked = true;  // re-aggregate: the keys may change grouping, sort or filter
+        events.clear();
+        if (live) {
+            engine.use_clock(mono_now());
+            auto r = src.dispatch(engine, -1);
+            if (!r) { st.message = r.error().message; dirty = true; }
+            engine.advance(mono_now());
+        } else if (opt.replay && !replay_done) {
+            for (;;) {
+                if (!hold.has && !src.at_end()) { auto r = src.dispatch(hold, 1); if (!r) { replay_done = true; break; } }
+                if (!hold.has) { replay_done = true; engine.finish(); ticked = true; break; }
+                if (!replay_started) { file0 = hold.f.ts; wall0 = mono_now(); replay_started = true; }
+                const Micros vnow = file0 + (mono_now() - wall0);
+                if (hold.f.ts > vnow) { engine.advance(vnow); break; }
+                engine.on_frame(hold.f);
+                hold.has = false;
+            }
+        }
+        if (ticked) {
+            ticked = false;
+            if (!st.paused) {
+                std::vector<FlowView> flows = all_flows(engine.table());
+                if (owners) {
+                    vm.attribution = attribution_name(owners->level());
+                    if (st.view == ViewState::processes) vm.groups = group_by_process(flows, *owners);
+                    else if (st.view == ViewState::publishers) vm.groups = group_by_publisher(flows, *owners);
+                    else vm.groups.clear();
+                }
+                vm.rows = view_rows(drill_filter(std::move(flows), st, vm), st, vm.host_name, &frozen);
+                vm.totals = engine.table().totals();
+                vm.peak_total = engine.table().peak_total();
+            }
+            const time_t tt = time(nullptr);
+            char clk[16];
+            struct tm tmv {};
+            localtime_r(&tt, &tmv);
+            std::strftime(clk, sizeof clk, "%H:%M:%S", &tmv);
+            vm.clock = clk;
+            dirty = true;
+        }
+        if (dirty) {
+            page_rows = std::max(1, render(scr, st, vm));
+            if (!term.write(scr.present(st.color))) break;
+        }
+    }
+    return 0;
+}
+
+}  // namespace detail
+
 int run(const Options& opt) {
     using namespace detail;
     if (opt.help) { std::fputs(usage_text().c_str(), stdout); return 0; }
     if (opt.version) { std::printf("iftop " IFTOP_VERSION " (iftop.hpp; %s)\n", pcap_lib_version()); return 0; }
     if (!opt.completions.empty()) { std::fputs(completion_script(opt.completions).c_str(), stdout); return 0; }
+    if (opt.list_colors) {
+        // Swatches in 24-bit colour when standard output is a terminal that may show colour.
+        const bool swatch = isatty(1) && opt.color != "never" && !(std::getenv("NO_COLOR") && *std::getenv("NO_COLOR") && opt.color != "always");
+        for (const Theme& t : themes()) {
+            std::string line = std::string(t.name);
+            line.resize(14, ' ');
+            if (swatch) {
+                for (Role r : {Role::bg, Role::fg, Role::host_local, Role::host_remote, Role::bar_sent, Role::bar_recv,
+                               Role::bar_low, Role::bar_high, Role::sel_bg, Role::status_bg, Role::accent, Role::alert}) {
+                    char b[40];
+                    std::snprintf(b, sizeof b, "\x1b[48;2;%u;%u;%um  ", t[r] >> 16 & 0xff, t[r] >> 8 & 0xff, t[r] & 0xff);
+                    line += b;
+                }
+                line += "\x1b[0m ";
+            }
+            line += t.description;
+            std::puts(line.c_str());
+        }
+        return 0;
+    }
     if (opt.list_interfaces) {
         auto l = list_interfaces();
         if (!l) { std::fprintf(stderr, "iftop: %s\n", l.error().message.c_str()); return 1; }
@@ -3811,9 +5490,9 @@ int run(const Options& opt) {
         acfg.local_addrs = local_addresses(src->name());
         acfg.idle_expiry_seconds = kHistorySeconds;
     }
-    const bool text = opt.text || !opt.json;
-    if (!opt.text && !opt.json && isatty(1))
-        std::fprintf(stderr, "iftop: the interactive screen is not built yet; printing text reports (-t)\n");
+    // The screen when standard output is a terminal; text reports (-t) when it is a pipe or a file.
+    const bool interactive = !opt.text && !opt.json && isatty(1);
+    const bool text = !interactive && (opt.text || !opt.json);
 
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa {};
@@ -3838,12 +5517,14 @@ int run(const Options& opt) {
     const bool live = src->live();
     // Attribution: live only (a file's flows are not this host's sockets), off with -Z; text mode only when asked.
     std::unique_ptr<FlowAttribution> owners;
-    if (live && !opt.no_processes && (opt.json || opt.processes)) {
+    if (live && !opt.no_processes && (opt.json || opt.processes || interactive)) {
         owners = std::make_unique<FlowAttribution>(FlowAttribution::Config{});
         if (owners->level() == Attribution::off)
             std::fprintf(stderr, "iftop: process attribution is off: neither /proc/net nor lsof can be read\n");
         if (opt.processes) style.owners = owners.get();
     }
+
+    if (interactive) return run_tui(opt, *src, engine, resolver, services, owners.get());
 
     // Offline the capture clock is the packets' time; live (and --replay) the JSON timestamp is the wall clock.
     Micros wall_offset = 0;  // add to a tick time to get wall-clock time

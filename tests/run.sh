@@ -13,6 +13,9 @@ if ./tests/procs; then ok "process attribution unit tests (fake /proc, lsof, SHA
 echo "== command line"
 . tests/cli.sh
 
+echo "== the screen in a terminal (tmux)"
+. tests/tmux.sh
+
 echo "== test captures against tshark"
 . tests/cases.sh
 

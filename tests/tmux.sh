@@ -1,0 +1,47 @@
+#!/bin/bash
+# The screen as a user meets it, in a real terminal (tmux): keys, an SGR mouse click, resize, and SIGTERM/SIGSEGV
+# leaving a working terminal (cooked mode, main screen). Sourced by tests/run.sh; skipped without tmux.
+if ! command -v tmux >/dev/null; then
+    echo "skip screen in tmux: tmux not installed"
+else
+    X=$(mktemp -d)
+    S=iftop-test-$$
+    python3 tests/mkpcap.py steady "$X/steady.pcap"
+    tmux -L "$S" kill-server 2>/dev/null
+    tmux -L "$S" new-session -d -x 100 -y 24 "bash --norc --noprofile"
+    tsend() { tmux -L "$S" send-keys -t 0 "$@"; }
+    tshot() { tmux -L "$S" capture-pane -p -t 0; }
+    tsend "cd $PWD && TERM=xterm-256color ./iftop -r $X/steady.pcap --replay -P -n -N; echo DONE-\$? > $X/rc; stty -a > $X/stty" Enter
+    sleep 2.5
+    tshot >"$X/screen1"
+    if grep -q "10.0.0.1:40000 *=>  198.51.100.9:443" "$X/screen1" && grep -q "^TOTAL:" "$X/screen1" && grep -q "Flows │" "$X/screen1"
+    then ok "screen in tmux: flows, totals and status bar drawn"; else bad "screen in tmux: $(head -5 "$X/screen1")"; fi
+    tsend t; sleep 0.5
+    tshot >"$X/screen2"
+    tsend h; sleep 0.5
+    tshot >>"$X/screen2"
+    if grep -q "toggle DNS host resolution" "$X/screen2" && grep -q "<=>" "$X/screen2"; then ok "screen in tmux: t (one-line) and h (help)"
+    else bad "screen in tmux: t and h"; fi
+    tsend Escape; sleep 0.4
+    tsend -l $'\x1b[<2;5;4M'; sleep 0.5   # right click on the second row: its details
+    tshot >"$X/screen3"
+    if grep -q "UDP 10.0.0.1:5000 => 192.0.2.7:53" "$X/screen3" && grep -q "last 40s" "$X/screen3"; then ok "screen in tmux: right click opens the details with a sparkline"
+    else bad "screen in tmux: right click"; fi
+    tmux -L "$S" resize-window -t 0 -x 60 -y 14; sleep 0.6
+    tshot >"$X/screen4"
+    if python3 -c "import sys; sys.exit(0 if max(len(l) for l in open(sys.argv[1], encoding='utf-8').read().splitlines()) <= 60 else 1)" "$X/screen4" &&
+       grep -q "^TOTAL:" "$X/screen4" && grep -q "10.0.0.1" "$X/screen4"; then ok "screen in tmux: resize redraws at the new size"
+    else bad "screen in tmux: resize"; fi
+    pkill -TERM -f "iftop -r $X/steady.pcap --replay" ; sleep 0.8
+    if grep -q "DONE-0" "$X/rc" 2>/dev/null && grep -q " icanon" "$X/stty" && grep -q " echo" "$X/stty" && ! tmux -L "$S" capture-pane -p -e -t 0 | grep -q $'\x1b\[?1049h'
+    then ok "screen in tmux: SIGTERM leaves a cooked terminal, exit 0"; else bad "screen in tmux: SIGTERM (rc $(cat "$X/rc" 2>/dev/null))"; fi
+    rm -f "$X/rc" "$X/stty"
+    tsend "clear; ./iftop -r $X/steady.pcap --replay -n; echo DONE-\$? > $X/rc; stty -a > $X/stty" Enter
+    sleep 1.5
+    pgrep -f "iftop -r $X/steady.pcap --replay" >/dev/null || echo "     (the second run did not start: $(tshot | grep -v '^$' | tail -2))"
+    pkill -SEGV -f "iftop -r $X/steady.pcap --replay"; sleep 0.8
+    if grep -q "DONE-139" "$X/rc" 2>/dev/null && grep -q " icanon" "$X/stty" && grep -q " echo" "$X/stty"
+    then ok "screen in tmux: SIGSEGV restores the terminal and dies of the signal"; else bad "screen in tmux: SIGSEGV (rc $(cat "$X/rc" 2>/dev/null))"; fi
+    tmux -L "$S" kill-server 2>/dev/null
+    rm -rf "$X"
+fi

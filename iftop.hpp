@@ -30,6 +30,10 @@
 
    The accounting rules (what is a flow, which side is local, how many bytes a packet has) are written out in
    tests/ACCOUNTING.md; tests/tshark_flows.py checks them against tshark independently.
+
+   PROCESS ATTRIBUTION ([7]): iftop::FlowAttribution, updated once per tick, maps each flow to its process
+   (sock_diag or /proc/net, then an incremental inode→pid map over /proc/<pid>/fd; lsof where /proc is unusable),
+   hashes executables and finds their packages on a worker thread; group_by_process()/group_by_publisher() sum it.
 */
 #ifndef IFTOP_HPP_INCLUDED
 #define IFTOP_HPP_INCLUDED
@@ -5517,6 +5521,7 @@ int run(const Options& opt) {
     const bool live = src->live();
     // Attribution: live only (a file's flows are not this host's sockets), off with -Z; text mode only when asked.
     std::unique_ptr<FlowAttribution> owners;
+    bool told_partial = false;
     if (live && !opt.no_processes && (opt.json || opt.processes || interactive)) {
         owners = std::make_unique<FlowAttribution>(FlowAttribution::Config{});
         if (owners->level() == Attribution::off)
@@ -5551,9 +5556,8 @@ int run(const Options& opt) {
         if (g_stop_signal) return false;
         if (owners) {
             owners->update(engine.table(), at);  // new flows looked up once per tick, unknown ones retried
-            static bool told = false;
-            if (!told && owners->level() == Attribution::partial) {
-                told = true;  // said once; --json carries it in every snapshot
+            if (!told_partial && owners->level() == Attribution::partial) {
+                told_partial = true;  // said once; --json carries it in every snapshot
                 std::fprintf(stderr, "iftop: process attribution is partial: other users' processes cannot be read "
                                      "(run as root, or setcap cap_sys_ptrace,cap_dac_read_search+ep ./iftop)\n");
             }

@@ -763,4 +763,54 @@ TEST_CASE("this process's own sockets: TCP listener + client + accepted, UDP unc
     MESSAGE("sock_diag queries: " << r.stats().diag_queries << ", /proc/net reads: " << r.stats().net_reads);
     for (int fd : {l, c, a, u, v}) close(fd);
 }
+
+TEST_CASE("this process's own sockets over IPv6: a dual-stack listener with an IPv4 and an IPv6 client") {
+    if (access("/proc/self/fd", R_OK) != 0) return;
+    const int l = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int off = 0;
+    setsockopt(l, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
+    sockaddr_in6 a6 {};
+    a6.sin6_family = AF_INET6;
+    a6.sin6_addr = in6addr_any;
+    if (bind(l, reinterpret_cast<sockaddr*>(&a6), sizeof a6) != 0 || listen(l, 4) != 0) { close(l); return; }  // no IPv6
+    socklen_t len = sizeof a6;
+    getsockname(l, reinterpret_cast<sockaddr*>(&a6), &len);
+    const uint16_t lp = ntohs(a6.sin6_port);
+    // IPv4 client to the dual-stack server: its accepted socket is ::ffff:127.0.0.1 in tcp6
+    const int c4 = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a4 {};
+    a4.sin_family = AF_INET;
+    a4.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a4.sin_port = htons(lp);
+    REQUIRE(connect(c4, reinterpret_cast<sockaddr*>(&a4), sizeof a4) == 0);
+    len = sizeof a4;
+    getsockname(c4, reinterpret_cast<sockaddr*>(&a4), &len);
+    const uint16_t p4 = ntohs(a4.sin_port);
+    const int s4 = accept(l, nullptr, nullptr);
+    const int c6 = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in6 b6 {};
+    b6.sin6_family = AF_INET6;
+    b6.sin6_addr = in6addr_loopback;
+    b6.sin6_port = htons(lp);
+    const bool have6 = connect(c6, reinterpret_cast<sockaddr*>(&b6), sizeof b6) == 0;
+    len = sizeof b6;
+    getsockname(c6, reinterpret_cast<sockaddr*>(&b6), &len);
+    const int s6 = have6 ? accept(l, nullptr, nullptr) : -1;
+    for (bool diag : {true, false}) {  // the kernel's lookup, and the /proc/net tables
+        ProcessResolver::Config cfg;
+        cfg.sock_diag = diag;
+        ProcessResolver r(cfg);
+        CAPTURE(diag);
+        CHECK(pid_of(r, fk(kProtoTcp, "127.0.0.1", lp, "127.0.0.1", p4), sec(1)) == getpid());  // mapped, exact
+        CHECK(pid_of(r, fk(kProtoTcp, "127.0.0.1", p4, "127.0.0.1", lp), sec(1)) == getpid());
+        // a closed connection on any local address goes to the wildcard dual-stack listener
+        CHECK(pid_of(r, fk(kProtoTcp, "10.255.255.1", lp, "192.0.2.7", 9), sec(1)) == getpid());
+        if (have6) {
+            CHECK(pid_of(r, fk(kProtoTcp, "::1", ntohs(b6.sin6_port), "::1", lp), sec(1)) == getpid());
+            CHECK(pid_of(r, fk(kProtoTcp, "::1", lp, "::1", ntohs(b6.sin6_port)), sec(1)) == getpid());
+        }
+        if (!diag) CHECK(r.stats().diag_queries == 0);
+    }
+    for (int fd : {l, c4, s4, c6, s6}) if (fd >= 0) close(fd);
+}
 }  // TEST_SUITE

@@ -913,7 +913,24 @@ struct Options {
     bool no_mouse = false;        ///< --no-mouse
     std::string color = "auto";   ///< --color auto|always|never
     bool ascii = false;           ///< --ascii
+    // the screen's settings from ~/.iftoprc (iftop's keys and new ones); saved back when toggled on the screen
+    std::string line_display = "two-line";  ///< two-line, one-line-both, one-line-sent, one-line-received
+    bool show_totals = false;     ///< cumulative column
+    bool log_scale = true;
+    bool hide_source = false, hide_destination = false;
+    bool mouse = true;            ///< config "mouse: no" = --no-mouse
+    std::vector<FlowKey> pinned;  ///< "pinned-flows: TCP 10.0.0.1:40000 192.0.2.7:443, ..."
+    std::string config_path;      ///< the file the screen saves toggles to ("" = none)
+    bool config_writable = false; ///< false when the file did not parse: it is never overwritten
 };
+
+/// "TCP 10.0.0.1:40000 192.0.2.7:443" (IPv6 in brackets), the config file's form of a flow key.
+std::string flow_key_text(const FlowKey& k);
+/// The inverse of flow_key_text; nullopt for anything else.
+std::optional<FlowKey> parse_flow_key(std::string_view text);
+/// Sets `key: value` lines in the config file at `path`, keeping every other line (comments, unknown keys) as it
+/// was. Atomic (temporary file and rename); under sudo the file stays the invoking user's.
+Result<bool> config_set(const std::string& path, const std::vector<std::pair<std::string, std::string>>& items);
 
 /// Parses argv (argv[0] skipped). Usage errors come back as Errc::usage with the message to print.
 Result<Options> parse_args(int argc, const char* const* argv);
@@ -4503,6 +4520,30 @@ Result<bool> apply_config_text(std::string_view text, Options& o) {
         } else if (key == "net-filter") {
             if (!Net::parse4(val)) r = bad("net-filter is not a network: '" + val + "'");
             else o.net4 = val;
+        } else if (key == "line-display") {
+            if (val != "two-line" && val != "one-line-both" && val != "one-line-sent" && val != "one-line-received")
+                r = bad("line-display takes two-line, one-line-both, one-line-sent or one-line-received");
+            else o.line_display = val;
+        } else if (key == "show-totals") r = yesno(o.show_totals);
+        else if (key == "log-scale") r = yesno(o.log_scale);
+        else if (key == "hide-source") r = yesno(o.hide_source);
+        else if (key == "hide-destination") r = yesno(o.hide_destination);
+        else if (key == "mouse") r = yesno(o.mouse);
+        else if (key == "theme") {
+            if (!find_theme(val)) r = bad("unknown theme '" + val + "' (see --list-colors)");
+            else o.theme = val;
+        } else if (key == "pinned-flows") {
+            o.pinned.clear();
+            std::string_view rest = val;
+            while (!rest.empty()) {
+                const size_t comma = rest.find(',');
+                const std::string_view item = trim(rest.substr(0, comma));
+                rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+                if (item.empty()) continue;
+                auto k = parse_flow_key(item);
+                if (!k) { r = bad("pinned-flows: not a flow: '" + std::string(item) + "'"); break; }
+                o.pinned.push_back(*k);
+            }
         } else if (key == "net-filter6") {
             if (!Net::parse6(val)) r = bad("net-filter6 is not a network: '" + val + "'");
             else o.net6 = val;
@@ -4510,6 +4551,91 @@ Result<bool> apply_config_text(std::string_view text, Options& o) {
         // Other keys (the screen's: line-display, show-totals, log-scale, hide-source, theme, ...) belong to the
         // interactive screen and are kept in the file untouched.
         if (!r) return r;
+    }
+    return true;
+}
+
+std::string flow_key_text(const FlowKey& k) {
+    auto ep = [](const IpAddr& a, uint16_t p) {
+        return (a.family == 6 ? "[" + a.to_string() + "]" : a.to_string()) + ":" + std::to_string(p);
+    };
+    return protocol_name(k.proto) + " " + ep(k.local, k.local_port) + " " + ep(k.remote, k.remote_port);
+}
+
+std::optional<FlowKey> parse_flow_key(std::string_view text) {
+    using namespace detail;
+    text = trim(text);
+    const size_t s1 = text.find(' ');
+    if (s1 == std::string_view::npos) return std::nullopt;
+    const size_t s2 = text.find(' ', s1 + 1);
+    if (s2 == std::string_view::npos) return std::nullopt;
+    FlowKey k;
+    const std::string_view proto = text.substr(0, s1);
+    int pn = 0;
+    if (proto == "TCP") k.proto = kProtoTcp;
+    else if (proto == "UDP") k.proto = kProtoUdp;
+    else if (proto == "ICMP") k.proto = kProtoIcmp;
+    else if (proto == "ICMPv6") k.proto = kProtoIcmp6;
+    else if (parse_number(proto, pn) && pn >= 0 && pn < 256) k.proto = uint8_t(pn);
+    else return std::nullopt;
+    auto endpoint = [](std::string_view e, IpAddr& a, uint16_t& port) {
+        const size_t colon = e.rfind(':');
+        if (colon == std::string_view::npos) return false;
+        std::string_view host = e.substr(0, colon);
+        if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+        auto ip = IpAddr::parse(host);
+        int p = 0;
+        if (!ip || !parse_number(e.substr(colon + 1), p) || p < 0 || p > 65535) return false;
+        a = *ip;
+        port = uint16_t(p);
+        return true;
+    };
+    if (!endpoint(text.substr(s1 + 1, s2 - s1 - 1), k.local, k.local_port) ||
+        !endpoint(trim(text.substr(s2 + 1)), k.remote, k.remote_port) || k.local.family != k.remote.family)
+        return std::nullopt;
+    return k;
+}
+
+Result<bool> config_set(const std::string& path, const std::vector<std::pair<std::string, std::string>>& items) {
+    using namespace detail;
+    std::string old;
+    read_whole_file(path, old);
+    std::vector<std::string> lines;
+    for (size_t p = 0; p < old.size();) {
+        size_t nl = old.find('\n', p);
+        if (nl == std::string::npos) nl = old.size();
+        lines.push_back(old.substr(p, nl - p));
+        p = nl + 1;
+    }
+    for (const auto& [key, value] : items) {
+        bool found = false;
+        for (std::string& l : lines) {
+            const std::string_view t = trim(l);
+            if (t.empty() || t[0] == '#') continue;
+            const size_t colon = t.find(':');
+            if (colon != std::string_view::npos && trim(t.substr(0, colon)) == key) { l = key + ": " + value; found = true; }
+        }
+        if (!found) lines.push_back(key + ": " + value);
+    }
+    std::string text;
+    for (const std::string& l : lines) text += l + "\n";
+    // Atomic: write a temporary file beside it, flush it to disk, rename over the old one (rename(2)).
+    const std::string tmp = path + ".tmp." + std::to_string(getpid());
+    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return make_error(Errc::io, "cannot save settings to " + path + ": " + std::strerror(errno));
+    bool ok = ::write(fd, text.data(), text.size()) == ssize_t(text.size()) && fsync(fd) == 0;
+    if (ok && getuid() == 0) {  // under sudo: keep the file the invoking user's
+        int uid = 0, gid = 0;
+        const char* su = std::getenv("SUDO_UID");
+        const char* sg = std::getenv("SUDO_GID");
+        if (su && sg && parse_number(std::string_view(su), uid) && parse_number(std::string_view(sg), gid))
+            ok = fchown(fd, uid_t(uid), gid_t(gid)) == 0;
+    }
+    ok = ::close(fd) == 0 && ok;
+    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
+        const std::string why = std::strerror(errno);
+        ::unlink(tmp.c_str());
+        return make_error(Errc::io, "cannot save settings to " + path + ": " + why);
     }
     return true;
 }
@@ -5264,10 +5390,33 @@ InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm,
 
 namespace detail {
 
+/// The screen's settings as ~/.iftoprc lines, in a fixed order (the loop saves the ones that changed).
+inline std::vector<std::pair<std::string, std::string>> config_items(const ViewState& st) {
+    static const char* const sorts[] = {"2s", "10s", "40s", "source", "destination", "10s"};
+    static const char* const lines[] = {"two-line", "one-line-both", "one-line-sent", "one-line-received"};
+    const auto yn = [](bool b) { return std::string(b ? "yes" : "no"); };
+    std::string pins;
+    for (const FlowKey& k : st.pinned) pins += (pins.empty() ? "" : ", ") + flow_key_text(k);
+    return {{"theme", themes()[st.theme].name},
+            {"show-bars", yn(st.bars)},
+            {"use-bytes", yn(st.bytes)},
+            {"port-display", !st.show_ports ? "off" : st.show_src_port && st.show_dst_port ? "on"
+                             : st.show_src_port ? "source-only" : "destination-only"},
+            {"sort", sorts[static_cast<int>(st.sort)]},
+            {"line-display", lines[st.line_mode]},
+            {"show-totals", yn(st.cumulative)},
+            {"log-scale", yn(st.log_scale)},
+            {"dns-resolution", yn(st.dns)},
+            {"port-resolution", yn(st.port_names)},
+            {"hide-source", yn(st.hide_src)},
+            {"hide-destination", yn(st.hide_dst)},
+            {"pinned-flows", pins}};
+}
+
 /// The interactive screen: one poll loop over the capture, the terminal, and a self-pipe for signals.
 inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolver& resolver, Services& services,
                    FlowAttribution* owners) {
-    auto t = Terminal::open(!opt.no_mouse);
+    auto t = Terminal::open(!opt.no_mouse && opt.mouse);
     if (!t) {
         std::fprintf(stderr, "iftop: %s\n", t.error().message.c_str());
         return 1;
@@ -5289,6 +5438,27 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
                                    std::getenv("TERM"));
     if (opt.color == "always" && st.color == ColorMode::mono) st.color = ColorMode::c256;
     if (const Theme* th = find_theme(opt.theme)) st.theme = size_t(th - themes().data());
+    st.line_mode = opt.line_display == "one-line-both" ? ViewState::one_line_both
+                   : opt.line_display == "one-line-sent" ? ViewState::one_line_sent
+                   : opt.line_display == "one-line-received" ? ViewState::one_line_recv : ViewState::two_line;
+    st.cumulative = opt.show_totals;
+    st.log_scale = opt.log_scale;
+    st.hide_src = opt.hide_source;
+    st.hide_dst = opt.hide_destination;
+    st.pinned = opt.pinned;
+    // Toggles are saved as they change (only the key that changed: what the command line set is not written back).
+    auto saved = config_items(st);
+    auto save_changes = [&] {
+        if (!opt.config_writable || opt.config_path.empty()) return;
+        auto now_items = config_items(st);
+        std::vector<std::pair<std::string, std::string>> changed;
+        for (size_t i = 0; i < now_items.size(); ++i)
+            if (now_items[i] != saved[i]) changed.push_back(now_items[i]);
+        if (changed.empty()) return;
+        auto r = config_set(opt.config_path, changed);
+        if (!r) st.message = r.error().message;
+        saved = now_items;
+    };
     ViewModel vm;
     vm.interface = src.name();
     vm.host_name = [&](const IpAddr& a) { return st.dns ? resolver.name(a) : std::string(); };
@@ -5384,7 +5554,10 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
             }
             dirty = true;
         }
-        if (!events.empty()) ticked = true;  // re-aggregate: the keys may change grouping, sort or filter
+        if (!events.empty()) {
+            ticked = true;  // re-aggregate: the keys may change grouping, sort or filter
+            save_changes();
+        }
         events.clear();
         if (live) {
             engine.use_clock(mono_now());
@@ -5644,9 +5817,21 @@ int main(int argc, const char* const* argv) {
     Options base;
     const std::string cfg = first->config_file.empty() ? home_dir() + "/.iftoprc" : first->config_file;
     std::string text;
+    base.config_path = cfg;
+    base.config_writable = true;
     if (read_whole_file(cfg, text)) {
-        auto r = apply_config_text(text, base);
-        if (!r) { std::fprintf(stderr, "iftop: %s: %s\n", cfg.c_str(), r.error().message.c_str()); return 2; }
+        Options parsed;
+        auto r = apply_config_text(text, parsed);
+        if (r) {
+            parsed.config_path = cfg;
+            parsed.config_writable = true;
+            base = parsed;
+        } else {
+            // Reported once; the file is ignored and never overwritten, so nothing in it is lost.
+            std::fprintf(stderr, "iftop: %s: %s; ignoring the file (it will not be changed)\n", cfg.c_str(),
+                         r.error().message.c_str());
+            base.config_writable = false;
+        }
     } else if (!first->config_file.empty()) {
         std::fprintf(stderr, "iftop: cannot read config file %s: %s\n", cfg.c_str(), std::strerror(errno));
         return 2;

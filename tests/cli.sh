@@ -28,8 +28,8 @@ expect "unsupported link type names it" 1 "IEEE802_11.*not supported" ./iftop -r
 expect "bad BPF: exit 2, names the filter" 2 "bad filter code 'tcp port'" ./iftop -r "$T/steady.pcap" -f "tcp port"
 expect "empty stdin is not a capture, no spin" 1 "standard input" timeout 5 ./iftop -r - </dev/null
 expect "unknown interface" 1 "no such interface 'nosuch0'|needs root" timeout 5 ./iftop -i nosuch0 -t -s 1
-expect "bad config file: named with its line" 2 "bad.rc: line 2: use-bytes takes yes or no" \
-    sh -c "printf 'interface: lo\nuse-bytes: perhaps\n' > $T/bad.rc; ./iftop -c $T/bad.rc -r $T/steady.pcap"
+expect "bad config file: named with its line, ignored, not changed" 0 "bad.rc: line 2: use-bytes takes yes or no.*ignoring" \
+    sh -c "printf 'interface: lo\nuse-bytes: perhaps\n' > $T/bad.rc; ./iftop -c $T/bad.rc -r $T/steady.pcap -t >/dev/null && printf 'interface: lo\nuse-bytes: perhaps\n' | cmp -s - $T/bad.rc"
 
 if ./iftop -h | grep -q -- "--max-flows" && ./iftop -V | grep -q "^iftop 1"; then ok "-h and -V"; else bad "-h and -V"; fi
 

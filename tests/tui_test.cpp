@@ -5,7 +5,10 @@
 #include <set>
 #include "frames.hpp"
 
+#include <fstream>
+#include <iterator>
 #include <regex>
+#include <unistd.h>
 
 using namespace iftop;
 
@@ -356,5 +359,48 @@ TEST_CASE("Tab cycles the views; without attribution the Processes view says so 
     CHECK(st.view == ViewState::publishers);
     apply_input(tab, st, vm, 24, 8, frozen);
     CHECK(st.view == ViewState::flows);
+}
+}
+
+TEST_SUITE("config") {
+TEST_CASE("config_set keeps comments and unknown keys, replaces known ones in place, writes atomically") {
+    const std::string path = std::string(std::getenv("TMPDIR") ? std::getenv("TMPDIR") : "/tmp") + "/iftoprc-test-" +
+                             std::to_string(getpid());
+    {
+        std::ofstream f(path);
+        f << "# my settings\ninterface: eth0\nfrobnicate: 7\ntheme: AcidRain\n";
+    }
+    REQUIRE(config_set(path, {{"theme", "NeonSprawl"}, {"show-bars", "no"}}));
+    std::ifstream f(path);
+    std::string text((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    CHECK(text == "# my settings\ninterface: eth0\nfrobnicate: 7\ntheme: NeonSprawl\nshow-bars: no\n");
+    Options o;
+    REQUIRE(apply_config_text(text, o));
+    CHECK(o.theme == "NeonSprawl");
+    CHECK(!o.bars);
+    std::remove(path.c_str());
+}
+
+TEST_CASE("pinned flows round-trip through the config text") {
+    FlowKey a;
+    a.proto = kProtoTcp;
+    a.local = *IpAddr::parse("10.0.0.1");
+    a.local_port = 40000;
+    a.remote = *IpAddr::parse("192.0.2.7");
+    a.remote_port = 443;
+    FlowKey b = a;
+    b.proto = 132;
+    b.local = *IpAddr::parse("2001:db8::1");
+    b.remote = *IpAddr::parse("::ffff:10.0.0.5");
+    CHECK(flow_key_text(a) == "TCP 10.0.0.1:40000 192.0.2.7:443");
+    CHECK(flow_key_text(b) == "132 [2001:db8::1]:40000 [::ffff:10.0.0.5]:443");
+    Options o;
+    REQUIRE(apply_config_text("pinned-flows: " + flow_key_text(a) + ", " + flow_key_text(b) + "\n", o));
+    REQUIRE(o.pinned.size() == 2);
+    CHECK(o.pinned[0] == a);
+    CHECK(o.pinned[1] == b);
+    CHECK(!apply_config_text("pinned-flows: TCP 10.0.0.1 nonsense\n", o));
+    CHECK(!apply_config_text("theme: NoSuchTheme\n", o));
+    CHECK(!parse_flow_key("TCP 10.0.0.1:1 ::1:2"));  // families differ
 }
 }

@@ -787,7 +787,14 @@ constexpr const char* kBell = "\x07";
 struct ViewState {
     enum LineMode : uint8_t { two_line, one_line_both, one_line_sent, one_line_recv };
     LineMode line_mode = two_line;   ///< t
-    bool bars = true;                ///< b
+    bool bars = true;                ///< b (iftop): bars on or off
+    enum BarStyle : uint8_t { solid, gradient, thin, ascii_bar };
+    BarStyle bar_style = solid;      ///< v: solid, gradient (bar_low → bar_high), thin, ascii (reverse video)
+    uint64_t alert_threshold = 0;    ///< bits/s; a flow whose 2 s rate crosses it is marked, the border flashes
+    std::vector<FlowKey> alerting;   ///< flows over the threshold now
+    bool flash = false;              ///< the border in the alert colour (the loop blinks it after a crossing)
+    bool chooser = false;            ///< c: the theme chooser, previewing the theme under the cursor
+    size_t chooser_from = 0;         ///< the theme to go back to on Esc
     int bar_window = 1;              ///< B: which average the bars show (0 2s, 1 10s, 2 40s)
     bool log_scale = true;           ///< L
     double max_bandwidth = 0;        ///< -m, bits/s; 0 = follow the peak
@@ -920,6 +927,8 @@ struct Options {
     bool hide_source = false, hide_destination = false;
     bool mouse = true;            ///< config "mouse: no" = --no-mouse
     std::vector<FlowKey> pinned;  ///< "pinned-flows: TCP 10.0.0.1:40000 192.0.2.7:443, ..."
+    std::string bar_style = "solid";  ///< solid, gradient, thin, ascii
+    double alert_threshold = 0;   ///< bits/s ("alert-threshold: 10M"); 0 = off
     std::string config_path;      ///< the file the screen saves toggles to ("" = none)
     bool config_writable = false; ///< false when the file did not parse: it is never overwritten
 };
@@ -3814,6 +3823,31 @@ std::string sparkline(const uint64_t* v, size_t n, bool ascii) {
     return o;
 }
 
+namespace detail {
+inline Rgb mix(Rgb a, Rgb b, double t) {
+    auto ch = [&](int sh) {
+        return Rgb(std::lround(double(a >> sh & 0xff) * (1 - t) + double(b >> sh & 0xff) * t)) << sh;
+    };
+    return ch(16) | ch(8) | ch(0);
+}
+
+/// A bar under the text of row y, `len` cells long, in the chosen style. Monochrome (and the ascii style) use
+/// reverse video, as iftop draws its bars.
+inline void draw_bar(Screen& scr, const ViewState& st, const Theme& th, int y, int len, Rgb color) {
+    if (st.color == ColorMode::mono || st.bar_style == ViewState::ascii_bar) {
+        scr.fill_bg(0, y, len, color, kReverse);
+        return;
+    }
+    const Rgb bg = th[Role::bg];
+    for (int x = 0; x < std::min(len, scr.width()); ++x) {
+        Rgb c = color;
+        if (st.bar_style == ViewState::gradient) c = mix(th[Role::bar_low], th[Role::bar_high], double(x) / std::max(1, scr.width() - 1));
+        else if (st.bar_style == ViewState::thin) c = mix(bg, color, 0.45);
+        scr.fill_bg(x, y, 1, c);
+    }
+}
+}  // namespace detail
+
 std::vector<FlowView> drill_filter(std::vector<FlowView> flows, const ViewState& st, const ViewModel& vm) {
     if (!st.drilled || !vm.owner) return flows;
     std::vector<FlowView> out;
@@ -3888,9 +3922,7 @@ inline int render_groups(Screen& scr, const ViewState& st, const ViewModel& vm, 
             right(scr, rates_x + 8 * (wnd + 1), y, format_rate(g.rates.total(wnd), st.bytes),
                   th[wnd == 0 ? Role::rate_2s : wnd == 1 ? Role::rate_10s : Role::rate_40s], bg);
         right(scr, w, y, format_bytes(double(g.counts.bytes[0] + g.counts.bytes[1])), th[Role::fg], bg);
-        if (st.bars)
-            scr.fill_bg(0, y, scale_x(g.rates.total(st.bar_window) * 8, max_bits, st.log_scale, w), th[Role::bar_sent],
-                        st.color == ColorMode::mono ? uint8_t(kReverse) : uint8_t(0));
+        if (st.bars) draw_bar(scr, st, th, y, scale_x(g.rates.total(st.bar_window) * 8, max_bits, st.log_scale, w), th[Role::bar_sent]);
         if (idx == st.selected)
             for (int x = 0; x < w; ++x) {
                 Cell& c = scr.at(x, y);
@@ -3967,7 +3999,9 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
                 }
             }
             const char* arrow = dir == 0 ? "=>" : dir == 1 ? "<=" : "<=>";
-            scr.text(arrow_x, yy, arrow, th[Role::arrow], bg);
+            const bool alert = std::find(st.alerting.begin(), st.alerting.end(), f.key) != st.alerting.end();
+            scr.text(arrow_x, yy, arrow, alert ? th[Role::alert] : th[Role::arrow], bg, alert ? uint8_t(kBold) : uint8_t(0));
+            if (alert && line == 0) scr.text(arrow_x - 1, yy, "!", th[Role::alert], bg, kBold);
             for (int wnd = 0; wnd < 3; ++wnd) {
                 const double v = dir < 0 ? f.rates.total(wnd) : f.rates.v[dir][wnd];
                 right(scr, rates_x + proc_w + 8 * (wnd + 1), yy, rate_text(v, st.bytes), th[rate_roles[size_t(wnd)]], bg);
@@ -3979,9 +4013,7 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
             if (st.bars) {
                 const double v = dir < 0 ? f.rates.total(st.bar_window) : f.rates.v[dir][st.bar_window];
                 const int len = scale_x(v * 8, max_bits, st.log_scale, w);
-                // Monochrome: bars in reverse video, as iftop draws them.
-                scr.fill_bg(0, yy, len, dir == 1 ? th[Role::bar_recv] : th[Role::bar_sent],
-                            st.color == ColorMode::mono ? uint8_t(kReverse) : uint8_t(0));
+                draw_bar(scr, st, th, yy, len, dir == 1 ? th[Role::bar_recv] : th[Role::bar_sent]);
             }
             if (sel) {
                 for (int x = 0; x < w; ++x) {
@@ -3996,7 +4028,7 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
 
     // Totals: iftop's block.
     const int ty = bottom;
-    for (int x = 0; x < w; ++x) scr.text(x, ty, st.ascii ? "-" : "─", th[Role::border], bg);
+    for (int x = 0; x < w; ++x) scr.text(x, ty, st.ascii ? "-" : "─", st.flash ? th[Role::alert] : th[Role::border], bg);
     const char* names[3] = {"TX:", "RX:", "TOTAL:"};
     for (int r = 0; r < 3; ++r) {
         const int y = ty + 1 + r;
@@ -4080,6 +4112,30 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
         for (int i = 0; i < int(lines.size()) && i + 1 < bh; ++i)
             scr.text(x0 + 2, y0 + 1 + i, lines[size_t(i)], i == int(lines.size()) - 1 && vm.history ? th[Role::spark] : th[Role::tooltip_fg],
                      th[Role::tooltip_bg], 0, bw - 3);
+    }
+    if (st.chooser) {
+        // The theme chooser: every theme with swatches of its colours; the screen behind already shows the one
+        // under the cursor (a live preview).
+        const int n = int(themes().size());
+        const int bw = std::min(w, 46), bh = std::min(h - 1, n + 2);
+        const int x0 = std::max(0, w - bw - 1), y0 = std::max(0, (h - bh) / 2);
+        const int first = std::clamp(int(st.theme) - (bh - 2) / 2, 0, std::max(0, n - (bh - 2)));
+        for (int y = y0; y < y0 + bh; ++y)
+            for (int x = x0; x < x0 + bw; ++x) scr.at(x, y) = Cell{' ', th[Role::tooltip_fg], th[Role::tooltip_bg], 0};
+        scr.text(x0 + 2, y0, " themes: ↑↓ preview, Enter keep, Esc back ", th[Role::accent], th[Role::tooltip_bg], kBold, bw - 3);
+        for (int i = 0; i < bh - 2 && first + i < n; ++i) {
+            const Theme& t = themes()[size_t(first + i)];
+            const int y = y0 + 1 + i;
+            const bool cur = size_t(first + i) == st.theme;
+            int x = x0 + 2;
+            for (Role r : {Role::bg, Role::fg, Role::host_local, Role::host_remote, Role::bar_sent, Role::bar_recv,
+                           Role::bar_high, Role::accent, Role::alert}) {
+                scr.text(x, y, st.ascii ? "#" : "█", t[r], th[Role::tooltip_bg], 0, 1);
+                ++x;
+            }
+            scr.text(x + 1, y, std::string(cur ? "> " : "  ") + t.name, cur ? th[Role::accent] : th[Role::tooltip_fg],
+                     th[Role::tooltip_bg], cur ? uint8_t(kBold) : uint8_t(0), bw - (x + 1 - x0) - 1);
+        }
     }
     if (st.help) {
         static const char* const lines[] = {
@@ -4529,6 +4585,12 @@ Result<bool> apply_config_text(std::string_view text, Options& o) {
         else if (key == "hide-source") r = yesno(o.hide_source);
         else if (key == "hide-destination") r = yesno(o.hide_destination);
         else if (key == "mouse") r = yesno(o.mouse);
+        else if (key == "bar-style") {
+            if (val != "solid" && val != "gradient" && val != "thin" && val != "ascii") r = bad("bar-style takes solid, gradient, thin or ascii");
+            else o.bar_style = val;
+        } else if (key == "alert-threshold") {
+            if (!parse_bandwidth(val, o.alert_threshold)) r = bad("alert-threshold takes a rate in bits/s like 10M");
+        }
         else if (key == "theme") {
             if (!find_theme(val)) r = bad("unknown theme '" + val + "' (see --list-colors)");
             else o.theme = val;
@@ -5255,6 +5317,21 @@ InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm,
         if (st.selected >= st.scroll + page_rows) st.scroll = st.selected - page_rows + 1;
         st.scroll = std::clamp(st.scroll, 0, std::max(0, row_count - page_rows));
     };
+    if (st.chooser) {  // the theme chooser: the screen previews the theme under the cursor
+        const size_t n = themes().size();
+        const uint32_t k = e.code;
+        if (e.type == InputEvent::mouse) {
+            if (e.button == 64) st.theme = (st.theme + n - 1) % n;
+            else if (e.button == 65) st.theme = (st.theme + 1) % n;
+            else if (e.button == 0 && e.press) st.chooser = false;  // a click keeps the theme shown
+            return InputAction::none;
+        }
+        if (k == uint32_t(Key::up) || k == 'k') st.theme = (st.theme + n - 1) % n;
+        else if (k == uint32_t(Key::down) || k == 'j') st.theme = (st.theme + 1) % n;
+        else if (k == uint32_t(Key::enter) || k == 'c') { st.chooser = false; st.message = std::string("theme ") + themes()[st.theme].name; }
+        else if (k == uint32_t(Key::escape) || k == 'q') { st.chooser = false; st.theme = st.chooser_from; }
+        return InputAction::none;
+    }
     if (e.type == InputEvent::mouse) {
         if (!e.press || e.motion) return InputAction::none;
         if (e.button == 64) { st.scroll = std::max(0, st.scroll - 3); st.selected = std::max(st.scroll, std::min(st.selected, st.scroll + page_rows - 1)); clamp_sel(); return InputAction::none; }
@@ -5359,6 +5436,11 @@ InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm,
     case 't': st.line_mode = ViewState::LineMode((st.line_mode + 1) % 4); break;
     case 'P': st.paused = !st.paused; break;
     case 'b': st.bars = !st.bars; break;
+    case 'v':  // iftoprs's bar styles (its b) moved here: b keeps iftop's meaning
+        st.bar_style = ViewState::BarStyle((st.bar_style + 1) % 4);
+        st.bars = true;
+        st.message = std::string("bar style: ") + (st.bar_style == ViewState::solid ? "solid" : st.bar_style == ViewState::gradient ? "gradient" : st.bar_style == ViewState::thin ? "thin" : "ascii");
+        break;
     case 'B': st.bar_window = (st.bar_window + 1) % 3; st.message = std::string("bars show the ") + (st.bar_window == 0 ? "2s" : st.bar_window == 1 ? "10s" : "40s") + " average"; break;
     case 'T': st.cumulative = !st.cumulative; break;
     case 'L': st.log_scale = !st.log_scale; break;
@@ -5374,7 +5456,7 @@ InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm,
     case 'y': return InputAction::copy;
     case 'e': return InputAction::export_flows;
 
-    case 'c': st.theme = (st.theme + 1) % themes().size(); st.message = std::string("theme ") + themes()[st.theme].name; break;
+    case 'c': st.chooser = true; st.chooser_from = st.theme; break;
     case 'l': case '/': st.editing_filter = true; break;
     case '0': st.filter.clear(); break;
     case 'j': case uint32_t(Key::down): ++st.selected; clamp_sel(); break;
@@ -5410,7 +5492,9 @@ inline std::vector<std::pair<std::string, std::string>> config_items(const ViewS
             {"port-resolution", yn(st.port_names)},
             {"hide-source", yn(st.hide_src)},
             {"hide-destination", yn(st.hide_dst)},
-            {"pinned-flows", pins}};
+            {"pinned-flows", pins},
+            {"bar-style", st.bar_style == ViewState::solid ? "solid" : st.bar_style == ViewState::gradient ? "gradient"
+                          : st.bar_style == ViewState::thin ? "thin" : "ascii"}};
 }
 
 /// The interactive screen: one poll loop over the capture, the terminal, and a self-pipe for signals.
@@ -5446,10 +5530,13 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
     st.hide_src = opt.hide_source;
     st.hide_dst = opt.hide_destination;
     st.pinned = opt.pinned;
+    st.bar_style = opt.bar_style == "gradient" ? ViewState::gradient : opt.bar_style == "thin" ? ViewState::thin
+                   : opt.bar_style == "ascii" ? ViewState::ascii_bar : ViewState::solid;
+    st.alert_threshold = uint64_t(opt.alert_threshold);
     // Toggles are saved as they change (only the key that changed: what the command line set is not written back).
     auto saved = config_items(st);
     auto save_changes = [&] {
-        if (!opt.config_writable || opt.config_path.empty()) return;
+        if (!opt.config_writable || opt.config_path.empty() || st.chooser) return;  // a preview is not a choice
         auto now_items = config_items(st);
         std::vector<std::pair<std::string, std::string>> changed;
         for (size_t i = 0; i < now_items.size(); ++i)
@@ -5496,6 +5583,7 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
         engine.advance(start);
     }
     int page_rows = 1;
+    int flash_ticks = 0;
     bool running = true;
     Micros esc_since = 0;
     while (running) {
@@ -5586,6 +5674,20 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
                     else vm.groups.clear();
                 }
                 vm.rows = view_rows(drill_filter(std::move(flows), st, vm), st, vm.host_name, &frozen);
+                if (st.alert_threshold) {
+                    // A flow whose 2 s rate crosses the threshold: marked, the border blinks, one bell per crossing.
+                    std::vector<FlowKey> now_over;
+                    for (const FlowView& f : vm.rows)
+                        if (f.rates.total(0) * 8 >= double(st.alert_threshold)) now_over.push_back(f.key);
+                    for (const FlowKey& k : now_over)
+                        if (std::find(st.alerting.begin(), st.alerting.end(), k) == st.alerting.end()) {
+                            term.write(seq::kBell);
+                            st.message = "alert: " + flow_key_text(k) + " over " + format_rate(double(st.alert_threshold) / 8, false);
+                            flash_ticks = 6;
+                        }
+                    st.alerting = std::move(now_over);
+                }
+                st.flash = flash_ticks > 0 && flash_ticks-- % 2 == 0;
                 vm.totals = engine.table().totals();
                 vm.peak_total = engine.table().peak_total();
             }

@@ -278,8 +278,20 @@ TEST_CASE("keys change the view as iftop's do") {
     CHECK(view_rows(sample_table().sorted_flows(SortKey::total_bytes), st, {}, nullptr).size() == 1);
     key('0');
     CHECK(st.filter.empty());
-    key('c');
+    key('c');  // the chooser previews as the cursor moves; Esc goes back, Enter keeps
+    CHECK(st.chooser);
+    key('j');
     CHECK(st.theme == 1);
+    key(uint32_t(Key::escape));
+    CHECK(st.theme == 0);
+    key('c');
+    key('j');
+    key('j');
+    key(uint32_t(Key::enter));
+    CHECK(!st.chooser);
+    CHECK(st.theme == 2);
+    key('v');
+    CHECK(st.bar_style == ViewState::gradient);
     CHECK(!key('q'));
 }
 
@@ -359,6 +371,28 @@ TEST_CASE("Tab cycles the views; without attribution the Processes view says so 
     CHECK(st.view == ViewState::publishers);
     apply_input(tab, st, vm, 24, 8, frozen);
     CHECK(st.view == ViewState::flows);
+}
+}
+
+TEST_SUITE("view") {
+TEST_CASE("alerts mark the flow and the theme chooser draws every theme") {
+    ViewState st;
+    st.show_ports = true;
+    ViewModel vm = model(st, sample_table());
+    st.alerting.push_back(vm.rows[0].key);
+    st.flash = true;
+    Screen scr(100, 30);
+    render(scr, st, vm);
+    const std::string d = scr.dump();
+    CHECK(d.find("!=>") != std::string::npos);
+    const Theme& th = themes()[0];
+    CHECK(scr.at(0, 30 - 5).fg == th[Role::alert]);  // the separator above the totals blinks in the alert colour
+    st.chooser = true;
+    st.theme = 5;
+    render(scr, st, vm);
+    const std::string c = scr.dump();
+    CHECK(c.find("> " + std::string(themes()[5].name)) != std::string::npos);
+    CHECK(scr.at(0, 2).bg == themes()[5][Role::sel_bg]);  // the screen behind previews it
 }
 }
 

@@ -246,6 +246,11 @@ public:
     virtual bool live() const { return false; }
     virtual CaptureStats stats() { return {}; }
     virtual std::string name() const = 0;      ///< interface name or file path
+    /// Replaces the BPF filter while capturing (iftop's f). Errors: bad_filter, or not supported by this source.
+    virtual Result<bool> set_filter(const std::string& bpf) {
+        (void)bpf;
+        return Error{Errc::bad_filter, "this source cannot change its filter"};
+    }
 };
 
 /// A source fed from memory (tests, embedding). Frames are copied in and delivered in order.
@@ -828,6 +833,9 @@ struct ViewState {
     int tooltip_x = 0, tooltip_y = 0;
     std::string filter;              ///< l or /: case-insensitive match on hosts and ports
     bool editing_filter = false;
+    bool editing_bpf = false;        ///< f (iftop): edit the capture's filter code; Enter applies it
+    std::string bpf;                 ///< the filter code being edited / in force
+    int refresh = 1;                 ///< R: redraw every 1, 2, 5 or 10 s
     std::string message;             ///< one-line status message
 };
 
@@ -865,7 +873,7 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm);
 int row_at(const ViewState& st, const ViewModel& vm, int screen_height, int y);
 
 /// What the loop must do after an input event.
-enum class InputAction : uint8_t { none, quit, suspend, copy, export_flows };
+enum class InputAction : uint8_t { none, quit, suspend, copy, export_flows, apply_filter };
 
 /// The selected flow as one line of text (what y copies).
 std::string flow_line(const FlowView& f);
@@ -1402,6 +1410,8 @@ Result<int> MemorySource::dispatch(FrameSink& sink, int max) {
 }
 
 namespace detail {
+inline Result<bool> set_filter(pcap_t* p, const std::string& bpf, bpf_u_int32 netmask);
+
 /// A libpcap handle, live or offline. The only place pcap_t lives.
 class PcapSource final : public PacketSource {
 public:
@@ -1438,6 +1448,9 @@ public:
         return s;
     }
     std::string name() const override { return name_; }
+    Result<bool> set_filter(const std::string& bpf) override {
+        return detail::set_filter(p_, bpf.empty() ? std::string(" ") : bpf, PCAP_NETMASK_UNKNOWN);  // " ": accept all
+    }
 
 private:
     struct Ctx { FrameSink* sink; int linktype; bool nano; };
@@ -4067,10 +4080,15 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
         if (vm.attribution == "partial") s += " │ processes: partial (run as root for all)";
         if (st.paused) s += " │ PAUSED";
         if (st.frozen) s += " │ order frozen";
+        if (st.editing_bpf) s += " │ filter code: " + st.bpf + "▏";
+        if (st.refresh != 1) s += " │ every " + std::to_string(st.refresh) + " s";
         if (st.editing_filter) s += " │ filter: " + st.filter + "▏";
         else if (!st.filter.empty()) s += " │ filter: " + st.filter;
         if (!st.message.empty()) s += " │ " + st.message;
-        if (st.ascii) for (auto& c : s) if (static_cast<unsigned char>(c) >= 0x80) c = '|';
+        if (st.ascii) {
+            for (auto [from, to] : {std::pair<std::string_view, char>{"│", '|'}, {"↑", '^'}, {"▏", '_'}})
+                for (size_t at; (at = s.find(from)) != std::string::npos;) s.replace(at, from.size(), 1, to);
+        }
         const std::string hint = "h: help ";
         scr.text(0, y, s, th[Role::status_fg], th[Role::status_bg], 0, w - int(hint.size()) - 1);
         scr.text(w - int(hint.size()), y, hint, th[Role::accent], th[Role::status_bg], kBold);
@@ -4159,7 +4177,7 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
             " o - freeze current order               Up/Down, PgUp/PgDn, Home/End, G",
             "Mouse: click select, right click details, middle click pin, wheel scroll",
             "",
-            "iftop.hpp " IFTOP_VERSION,
+            ("iftop.hpp " IFTOP_VERSION),
         };
         const int bw = std::min(w, 80), bh = std::min(h, int(sizeof lines / sizeof *lines) + 2);
         const int x0 = (w - bw) / 2, y0 = (h - bh) / 2;
@@ -5361,6 +5379,15 @@ InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm,
         }
         return InputAction::none;
     }
+    if (st.editing_bpf) {  // f: the capture filter's line editor; the loop applies it on Enter
+        const uint32_t c = e.code;
+        if (c == uint32_t(Key::enter)) { st.editing_bpf = false; return InputAction::apply_filter; }
+        if (c == uint32_t(Key::escape)) { st.editing_bpf = false; return InputAction::none; }
+        if (c == uint32_t(Key::backspace)) { if (!st.bpf.empty()) st.bpf.pop_back(); }
+        else if (e.ctrl && c == 'u') st.bpf.clear();
+        else if (!e.ctrl && !e.alt && c >= 0x20 && c < 0x7f && st.bpf.size() < 256) st.bpf += char(c);
+        return InputAction::none;
+    }
     if (st.editing_filter) {  // the screen filter's line editor
         const uint32_t c = e.code;
         if (c == uint32_t(Key::enter)) st.editing_filter = false;
@@ -5453,6 +5480,10 @@ InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm,
     case 'r': st.reverse = !st.reverse; break;
     case 'g': st.status_bar = !st.status_bar; break;
     case 'U': st.pinned.clear(); st.message = "pins cleared"; break;
+    case 'f': st.editing_bpf = true; break;
+    case 'R': st.refresh = st.refresh == 1 ? 2 : st.refresh == 2 ? 5 : st.refresh == 5 ? 10 : 1;
+        st.message = "refresh every " + std::to_string(st.refresh) + " s"; break;
+    case 'Z': st.show_processes = !st.show_processes; break;
     case 'y': return InputAction::copy;
     case 'e': return InputAction::export_flows;
 
@@ -5517,6 +5548,14 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
     st.port_names = opt.port_names;
     st.max_bandwidth = opt.max_bandwidth;
     st.ascii = opt.ascii;
+    {   // A non-UTF-8 locale cannot show box and block glyphs: draw with ASCII (as --ascii).
+        const char* loc = std::getenv("LC_ALL");
+        if (!loc || !*loc) loc = std::getenv("LC_CTYPE");
+        if (!loc || !*loc) loc = std::getenv("LANG");
+        const std::string l = detail::lower(loc ? loc : "");
+        if (l.find("utf-8") == std::string::npos && l.find("utf8") == std::string::npos) st.ascii = true;
+    }
+    st.bpf = opt.bpf;
     st.color = opt.color == "never" ? ColorMode::mono
                : detect_color_mode(opt.color == "always" ? nullptr : std::getenv("NO_COLOR"), std::getenv("COLORTERM"),
                                    std::getenv("TERM"));
@@ -5559,9 +5598,9 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
     InputParser parser;
     std::vector<InputEvent> events;
     bool ticked = true;
-    engine.on_tick([&](int64_t, Micros at) {
+    engine.on_tick([&](int64_t index, Micros at) {
         if (owners) owners->update(engine.table(), at);  // new flows looked up once per tick, never per packet
-        ticked = true;
+        if (index % st.refresh == 0) ticked = true;      // R: the screen follows every 1, 2, 5 or 10 s
         return true;
     });
 
@@ -5618,6 +5657,10 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
             const InputAction a = apply_input(e, st, vm, scr.height(), page_rows, frozen);
             if (a == InputAction::quit) { running = false; break; }
             if (a == InputAction::suspend) { term.suspend(); scr.invalidate(); }
+            if (a == InputAction::apply_filter) {
+                auto r = src.set_filter(st.bpf);
+                st.message = r ? (st.bpf.empty() ? "filter code cleared" : "filter code: " + st.bpf) : r.error().message;
+            }
             if (a == InputAction::copy && st.selected < int(vm.rows.size()) && st.view == ViewState::flows) {
                 const std::string line = flow_line(vm.rows[size_t(st.selected)]);
                 term.write(osc52_copy(line));

@@ -875,8 +875,6 @@ int row_at(const ViewState& st, const ViewModel& vm, int screen_height, int y);
 /// What the loop must do after an input event.
 enum class InputAction : uint8_t { none, quit, suspend, copy, export_flows, apply_filter };
 
-/// The selected flow as one line of text (what y copies).
-std::string flow_line(const FlowView& f);
 /// The rows as a plain text table (what e writes).
 std::string export_table(const ViewModel& vm, bool bytes);
 /// OSC 52 "set clipboard" for `text` (xterm ctlseqs: works over SSH, no X server needed).
@@ -2225,8 +2223,9 @@ std::string flow_label(const FlowView& f) {
         std::string s = a.family == 6 ? "[" + a.to_string() + "]" : a.to_string();
         return f.key.local_port || f.key.remote_port ? s + ":" + std::to_string(p) : s;
     };
-    return protocol_name(f.key.proto) + " " + ep(f.key.local, f.key.local_port) + " => " +
-           ep(f.key.remote, f.key.remote_port);
+    // Protocol 0 is an aggregated row (ports off on the screen): it has no protocol to name.
+    return (f.key.proto ? protocol_name(f.key.proto) + " " : std::string()) + ep(f.key.local, f.key.local_port) +
+           " => " + ep(f.key.remote, f.key.remote_port);
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -3795,15 +3794,6 @@ std::vector<FlowView> view_rows(const std::vector<FlowView>& flows, const ViewSt
     return out;
 }
 
-std::string flow_line(const FlowView& f) {
-    auto ep = [](const IpAddr& a, uint16_t p) {
-        const std::string s = a.family == 6 ? "[" + a.to_string() + "]" : a.to_string();
-        return p ? s + ":" + std::to_string(p) : s;
-    };
-    return (f.key.proto ? protocol_name(f.key.proto) + " " : std::string()) + ep(f.key.local, f.key.local_port) +
-           " => " + ep(f.key.remote, f.key.remote_port);
-}
-
 std::string export_table(const ViewModel& vm, bool bytes) {
     std::string o = "# iftop.hpp export " + vm.clock + " on " + vm.interface + "\n";
     char line[512];
@@ -3811,7 +3801,7 @@ std::string export_table(const ViewModel& vm, bool bytes) {
                   "recv 2s", "10s", "40s", "sent", "received");
     o += line;
     for (const FlowView& f : vm.rows) {
-        std::snprintf(line, sizeof line, "%-56s %9s %9s %9s %9s %9s %9s %10s %10s\n", detail::printable(flow_line(f)).c_str(),
+        std::snprintf(line, sizeof line, "%-56s %9s %9s %9s %9s %9s %9s %10s %10s\n", detail::printable(flow_label(f)).c_str(),
                       format_rate(f.rates.v[0][0], bytes).c_str(), format_rate(f.rates.v[0][1], bytes).c_str(),
                       format_rate(f.rates.v[0][2], bytes).c_str(), format_rate(f.rates.v[1][0], bytes).c_str(),
                       format_rate(f.rates.v[1][1], bytes).c_str(), format_rate(f.rates.v[1][2], bytes).c_str(),
@@ -4115,7 +4105,7 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
     if (st.tooltip && st.view == ViewState::flows && st.selected < int(vm.rows.size())) {
         const FlowView& f = vm.rows[size_t(st.selected)];
         std::vector<std::string> lines;
-        lines.push_back(flow_line(f));
+        lines.push_back(flow_label(f));
         if (vm.owner) {
             const FlowOwner* o = vm.owner(f.key);
             if (o && o->proc) {
@@ -4838,36 +4828,6 @@ std::string format_bytes(double bytes) { return format_rate(bytes, true); }
 
 namespace detail {
 
-/// Collapses flows to host pairs, as iftop does when ports are not shown (protocol and ports zeroed).
-inline std::vector<FlowView> aggregate_hosts(const std::vector<FlowView>& flows) {
-    std::vector<FlowView> out;
-    std::unordered_map<std::string, size_t> at;
-    for (const FlowView& f : flows) {
-        std::string k(34, '\0');
-        k[0] = static_cast<char>(f.key.local.family);
-        std::memcpy(&k[1], f.key.local.bytes, 16);
-        std::memcpy(&k[17], f.key.remote.bytes, 16);
-        auto it = at.find(k);
-        if (it == at.end()) {
-            FlowView v = f;
-            v.key.proto = 0;
-            v.key.local_port = v.key.remote_port = 0;
-            at.emplace(k, out.size());
-            out.push_back(v);
-            continue;
-        }
-        FlowView& v = out[it->second];
-        for (int d = 0; d < 2; ++d) {
-            v.counts.bytes[d] += f.counts.bytes[d];
-            v.counts.packets[d] += f.counts.packets[d];
-            v.peak[d] += f.peak[d];
-            for (int w = 0; w < 3; ++w) v.rates.v[d][w] += f.rates.v[d][w];
-        }
-        v.first_seen = std::min(v.first_seen, f.first_seen);
-        v.last_seen = std::max(v.last_seen, f.last_seen);
-    }
-    return out;
-}
 
 inline std::string host_port(const std::string& host, uint16_t port, uint8_t proto, bool show_port,
                              const TextStyle& st, size_t width, const std::string& suffix = std::string()) {
@@ -4892,9 +4852,11 @@ std::string text_report(const FlowTable& t, const TextStyle& st) {
     using namespace detail;
     // Layout of iftop 1.0pre4's tui.c: 92 columns; "%4d " index, 40-column host, " =>", four " %10s" columns.
     const std::string dash(92, '-');
-    std::vector<FlowView> flows = t.sorted_flows(SortKey::total_bytes);
-    if (!st.show_ports) flows = aggregate_hosts(flows);
-    sort_flows(flows, st.sort);
+    // The screen's row builder: host pairs when ports are off (protocol and ports zeroed, as iftop), then the sort.
+    ViewState vs;
+    vs.show_ports = st.show_ports;
+    vs.sort = st.sort;
+    const std::vector<FlowView> flows = view_rows(all_flows(t), vs, {}, nullptr);
     std::string out = "   # Host name (port/service if enabled)            last 2s   last 10s   last 40s cumulative\n";
     out += dash + "\n";
     auto name = [&](const IpAddr& a) {
@@ -5521,6 +5483,43 @@ InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm,
 
 namespace detail {
 
+/// --replay: releases a file's frames when the clock reaches their recorded offset, and keeps ticking through
+/// quiet stretches, so a capture plays as it happened. One frame is held (copied) until its time comes.
+class Replayer : FrameSink {
+public:
+    /// Feeds every frame whose time has come. Returns how long to wait for the next one (µs), or -1 at the end
+    /// of the file (or on a read error, then in `error`).
+    Micros pump(PacketSource& src, Engine& engine) {
+        for (;;) {
+            if (!has_ && !src.at_end()) {
+                auto r = src.dispatch(*this, 1);
+                if (!r) { error = r.error(); return -1; }
+            }
+            if (!has_) return -1;
+            if (!started_) { file0_ = f_.ts; wall0_ = mono_now(); started_ = true; }
+            const Micros vnow = file0_ + (mono_now() - wall0_);
+            if (f_.ts > vnow) { engine.advance(vnow); return f_.ts - vnow; }
+            engine.on_frame(f_);
+            has_ = false;
+        }
+    }
+    /// Add to a capture time to get wall-clock time (valid once the first frame was read).
+    Micros wall_offset() const { return started_ ? wall_now() - (file0_ + (mono_now() - wall0_)) : 0; }
+    std::optional<Error> error;
+
+private:
+    void on_frame(const Frame& fr) override {
+        bytes_.assign(fr.data, fr.data + fr.caplen);
+        f_ = fr;
+        f_.data = bytes_.data();
+        has_ = true;
+    }
+    Frame f_;
+    std::vector<uint8_t> bytes_;
+    bool has_ = false, started_ = false;
+    Micros file0_ = 0, wall0_ = 0;
+};
+
 /// The screen's settings as ~/.iftoprc lines, in a fixed order (the loop saves the ones that changed).
 inline std::vector<std::pair<std::string, std::string>> config_items(const ViewState& st) {
     static const char* const sorts[] = {"2s", "10s", "40s", "source", "destination", "10s"};
@@ -5623,12 +5622,9 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
     });
 
     const bool live = src.live();
-    Micros file0 = 0, wall0 = mono_now();
-    bool replay_started = false, replay_done = !opt.replay;
-    struct Hold : FrameSink {
-        Frame f; std::vector<uint8_t> bytes; bool has = false;
-        void on_frame(const Frame& fr) override { bytes.assign(fr.data, fr.data + fr.caplen); f = fr; f.data = bytes.data(); has = true; }
-    } hold;
+    Replayer replay;
+    bool replay_done = !opt.replay;
+    Micros replay_wait = 0;
     if (!live && !opt.replay) {  // a file, as fast as possible: the screen then shows where it ended
         auto r = engine.run_offline(src);
         engine.finish();
@@ -5648,7 +5644,7 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
         Micros wait = kMicrosPerSecond / 4;
         if (live) wait = std::min(wait, std::max<Micros>(0, engine.table().last_tick() + kMicrosPerSecond - now));
         if (parser.pending()) wait = std::min<Micros>(wait, 30000);
-        if (opt.replay && !replay_done && hold.has) wait = std::min(wait, std::max<Micros>(0, hold.f.ts - (file0 + (now - wall0))));
+        if (!replay_done) wait = std::min(wait, replay_wait);
         pollfd fds[3] = {{term.in_fd(), POLLIN, 0}, {term.wake_fd(), POLLIN, 0}, {src.selectable_fd(), POLLIN, 0}};
         const int nfds = live && src.selectable_fd() >= 0 ? 3 : 2;
         poll(fds, nfds_t(nfds), int(wait / 1000) + 1);
@@ -5680,7 +5676,7 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
                 st.message = r ? (st.bpf.empty() ? "filter code cleared" : "filter code: " + st.bpf) : r.error().message;
             }
             if (a == InputAction::copy && st.selected < int(vm.rows.size()) && st.view == ViewState::flows) {
-                const std::string line = flow_line(vm.rows[size_t(st.selected)]);
+                const std::string line = flow_label(vm.rows[size_t(st.selected)]);
                 term.write(osc52_copy(line));
                 st.message = "copied " + line;
             }
@@ -5713,15 +5709,13 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
             auto r = src.dispatch(engine, -1);
             if (!r) { st.message = r.error().message; dirty = true; }
             engine.advance(mono_now());
-        } else if (opt.replay && !replay_done) {
-            for (;;) {
-                if (!hold.has && !src.at_end()) { auto r = src.dispatch(hold, 1); if (!r) { replay_done = true; break; } }
-                if (!hold.has) { replay_done = true; engine.finish(); ticked = true; break; }
-                if (!replay_started) { file0 = hold.f.ts; wall0 = mono_now(); replay_started = true; }
-                const Micros vnow = file0 + (mono_now() - wall0);
-                if (hold.f.ts > vnow) { engine.advance(vnow); break; }
-                engine.on_frame(hold.f);
-                hold.has = false;
+        } else if (!replay_done) {
+            replay_wait = replay.pump(src, engine);
+            if (replay_wait < 0) {
+                replay_done = true;
+                engine.finish();
+                ticked = true;
+                if (replay.error) st.message = replay.error->message;
             }
         }
         if (ticked) {
@@ -5917,24 +5911,15 @@ int run(const Options& opt) {
     } else if (offline) {
         // --replay: frames are released when the wall clock reaches their recorded offset; ticks keep coming
         // through quiet stretches, so the output looks as it did live.
-        struct Hold : FrameSink {
-            Frame f; std::vector<uint8_t> bytes; bool has = false;
-            void on_frame(const Frame& fr) override { bytes.assign(fr.data, fr.data + fr.caplen); f = fr; f.data = bytes.data(); has = true; }
-        } hold;
-        Micros file0 = 0, wall0 = mono_now();
-        bool started = false;
+        Replayer replay;
         while (!engine.stopped() && !g_stop_signal && !out.closed()) {
-            if (!hold.has && !src->at_end()) {
-                auto r = src->dispatch(hold, 1);
-                if (!r) { status = r.error(); break; }
+            const Micros wait = replay.pump(*src, engine);
+            wall_offset = replay.wall_offset();
+            if (wait < 0) {
+                if (replay.error) status = *replay.error;
+                break;
             }
-            if (!hold.has && src->at_end()) break;
-            if (!started) { file0 = hold.f.ts; wall0 = mono_now(); started = true; wall_offset = wall_now() - file0; }
-            const Micros vnow = file0 + (mono_now() - wall0);
-            if (hold.f.ts <= vnow) { engine.on_frame(hold.f); hold.has = false; continue; }
-            engine.advance(vnow);
-            const Micros wait = std::min(hold.f.ts - vnow, Micros(200000));
-            usleep(static_cast<useconds_t>(wait));
+            usleep(static_cast<useconds_t>(std::min(wait, Micros(200000))));
         }
     } else {
         const int fd = src->selectable_fd();

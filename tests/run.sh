@@ -1,6 +1,11 @@
 #!/bin/bash
 # make test: every check, counted; the last line is "tests: N passed, M failed".
 cd "$(dirname "$0")/.." || exit 1
+# The tests never read or write the user's ~/.iftoprc (the screen saves toggles there); tshark's cache stays put.
+export IFTOP_TSHARK_CACHE=${IFTOP_TSHARK_CACHE:-$HOME/.cache/iftop-tshark}
+HOME=$(mktemp -d)
+export HOME
+trap 'rm -rf "$HOME"' EXIT
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $1"; }

@@ -798,6 +798,8 @@ struct ViewState {
     uint64_t alert_threshold = 0;    ///< bits/s; a flow whose 2 s rate crosses it is marked, the border flashes
     std::vector<FlowKey> alerting;   ///< flows over the threshold now
     bool flash = false;              ///< the border in the alert colour (the loop blinks it after a crossing)
+    int status_tip = -1;             ///< the status-bar segment whose tooltip is shown (hover ~1 s or right click)
+    int hover_segment = -1;          ///< the segment under the pointer (motion reports), for the hover delay
     bool chooser = false;            ///< c: the theme chooser, previewing the theme under the cursor
     size_t chooser_from = 0;         ///< the theme to go back to on Esc
     int bar_window = 1;              ///< B: which average the bars show (0 2s, 1 10s, 2 40s)
@@ -868,6 +870,15 @@ std::vector<FlowView> view_rows(const std::vector<FlowView>& flows, const ViewSt
 
 /// Draws one frame. Returns the number of flow rows that fit (for paging).
 int render(Screen& scr, const ViewState& st, const ViewModel& vm);
+
+/// One part of the status bar and what its tooltip says.
+struct StatusSegment {
+    std::string text, tip;
+};
+/// The status bar's parts, in order (drawn separated by " │ " after one space); pure, so input and drawing agree.
+std::vector<StatusSegment> status_segments(const ViewState& st, const ViewModel& vm);
+/// The segment at column x of the status bar, or -1.
+int status_segment_at(const ViewState& st, const ViewModel& vm, int x);
 
 /// Which row (index into vm.rows) is drawn at screen line y, or -1.
 int row_at(const ViewState& st, const ViewModel& vm, int screen_height, int y);
@@ -3869,6 +3880,44 @@ inline void draw_bar(Screen& scr, const ViewState& st, const Theme& th, int y, i
 }
 }  // namespace detail
 
+std::vector<StatusSegment> status_segments(const ViewState& st, const ViewModel& vm) {
+    static const char* const sort_names[] = {"2s", "10s", "40s", "source", "destination", "total"};
+    static const char* const view_names[] = {"Flows", "Processes", "Publishers"};
+    const Theme& th = themes()[std::min(st.theme, themes().size() - 1)];
+    std::vector<StatusSegment> v;
+    v.push_back({view_names[st.view], "Tab: Flows, Processes, Publishers; Enter drills in, Esc goes back"});
+    v.push_back({vm.interface, "capturing on " + vm.interface});
+    v.push_back({std::to_string(vm.rows.size()) + " flows", "rows shown now (after the filter and the s/d/p grouping)"});
+    v.push_back({vm.clock, "time of the last update; R changes how often (now every " + std::to_string(st.refresh) + " s)"});
+    v.push_back({std::string("sort ") + sort_names[static_cast<int>(st.sort)] + (st.reverse ? (st.ascii ? " ^" : " ↑") : ""),
+                 "1 2 3: by the 2 s, 10 s, 40 s column; < >: by name; r reverses; o freezes the order"});
+    v.push_back({th.name, std::string(th.description) + " (c: theme chooser)"});
+    if (st.drilled)
+        v.push_back({"only " + (st.drill_publisher ? st.drill_name : st.drill_name + " (" + std::to_string(st.drill_pid) + ")"),
+                     "showing the flows of one process or package; Esc shows all"});
+    if (vm.attribution == "partial")
+        v.push_back({"processes: partial", "other users' processes cannot be read: run as root, or setcap "
+                                           "cap_sys_ptrace,cap_dac_read_search+ep ./iftop"});
+    if (st.paused) v.push_back({"PAUSED", "P resumes the display (capture goes on)"});
+    if (st.frozen) v.push_back({"order frozen", "o unfreezes; flows not on screen when frozen stay off it"});
+    if (st.editing_bpf) v.push_back({"filter code: " + st.bpf + (st.ascii ? "_" : "▏"), "pcap-filter(7); Enter applies, Esc cancels"});
+    if (st.editing_filter) v.push_back({"filter: " + st.filter + (st.ascii ? "_" : "▏"), "hosts, ports, protocols; Enter keeps, Esc clears"});
+    else if (!st.filter.empty()) v.push_back({"filter: " + st.filter, "screen filter (l or /); 0 clears it"});
+    if (!st.message.empty()) v.push_back({st.message, st.message});
+    return v;
+}
+
+int status_segment_at(const ViewState& st, const ViewModel& vm, int x) {
+    int sx = 1;
+    const std::vector<StatusSegment> segs = status_segments(st, vm);
+    for (size_t i = 0; i < segs.size(); ++i) {
+        const int n = detail::text_cols(segs[i].text);
+        if (x >= sx && x < sx + n) return int(i);
+        sx += n + 3;
+    }
+    return -1;
+}
+
 std::vector<FlowView> drill_filter(std::vector<FlowView> flows, const ViewState& st, const ViewModel& vm) {
     if (!st.drilled || !vm.owner) return flows;
     std::vector<FlowView> out;
@@ -4074,32 +4123,29 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
         }
     }
 
-    // Status bar (iftoprs): what is shown and how to get help.
+    // Status bar (iftoprs): what is shown and how to get help; each part has a tooltip (hover or right click).
     if (st.status_bar) {
         const int y = h - 1;
         scr.fill_bg(0, y, w, th[Role::status_bg]);
-        static const char* const sort_names[] = {"2s", "10s", "40s", "source", "destination", "total"};
-        static const char* const view_names[] = {"Flows", "Processes", "Publishers"};
-        std::string s = " " + std::string(view_names[st.view]) + " │ " + vm.interface + " │ " +
-                        std::to_string(vm.rows.size()) + " flows │ " + vm.clock +
-                        " │ sort " + sort_names[static_cast<int>(st.sort)] + (st.reverse ? " ↑" : "") + " │ " +
-                        th.name;
-        if (st.drilled) s += " │ only " + (st.drill_publisher ? st.drill_name : st.drill_name + " (" + std::to_string(st.drill_pid) + ")") + " (Esc)";
-        if (vm.attribution == "partial") s += " │ processes: partial (run as root for all)";
-        if (st.paused) s += " │ PAUSED";
-        if (st.frozen) s += " │ order frozen";
-        if (st.editing_bpf) s += " │ filter code: " + st.bpf + "▏";
-        if (st.refresh != 1) s += " │ every " + std::to_string(st.refresh) + " s";
-        if (st.editing_filter) s += " │ filter: " + st.filter + "▏";
-        else if (!st.filter.empty()) s += " │ filter: " + st.filter;
-        if (!st.message.empty()) s += " │ " + st.message;
-        if (st.ascii) {
-            for (auto [from, to] : {std::pair<std::string_view, char>{"│", '|'}, {"↑", '^'}, {"▏", '_'}})
-                for (size_t at; (at = s.find(from)) != std::string::npos;) s.replace(at, from.size(), 1, to);
-        }
         const std::string hint = "h: help ";
-        scr.text(0, y, s, th[Role::status_fg], th[Role::status_bg], 0, w - int(hint.size()) - 1);
+        const std::vector<StatusSegment> segs = status_segments(st, vm);
+        int x = 1;
+        for (size_t i = 0; i < segs.size() && x < w - int(hint.size()) - 1; ++i) {
+            if (i) x += scr.text(x, y, st.ascii ? " | " : " │ ", th[Role::muted], th[Role::status_bg], 0, w - int(hint.size()) - 1 - x);
+            x += scr.text(x, y, segs[i].text, int(i) == st.status_tip ? th[Role::accent] : th[Role::status_fg],
+                          th[Role::status_bg], 0, w - int(hint.size()) - 1 - x);
+        }
         scr.text(w - int(hint.size()), y, hint, th[Role::accent], th[Role::status_bg], kBold);
+        if (st.status_tip >= 0 && st.status_tip < int(segs.size())) {
+            int sx = 1;
+            for (int i = 0; i < st.status_tip; ++i) sx += text_cols(segs[size_t(i)].text) + 3;
+            const std::string& tip = segs[size_t(st.status_tip)].tip;
+            const int bw = std::min(w, text_cols(tip) + 4), x0 = std::clamp(sx - 2, 0, std::max(0, w - bw));
+            for (int yy = y - 3; yy < y; ++yy)
+                for (int xx = x0; xx < x0 + bw; ++xx)
+                    if (yy >= 0) scr.at(xx, yy) = Cell{' ', th[Role::tooltip_fg], th[Role::tooltip_bg], 0};
+            scr.text(x0 + 2, y - 2, tip, th[Role::tooltip_fg], th[Role::tooltip_bg], 0, bw - 3);
+        }
     }
 
     if (st.tooltip && st.view == ViewState::flows && st.selected < int(vm.rows.size())) {
@@ -5331,7 +5377,21 @@ InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm,
         return InputAction::none;
     }
     if (e.type == InputEvent::mouse) {
-        if (!e.press || e.motion) return InputAction::none;
+        const bool on_status = st.status_bar && e.y == screen_h - 1;
+        if (e.motion && !e.press) return InputAction::none;
+        if (e.motion) {  // all-motion reports (only on while the status bar is shown): the hover delay runs in the loop
+            st.hover_segment = on_status ? status_segment_at(st, vm, e.x) : -1;
+            if (st.hover_segment != st.status_tip) st.status_tip = -1;
+            return InputAction::none;
+        }
+        if (!e.press) return InputAction::none;
+        st.hover_segment = -1;  // a click ends the hover: what it opens or closes stays so
+        if (on_status && e.button == 2) {
+            const int seg = status_segment_at(st, vm, e.x);
+            st.status_tip = seg == st.status_tip ? -1 : seg;
+            return InputAction::none;
+        }
+        st.status_tip = -1;
         if (e.button == 64) { st.scroll = std::max(0, st.scroll - 3); st.selected = std::max(st.scroll, std::min(st.selected, st.scroll + page_rows - 1)); clamp_sel(); return InputAction::none; }
         if (e.button == 65) { st.scroll += 3; st.scroll = std::clamp(st.scroll, 0, std::max(0, row_count - page_rows)); st.selected = std::max(st.selected, st.scroll); clamp_sel(); return InputAction::none; }
         if (e.button == 0) {
@@ -5637,6 +5697,10 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
     }
     int page_rows = 1;
     int flash_ticks = 0;
+    const bool mouse_on = !opt.no_mouse && opt.mouse;
+    bool motion_on = false;   // ?1003h: only while the status bar (whose parts have hover tooltips) is shown
+    int last_hover = -1;
+    Micros hover_since = 0;
     bool running = true;
     Micros esc_since = 0;
     while (running) {
@@ -5644,6 +5708,8 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
         Micros wait = kMicrosPerSecond / 4;
         if (live) wait = std::min(wait, std::max<Micros>(0, engine.table().last_tick() + kMicrosPerSecond - now));
         if (parser.pending()) wait = std::min<Micros>(wait, 30000);
+        if (st.hover_segment >= 0 && st.status_tip != st.hover_segment)
+            wait = std::min(wait, std::max<Micros>(0, hover_since + kMicrosPerSecond - now));
         if (!replay_done) wait = std::min(wait, replay_wait);
         pollfd fds[3] = {{term.in_fd(), POLLIN, 0}, {term.wake_fd(), POLLIN, 0}, {src.selectable_fd(), POLLIN, 0}};
         const int nfds = live && src.selectable_fd() >= 0 ? 3 : 2;
@@ -5654,7 +5720,7 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
             const int sig = g_tui_signal;
             g_tui_signal = 0;
             if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT) break;
-            if (sig == SIGCONT) { term.enter(); scr.invalidate(); }
+            if (sig == SIGCONT) { term.enter(); scr.invalidate(); motion_on = false; }
             auto [nw, nh] = term.size();  // SIGWINCH (or anything): a resize redraws at once
             if (nw != scr.width() || nh != scr.height()) scr.resize(nw, nh);
             dirty = true;
@@ -5703,6 +5769,18 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
             ticked = true;  // re-aggregate: the keys may change grouping, sort or filter
             save_changes();
         }
+        // Hover: a status-bar part's tooltip after the pointer rests on it for about a second.
+        if (st.hover_segment != last_hover) {
+            last_hover = st.hover_segment;
+            hover_since = mono_now();
+        } else if (st.hover_segment >= 0 && st.status_tip != st.hover_segment && mono_now() - hover_since >= kMicrosPerSecond) {
+            st.status_tip = st.hover_segment;
+            dirty = true;
+        }
+        if (mouse_on && st.status_bar != motion_on) {
+            motion_on = st.status_bar;
+            term.write(motion_on ? seq::kMouseMotionOn : seq::kMouseMotionOff);
+        }
         events.clear();
         if (live) {
             engine.use_clock(mono_now());
@@ -5732,14 +5810,15 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
                 if (st.alert_threshold) {
                     // A flow whose 2 s rate crosses the threshold: marked, the border blinks, one bell per crossing.
                     std::vector<FlowKey> now_over;
-                    for (const FlowView& f : vm.rows)
-                        if (f.rates.total(0) * 8 >= double(st.alert_threshold)) now_over.push_back(f.key);
-                    for (const FlowKey& k : now_over)
-                        if (std::find(st.alerting.begin(), st.alerting.end(), k) == st.alerting.end()) {
+                    for (const FlowView& f : vm.rows) {
+                        if (f.rates.total(0) * 8 < double(st.alert_threshold)) continue;
+                        now_over.push_back(f.key);
+                        if (std::find(st.alerting.begin(), st.alerting.end(), f.key) == st.alerting.end()) {
                             term.write(seq::kBell);
-                            st.message = "alert: " + flow_key_text(k) + " over " + format_rate(double(st.alert_threshold) / 8, false);
+                            st.message = "alert: " + flow_label(f) + " over " + format_rate(double(st.alert_threshold) / 8, false);
                             flash_ticks = 6;
                         }
+                    }
                     st.alerting = std::move(now_over);
                 }
                 st.flash = flash_ticks > 0 && flash_ticks-- % 2 == 0;

@@ -438,3 +438,34 @@ TEST_CASE("pinned flows round-trip through the config text") {
     CHECK(!parse_flow_key("TCP 10.0.0.1:1 ::1:2"));  // families differ
 }
 }
+
+TEST_SUITE("view") {
+TEST_CASE("status bar parts have tooltips: right click opens one, motion over a part arms the hover") {
+    ViewState st;
+    std::vector<FlowKey> frozen;
+    ViewModel vm = model(st, sample_table());
+    const auto segs = status_segments(st, vm);
+    REQUIRE(segs.size() >= 6);
+    CHECK(segs[0].text == "Flows");
+    CHECK(status_segment_at(st, vm, 1) == 0);
+    const int theme_x = 1 + int(segs[0].text.size() + segs[1].text.size() + segs[2].text.size() + segs[3].text.size() +
+                                segs[4].text.size()) + 5 * 3;
+    CHECK(status_segment_at(st, vm, theme_x) == 5);
+    InputEvent e;
+    e.type = InputEvent::mouse;
+    e.button = 2;
+    e.x = theme_x;
+    e.y = 23;
+    apply_input(e, st, vm, 24, 8, frozen);
+    CHECK(st.status_tip == 5);
+    Screen scr(100, 24);
+    render(scr, st, vm);
+    CHECK(scr.dump().find("c: theme chooser") != std::string::npos);
+    e.button = 3;
+    e.motion = true;
+    e.x = 1;
+    apply_input(e, st, vm, 24, 8, frozen);
+    CHECK(st.hover_segment == 0);
+    CHECK(st.status_tip == -1);
+}
+}

@@ -799,6 +799,7 @@ struct ViewState {
     std::vector<FlowKey> alerting;   ///< flows over the threshold now
     bool flash = false;              ///< the border in the alert colour (the loop blinks it after a crossing)
     int status_tip = -1;             ///< the status-bar segment whose tooltip is shown (hover ~1 s or right click)
+    bool border = false;             ///< x: a frame around the whole screen
     int hover_segment = -1;          ///< the segment under the pointer (motion reports), for the hover delay
     bool chooser = false;            ///< c: the theme chooser, previewing the theme under the cursor
     size_t chooser_from = 0;         ///< the theme to go back to on Esc
@@ -4007,6 +4008,26 @@ inline int render_groups(Screen& scr, const ViewState& st, const ViewModel& vm, 
 
 int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
     using namespace detail;
+    if (st.border && scr.width() > 10 && scr.height() > 6) {
+        // x: draw the screen one cell in, then frame it (the frame blinks with alerts like the separator).
+        Screen inner(scr.width() - 2, scr.height() - 2);
+        ViewState in = st;
+        in.border = false;
+        const int rows = render(inner, in, vm);
+        const Theme& th = themes()[std::min(st.theme, themes().size() - 1)];
+        const Rgb fc = st.flash ? th[Role::alert] : th[Role::border], bg = th[Role::bg];
+        scr.clear(bg, fc);
+        for (int y = 0; y < inner.height(); ++y)
+            for (int x = 0; x < inner.width(); ++x) scr.at(x + 1, y + 1) = inner.at(x, y);
+        const int w = scr.width(), h = scr.height();
+        for (int x = 1; x < w - 1; ++x) { scr.text(x, 0, st.ascii ? "-" : "─", fc, bg); scr.text(x, h - 1, st.ascii ? "-" : "─", fc, bg); }
+        for (int y = 1; y < h - 1; ++y) { scr.text(0, y, st.ascii ? "|" : "│", fc, bg); scr.text(w - 1, y, st.ascii ? "|" : "│", fc, bg); }
+        scr.text(0, 0, st.ascii ? "+" : "╭", fc, bg);
+        scr.text(w - 1, 0, st.ascii ? "+" : "╮", fc, bg);
+        scr.text(0, h - 1, st.ascii ? "+" : "╰", fc, bg);
+        scr.text(w - 1, h - 1, st.ascii ? "+" : "╯", fc, bg);
+        return rows;
+    }
     const Theme& th = themes()[std::min(st.theme, themes().size() - 1)];
     const int w = scr.width(), h = scr.height();
     const Rgb bg = th[Role::bg], fg = th[Role::fg];
@@ -4221,7 +4242,7 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
             " N - toggle service resolution          l / - set screen filter (Esc clears)",
             " S - toggle show source port            L - lin/log scales",
             " D - toggle show destination port       c - next theme",
-            " p - toggle port display                g - status bar",
+            " p - toggle port display                g - status bar, x - border",
             "                                        q - quit, Ctrl-Z suspend",
             "Sorting:                                Views and flows:",
             " 1/2/3 - sort by 1st/2nd/3rd column     Tab - Flows, Processes, Publishers",
@@ -5351,9 +5372,15 @@ inline void print_interface_banner(const std::string& dev) {
 
 }  // namespace detail
 
-InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm, int screen_h, int page_rows,
+InputAction apply_input(const InputEvent& ev, ViewState& st, const ViewModel& vm, int screen_h, int page_rows,
                         std::vector<FlowKey>& frozen) {
     using namespace detail;
+    InputEvent e = ev;
+    if (st.border && e.type == InputEvent::mouse) {  // x: the screen is drawn one cell in
+        e.x -= 1;
+        e.y -= 1;
+        screen_h -= 2;
+    }
     const int row_count = int(st.view == ViewState::flows ? vm.rows.size() : vm.groups.size());
     const auto clamp_sel = [&] {
         st.selected = std::clamp(st.selected, 0, std::max(0, row_count - 1));
@@ -5519,6 +5546,7 @@ InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm,
     case '>': st.sort = SortKey::destination; break;
     case 'r': st.reverse = !st.reverse; break;
     case 'g': st.status_bar = !st.status_bar; break;
+    case 'x': st.border = !st.border; break;
     case 'U': st.pinned.clear(); st.message = "pins cleared"; break;
     case 'f': st.editing_bpf = true; break;
     case 'R': st.refresh = st.refresh == 1 ? 2 : st.refresh == 2 ? 5 : st.refresh == 5 ? 10 : 1;

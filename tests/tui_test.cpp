@@ -469,3 +469,23 @@ TEST_CASE("status bar parts have tooltips: right click opens one, motion over a 
     CHECK(st.status_tip == -1);
 }
 }
+
+TEST_SUITE("view") {
+TEST_CASE("x frames the screen and mouse rows still map through the frame") {
+    ViewState st;
+    st.border = true;
+    std::vector<FlowKey> frozen;
+    ViewModel vm = model(st, sample_table());
+    Screen scr(80, 24);
+    render(scr, st, vm);
+    const std::string d = scr.dump();
+    CHECK(d.rfind("╭───", 0) == 0);
+    CHECK(d.find("│10.0.0.1") != std::string::npos);
+    InputEvent e;
+    e.type = InputEvent::mouse;
+    e.button = 0;
+    e.y = 5;  // the frame's row 5 is the inner row 4: the second flow
+    apply_input(e, st, vm, 24, 8, frozen);
+    CHECK(st.selected == 1);
+}
+}

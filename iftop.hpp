@@ -367,6 +367,8 @@ public:
     void tick(Micros now);
     /// The time origin: seconds are counted from here. Set by the first add/tick if not set.
     void set_origin(Micros t);
+    /// Forgets every flow, total and counter (a new capture), keeping the configuration but the local addresses.
+    void reset(std::vector<IpAddr> local_addrs);
     bool has_origin() const;
 
     size_t size() const;
@@ -420,6 +422,13 @@ public:
     int64_t ticks() const { return ticks_; }
     /// Accounts frames still waiting in the batch. Every call that reads or ticks the table does this first.
     void flush();
+    /// Starts over for a new capture (the interface chooser): an empty table, ticks from zero.
+    void reset(std::vector<IpAddr> local_addrs) {
+        npending_ = 0;
+        table_.reset(std::move(local_addrs));
+        next_tick_ = ticks_ = 0;
+        stopped_ = false;
+    }
     FlowTable& table() { flush(); return table_; }
     const FlowTable& table() const { return table_; }  ///< call flush() first when frames were fed directly
 
@@ -800,6 +809,8 @@ struct ViewState {
     bool flash = false;              ///< the border in the alert colour (the loop blinks it after a crossing)
     int status_tip = -1;             ///< the status-bar segment whose tooltip is shown (hover ~1 s or right click)
     bool border = false;             ///< x: a frame around the whole screen
+    std::vector<std::string> interfaces;  ///< i: the interface chooser's list (empty: closed)
+    int interface_sel = 0;
     int hover_segment = -1;          ///< the segment under the pointer (motion reports), for the hover delay
     bool chooser = false;            ///< c: the theme chooser, previewing the theme under the cursor
     size_t chooser_from = 0;         ///< the theme to go back to on Esc
@@ -885,7 +896,7 @@ int status_segment_at(const ViewState& st, const ViewModel& vm, int x);
 int row_at(const ViewState& st, const ViewModel& vm, int screen_height, int y);
 
 /// What the loop must do after an input event.
-enum class InputAction : uint8_t { none, quit, suspend, copy, export_flows, apply_filter };
+enum class InputAction : uint8_t { none, quit, suspend, copy, export_flows, apply_filter, list_interfaces, switch_interface };
 
 /// The rows as a plain text table (what e writes).
 std::string export_table(const ViewModel& vm, bool bytes);
@@ -1900,6 +1911,13 @@ FlowTable::FlowTable(AccountingConfig cfg) : impl_(new Impl), cfg_(std::move(cfg
     impl_->rebuild_index();
 }
 FlowTable::~FlowTable() = default;
+
+void FlowTable::reset(std::vector<IpAddr> local_addrs) {
+    impl_.reset(new Impl);
+    impl_->rebuild_index();
+    capture_ = CaptureCounts{};
+    cfg_.local_addrs = std::move(local_addrs);
+}
 
 void FlowTable::set_origin(Micros t) {
     impl_->origin = t;
@@ -4230,6 +4248,20 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
                      th[Role::tooltip_bg], cur ? uint8_t(kBold) : uint8_t(0), bw - (x + 1 - x0) - 1);
         }
     }
+    if (!st.interfaces.empty()) {
+        const int n = int(st.interfaces.size());
+        const int bw = std::min(w, 40), bh = std::min(h - 1, n + 2);
+        const int x0 = std::max(0, (w - bw) / 2), y0 = std::max(0, (h - bh) / 2);
+        const int first = std::clamp(st.interface_sel - (bh - 2) / 2, 0, std::max(0, n - (bh - 2)));
+        for (int y = y0; y < y0 + bh; ++y)
+            for (int x = x0; x < x0 + bw; ++x) scr.at(x, y) = Cell{' ', th[Role::tooltip_fg], th[Role::tooltip_bg], 0};
+        scr.text(x0 + 2, y0, " capture on: ↑↓, Enter, Esc ", th[Role::accent], th[Role::tooltip_bg], kBold, bw - 3);
+        for (int i = 0; i < bh - 2 && first + i < n; ++i) {
+            const bool cur = first + i == st.interface_sel;
+            scr.text(x0 + 2, y0 + 1 + i, (cur ? "> " : "  ") + st.interfaces[size_t(first + i)],
+                     cur ? th[Role::accent] : th[Role::tooltip_fg], th[Role::tooltip_bg], cur ? uint8_t(kBold) : uint8_t(0), bw - 3);
+        }
+    }
     if (st.help) {
         static const char* const lines[] = {
             "Host display:                          General:",
@@ -4242,7 +4274,7 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
             " N - toggle service resolution          l / - set screen filter (Esc clears)",
             " S - toggle show source port            L - lin/log scales",
             " D - toggle show destination port       c - next theme",
-            " p - toggle port display                g - status bar, x - border",
+            " p - toggle port display                g - status bar, x - border, i - interface",
             "                                        q - quit, Ctrl-Z suspend",
             "Sorting:                                Views and flows:",
             " 1/2/3 - sort by 1st/2nd/3rd column     Tab - Flows, Processes, Publishers",
@@ -5388,6 +5420,15 @@ InputAction apply_input(const InputEvent& ev, ViewState& st, const ViewModel& vm
         if (st.selected >= st.scroll + page_rows) st.scroll = st.selected - page_rows + 1;
         st.scroll = std::clamp(st.scroll, 0, std::max(0, row_count - page_rows));
     };
+    if (!st.interfaces.empty() && e.type == InputEvent::key) {  // i: pick the interface to capture on
+        const int n = int(st.interfaces.size());
+        const uint32_t k = e.code;
+        if (k == uint32_t(Key::up) || k == 'k') st.interface_sel = (st.interface_sel + n - 1) % n;
+        else if (k == uint32_t(Key::down) || k == 'j') st.interface_sel = (st.interface_sel + 1) % n;
+        else if (k == uint32_t(Key::enter)) return InputAction::switch_interface;
+        else if (k == uint32_t(Key::escape) || k == 'q' || k == 'i') st.interfaces.clear();
+        return InputAction::none;
+    }
     if (st.chooser) {  // the theme chooser: the screen previews the theme under the cursor
         const size_t n = themes().size();
         const uint32_t k = e.code;
@@ -5547,6 +5588,7 @@ InputAction apply_input(const InputEvent& ev, ViewState& st, const ViewModel& vm
     case 'r': st.reverse = !st.reverse; break;
     case 'g': st.status_bar = !st.status_bar; break;
     case 'x': st.border = !st.border; break;
+    case 'i': return InputAction::list_interfaces;
     case 'U': st.pinned.clear(); st.message = "pins cleared"; break;
     case 'f': st.editing_bpf = true; break;
     case 'R': st.refresh = st.refresh == 1 ? 2 : st.refresh == 2 ? 5 : st.refresh == 5 ? 10 : 1;
@@ -5634,8 +5676,10 @@ inline std::vector<std::pair<std::string, std::string>> config_items(const ViewS
 }
 
 /// The interactive screen: one poll loop over the capture, the terminal, and a self-pipe for signals.
-inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolver& resolver, Services& services,
-                   FlowAttribution* owners) {
+inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, Resolver& resolver,
+                   Services& services, FlowAttribution* owners) {
+    PacketSource* cur = &first_src;             // i switches capture: the new source is owned here
+    std::unique_ptr<PacketSource> switched;
     auto t = Terminal::open(!opt.no_mouse && opt.mouse);
     if (!t) {
         std::fprintf(stderr, "iftop: %s\n", t.error().message.c_str());
@@ -5691,7 +5735,7 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
         saved = now_items;
     };
     ViewModel vm;
-    vm.interface = src.name();
+    vm.interface = cur->name();
     vm.host_name = [&](const IpAddr& a) { return st.dns ? resolver.name(a) : std::string(); };
     vm.port_name = [&](uint16_t p, uint8_t proto) { return st.port_names ? services.name(p, proto) : std::to_string(p); };
     st.show_processes = !opt.no_processes;
@@ -5709,12 +5753,12 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
         return true;
     });
 
-    const bool live = src.live();
+    const bool live = cur->live();
     Replayer replay;
     bool replay_done = !opt.replay;
     Micros replay_wait = 0;
     if (!live && !opt.replay) {  // a file, as fast as possible: the screen then shows where it ended
-        auto r = engine.run_offline(src);
+        auto r = engine.run_offline(*cur);
         engine.finish();
         if (!r) vm.interface += " (read error: " + r.error().message + ")";
     }
@@ -5739,8 +5783,8 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
         if (st.hover_segment >= 0 && st.status_tip != st.hover_segment)
             wait = std::min(wait, std::max<Micros>(0, hover_since + kMicrosPerSecond - now));
         if (!replay_done) wait = std::min(wait, replay_wait);
-        pollfd fds[3] = {{term.in_fd(), POLLIN, 0}, {term.wake_fd(), POLLIN, 0}, {src.selectable_fd(), POLLIN, 0}};
-        const int nfds = live && src.selectable_fd() >= 0 ? 3 : 2;
+        pollfd fds[3] = {{term.in_fd(), POLLIN, 0}, {term.wake_fd(), POLLIN, 0}, {cur->selectable_fd(), POLLIN, 0}};
+        const int nfds = live && cur->selectable_fd() >= 0 ? 3 : 2;
         poll(fds, nfds_t(nfds), int(wait / 1000) + 1);
         bool dirty = false;
         if (fds[1].revents & POLLIN) {
@@ -5765,8 +5809,43 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
             const InputAction a = apply_input(e, st, vm, scr.height(), page_rows, frozen);
             if (a == InputAction::quit) { running = false; break; }
             if (a == InputAction::suspend) { term.suspend(); scr.invalidate(); }
+            if (a == InputAction::list_interfaces) {
+                if (!live) st.message = "reading a file: there is no interface to switch to";
+                else if (auto l = list_interfaces()) {
+                    st.interfaces.clear();
+                    for (const auto& i : *l) if (i.up) st.interfaces.push_back(i.name);
+                    st.interface_sel = 0;
+                    for (size_t k = 0; k < st.interfaces.size(); ++k)
+                        if (st.interfaces[k] == cur->name()) st.interface_sel = int(k);
+                    if (st.interfaces.empty()) st.message = "no interface is up";
+                } else {
+                    st.message = l.error().message;
+                }
+            }
+            if (a == InputAction::switch_interface && !st.interfaces.empty()) {
+                LiveOptions lo;
+                lo.interface = st.interfaces[size_t(st.interface_sel)];
+                lo.bpf = st.bpf;
+                lo.promiscuous = opt.promiscuous;
+                st.interfaces.clear();
+                auto n = open_live(lo);
+                if (!n) st.message = n.error().message;
+                else {
+                    // A new capture: a fresh table (flows of two interfaces are not one picture), the new local addresses.
+                    switched = std::move(*n);
+                    cur = switched.get();
+                    engine.reset(local_addresses(cur->name()));
+                    const Micros start = mono_now();
+                    engine.table().set_origin(start);
+                    engine.advance(start);
+                    vm.interface = cur->name();
+                    st.selected = st.scroll = 0;
+                    st.message = "capturing on " + cur->name();
+                    ticked = true;
+                }
+            }
             if (a == InputAction::apply_filter) {
-                auto r = src.set_filter(st.bpf);
+                auto r = cur->set_filter(st.bpf);
                 st.message = r ? (st.bpf.empty() ? "filter code cleared" : "filter code: " + st.bpf) : r.error().message;
             }
             if (a == InputAction::copy && st.selected < int(vm.rows.size()) && st.view == ViewState::flows) {
@@ -5812,11 +5891,11 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
         events.clear();
         if (live) {
             engine.use_clock(mono_now());
-            auto r = src.dispatch(engine, -1);
+            auto r = cur->dispatch(engine, -1);
             if (!r) { st.message = r.error().message; dirty = true; }
             engine.advance(mono_now());
         } else if (!replay_done) {
-            replay_wait = replay.pump(src, engine);
+            replay_wait = replay.pump(*cur, engine);
             if (replay_wait < 0) {
                 replay_done = true;
                 engine.finish();

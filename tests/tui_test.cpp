@@ -489,3 +489,26 @@ TEST_CASE("x frames the screen and mouse rows still map through the frame") {
     CHECK(st.selected == 1);
 }
 }
+
+TEST_SUITE("view") {
+TEST_CASE("i asks for the interface list; the chooser moves and asks to switch on Enter") {
+    ViewState st;
+    std::vector<FlowKey> frozen;
+    ViewModel vm = model(st, sample_table());
+    auto key = [&](uint32_t c) {
+        InputEvent e;
+        e.code = c;
+        return apply_input(e, st, vm, 24, 8, frozen);
+    };
+    CHECK(key('i') == InputAction::list_interfaces);
+    st.interfaces = {"eth0", "any", "lo"};
+    CHECK(key(uint32_t(Key::down)) == InputAction::none);
+    CHECK(st.interface_sel == 1);
+    Screen scr(80, 24);
+    render(scr, st, vm);
+    CHECK(scr.dump().find("> any") != std::string::npos);
+    CHECK(key(uint32_t(Key::enter)) == InputAction::switch_interface);
+    key(uint32_t(Key::escape));
+    CHECK(st.interfaces.empty());
+}
+}

@@ -809,6 +809,7 @@ struct ViewState {
     bool flash = false;              ///< the border in the alert colour (the loop blinks it after a crossing)
     int status_tip = -1;             ///< the status-bar segment whose tooltip is shown (hover ~1 s or right click)
     bool border = false;             ///< x: a frame around the whole screen
+    int screen_w = 80;               ///< the terminal's width (set by the loop), for clicks on the column titles
     std::vector<std::string> interfaces;  ///< i: the interface chooser's list (empty: closed)
     int interface_sel = 0;
     int hover_segment = -1;          ///< the segment under the pointer (motion reports), for the hover delay
@@ -3961,6 +3962,23 @@ inline int list_top() { return 2; }
 inline int list_bottom(const ViewState& st, int h) { return h - 4 - (st.status_bar ? 1 : 0); }  // exclusive
 }  // namespace detail
 
+namespace detail {
+/// Where the flow columns are at width w: one place for drawing and for clicks on the column titles.
+struct Columns {
+    int proc_w, rates_x, host_w, arrow_x, dst_x;
+    int rate_end(int wnd) const { return rates_x + proc_w + 8 * (wnd + 1); }  ///< right edge of a rate column
+};
+inline Columns columns(const ViewState& st, const ViewModel& vm, int w) {
+    Columns c;
+    c.proc_w = vm.owner && st.show_processes && w >= 100 ? 20 : 0;
+    c.rates_x = w - 24 - (st.cumulative ? 8 : 0) - c.proc_w;
+    c.host_w = std::max(4, (c.rates_x - 1 - 4) / 2);
+    c.arrow_x = c.host_w + 1;
+    c.dst_x = c.arrow_x + 4;
+    return c;
+}
+}  // namespace detail
+
 int row_at(const ViewState& st, const ViewModel& vm, int h, int y) {
     const int top = detail::list_top() + (st.view == ViewState::flows ? 0 : 1), bottom = detail::list_bottom(st, h);
     if (y < top || y >= bottom) return -1;
@@ -4069,11 +4087,17 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
     int visible_rows = 0;
     if (st.view != ViewState::flows) visible_rows = render_groups(scr, st, vm, th, max_bits);
     // Columns: three rates of 8 (and the cumulative), the process column, the rest for the two hosts.
-    const int proc_w = vm.owner && st.show_processes && w >= 100 ? 20 : 0;
-    const int rates_x = w - 24 - (st.cumulative ? 8 : 0) - proc_w;
-    const int host_w = std::max(4, (rates_x - 1 - 4) / 2);
-    const int arrow_x = host_w + 1;
-    const int dst_x = arrow_x + 4;
+    const Columns cols = columns(st, vm, w);
+    const int proc_w = cols.proc_w, rates_x = cols.rates_x, host_w = cols.host_w, arrow_x = cols.arrow_x, dst_x = cols.dst_x;
+    if (st.view == ViewState::flows) {
+        // Column titles on the scale line; a click on one sorts by it (again: reverses).
+        static const char* const titles[] = {"2s", "10s", "40s"};
+        for (int wnd = 0; wnd < 3; ++wnd) {
+            const bool on = static_cast<int>(st.sort) == wnd;
+            right(scr, cols.rate_end(wnd), 1, std::string(" ") + titles[wnd], on ? th[Role::accent] : th[Role::header_fg], bg,
+                  on ? uint8_t(kBold) : uint8_t(0));
+        }
+    }
     const int top = list_top(), bottom = list_bottom(st, h);
     const int per = lines_per_row(st);
     const int visible = st.view == ViewState::flows ? std::max(0, (bottom - top) / per) : 0;
@@ -4147,12 +4171,12 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
         const double peak = r < 2 ? vm.totals.peak[r] : vm.peak_total;
         // iftop's columns: cum at 7, peak at 24, the rates under the flows' rate columns.
         // A narrow screen keeps the rates and drops peak, then cum.
-        const int peak_x = 24, rates_label_x = std::max(peak_x + 16, rates_x - 7);
+        const int peak_x = 24, rates_label_x = std::max(peak_x + 16, rates_x + proc_w - 7);
         const bool show_cum = rates_x >= 23, show_peak = rates_x >= peak_x + 16;
         if (r == 0) {
             if (show_cum) scr.text(7, y, "cum:", th[Role::muted], bg);
             if (show_peak) scr.text(peak_x, y, "peak:", th[Role::muted], bg);
-            if (show_peak && rates_label_x + 6 <= rates_x + 2) scr.text(rates_label_x, y, "rates:", th[Role::muted], bg);
+            if (show_peak && rates_label_x + 6 <= rates_x + proc_w + 2) scr.text(rates_label_x, y, "rates:", th[Role::muted], bg);
         }
         if (show_cum) right(scr, 21, y, format_bytes(cum), th[Role::fg], bg);
         if (show_peak) right(scr, peak_x + 15, y, rate_text(peak, st.bytes), th[Role::fg], bg);
@@ -5462,6 +5486,15 @@ InputAction apply_input(const InputEvent& ev, ViewState& st, const ViewModel& vm
         st.status_tip = -1;
         if (e.button == 64) { st.scroll = std::max(0, st.scroll - 3); st.selected = std::max(st.scroll, std::min(st.selected, st.scroll + page_rows - 1)); clamp_sel(); return InputAction::none; }
         if (e.button == 65) { st.scroll += 3; st.scroll = std::clamp(st.scroll, 0, std::max(0, row_count - page_rows)); st.selected = std::max(st.selected, st.scroll); clamp_sel(); return InputAction::none; }
+        if (e.button == 0 && e.y == 1 && st.view == ViewState::flows && !st.help) {  // a column title: sort by it
+            const Columns c = columns(st, vm, st.screen_w - (st.border ? 2 : 0));
+            SortKey k = e.x < c.arrow_x ? SortKey::source : e.x < c.rates_x ? SortKey::destination : st.sort;
+            for (int wnd = 0; wnd < 3; ++wnd)
+                if (e.x >= c.rate_end(wnd) - 8 && e.x < c.rate_end(wnd)) k = SortKey(wnd);
+            if (k == st.sort) st.reverse = !st.reverse;
+            else { st.sort = k; st.reverse = false; }
+            return InputAction::none;
+        }
         if (e.button == 0) {
             if (st.help) { st.help = false; return InputAction::none; }
             st.tooltip = false;
@@ -5773,6 +5806,7 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
     bool motion_on = false;   // ?1003h: only while the status bar (whose parts have hover tooltips) is shown
     int last_hover = -1;
     Micros hover_since = 0;
+    st.screen_w = scr.width();
     bool running = true;
     Micros esc_since = 0;
     while (running) {
@@ -5795,6 +5829,7 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
             if (sig == SIGCONT) { term.enter(); scr.invalidate(); motion_on = false; }
             auto [nw, nh] = term.size();  // SIGWINCH (or anything): a resize redraws at once
             if (nw != scr.width() || nh != scr.height()) scr.resize(nw, nh);
+            st.screen_w = scr.width();
             dirty = true;
         }
         if (fds[0].revents & (POLLIN | POLLHUP)) {

@@ -512,3 +512,34 @@ TEST_CASE("i asks for the interface list; the chooser moves and asks to switch o
     CHECK(st.interfaces.empty());
 }
 }
+
+TEST_SUITE("view") {
+TEST_CASE("column titles on the scale line: a click sorts by that column, a second click reverses") {
+    ViewState st;
+    st.screen_w = 80;
+    std::vector<FlowKey> frozen;
+    ViewModel vm = model(st, sample_table());
+    Screen scr(80, 24);
+    render(scr, st, vm);
+    const std::string line1 = scr.dump().substr(scr.dump().find('\n') + 1, 400);
+    CHECK(line1.find(" 2s") != std::string::npos);
+    CHECK(line1.find(" 40s") != std::string::npos);
+    auto click = [&](int x) {
+        InputEvent e;
+        e.type = InputEvent::mouse;
+        e.button = 0;
+        e.x = x;
+        e.y = 1;
+        apply_input(e, st, vm, 24, 8, frozen);
+    };
+    click(80 - 24 + 3);  // the 2 s column
+    CHECK(st.sort == SortKey::rate_2s);
+    click(80 - 24 + 3);
+    CHECK(st.reverse);
+    click(80 - 2);  // the 40 s column
+    CHECK(st.sort == SortKey::rate_40s);
+    CHECK(!st.reverse);
+    click(2);
+    CHECK(st.sort == SortKey::source);
+}
+}

@@ -5548,7 +5548,6 @@ InputAction apply_input(const InputEvent& ev, ViewState& st, const ViewModel& vm
         if (c == 'z') return InputAction::suspend;
         if (c == 'd') { st.selected += page_rows / 2; clamp_sel(); return InputAction::none; }
         if (c == 'u') { st.selected -= page_rows / 2; clamp_sel(); return InputAction::none; }
-        if (c == 'l') return InputAction::none;
         return InputAction::none;
     }
     st.message.clear();

@@ -45,6 +45,22 @@ ViewModel model(const ViewState& st, const FlowTable& t) {
     vm.clock = "12:00:00";
     return vm;
 }
+
+/// One key through apply_input, as the loop does (screen 24 rows, 8 rows per page).
+InputAction press(ViewState& st, const ViewModel& vm, std::vector<FlowKey>& frozen, uint32_t code) {
+    InputEvent e;
+    e.code = code;
+    return apply_input(e, st, vm, 24, 8, frozen);
+}
+/// One mouse press at (x, y).
+InputAction click(ViewState& st, const ViewModel& vm, std::vector<FlowKey>& frozen, int button, int x, int y) {
+    InputEvent e;
+    e.type = InputEvent::mouse;
+    e.button = button;
+    e.x = x;
+    e.y = y;
+    return apply_input(e, st, vm, 24, 8, frozen);
+}
 }  // namespace
 
 TEST_SUITE("screen") {
@@ -254,11 +270,7 @@ TEST_CASE("keys change the view as iftop's do") {
     ViewState st;
     std::vector<FlowKey> frozen;
     ViewModel vm = model(st, sample_table());
-    auto key = [&](uint32_t c) {
-        InputEvent e;
-        e.code = c;
-        return apply_input(e, st, vm, 24, 10, frozen) != InputAction::quit;
-    };
+    auto key = [&](uint32_t c) { return press(st, vm, frozen, c) != InputAction::quit; };
     CHECK(key('t'));
     CHECK(st.line_mode == ViewState::one_line_both);
     key('p');
@@ -313,13 +325,7 @@ TEST_CASE("mouse: right click opens the details, middle click pins, the wheel sc
     std::vector<FlowKey> frozen;
     ViewModel vm = model(st, sample_table());
     REQUIRE(vm.rows.size() == 2);
-    auto mouse = [&](int button, int y) {
-        InputEvent e;
-        e.type = InputEvent::mouse;
-        e.button = button;
-        e.y = y;
-        return apply_input(e, st, vm, 24, 8, frozen);
-    };
+    auto mouse = [&](int button, int y) { return click(st, vm, frozen, button, 0, y); };
     mouse(2, 4);  // second flow's first line (rows start at y 2, two lines each)
     CHECK(st.selected == 1);
     CHECK(st.tooltip);
@@ -359,17 +365,15 @@ TEST_CASE("Tab cycles the views; without attribution the Processes view says so 
     ViewState st;
     std::vector<FlowKey> frozen;
     ViewModel vm = model(st, sample_table());
-    InputEvent tab;
-    tab.code = uint32_t(Key::tab);
-    apply_input(tab, st, vm, 24, 8, frozen);
+    press(st, vm, frozen, uint32_t(Key::tab));
     CHECK(st.view == ViewState::processes);
     Screen scr(100, 24);
     render(scr, st, vm);
     CHECK(scr.dump().find("no process data: attribution is off") != std::string::npos);
     CHECK(scr.dump().find("Processes │") != std::string::npos);
-    apply_input(tab, st, vm, 24, 8, frozen);
+    press(st, vm, frozen, uint32_t(Key::tab));
     CHECK(st.view == ViewState::publishers);
-    apply_input(tab, st, vm, 24, 8, frozen);
+    press(st, vm, frozen, uint32_t(Key::tab));
     CHECK(st.view == ViewState::flows);
 }
 }
@@ -495,11 +499,7 @@ TEST_CASE("i asks for the interface list; the chooser moves and asks to switch o
     ViewState st;
     std::vector<FlowKey> frozen;
     ViewModel vm = model(st, sample_table());
-    auto key = [&](uint32_t c) {
-        InputEvent e;
-        e.code = c;
-        return apply_input(e, st, vm, 24, 8, frozen);
-    };
+    auto key = [&](uint32_t c) { return press(st, vm, frozen, c); };
     CHECK(key('i') == InputAction::list_interfaces);
     st.interfaces = {"eth0", "any", "lo"};
     CHECK(key(uint32_t(Key::down)) == InputAction::none);
@@ -524,22 +524,15 @@ TEST_CASE("column titles on the scale line: a click sorts by that column, a seco
     const std::string line1 = scr.dump().substr(scr.dump().find('\n') + 1, 400);
     CHECK(line1.find(" 2s") != std::string::npos);
     CHECK(line1.find(" 40s") != std::string::npos);
-    auto click = [&](int x) {
-        InputEvent e;
-        e.type = InputEvent::mouse;
-        e.button = 0;
-        e.x = x;
-        e.y = 1;
-        apply_input(e, st, vm, 24, 8, frozen);
-    };
-    click(80 - 24 + 3);  // the 2 s column
+    auto title = [&](int x) { click(st, vm, frozen, 0, x, 1); };
+    title(80 - 24 + 3);  // the 2 s column
     CHECK(st.sort == SortKey::rate_2s);
-    click(80 - 24 + 3);
+    title(80 - 24 + 3);
     CHECK(st.reverse);
-    click(80 - 2);  // the 40 s column
+    title(80 - 2);  // the 40 s column
     CHECK(st.sort == SortKey::rate_40s);
     CHECK(!st.reverse);
-    click(2);
+    title(2);
     CHECK(st.sort == SortKey::source);
 }
 }

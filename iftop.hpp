@@ -965,6 +965,7 @@ struct Options {
     int ipfix_active_timeout = 60;    ///< --ipfix-active-timeout SECONDS
     int ipfix_inactive_timeout = 15;  ///< --ipfix-inactive-timeout SECONDS
     int ipfix_template_refresh = 60;  ///< --ipfix-template-refresh SECONDS
+    std::string prometheus;           ///< --prometheus FILE: node_exporter textfile ([14])
     // the screen's settings from ~/.iftoprc (iftop's keys and new ones); saved back when toggled on the screen
     std::string line_display = "two-line";  ///< two-line, one-line-both, one-line-sent, one-line-received
     bool show_totals = false;     ///< cumulative column
@@ -4751,6 +4752,7 @@ inline const std::vector<OptSpec>& option_table() {
         {0, "ipfix-active-timeout", "SECONDS", "IPFIX: report a flow that is still active after this long (default 60)", ""},
         {0, "ipfix-inactive-timeout", "SECONDS", "IPFIX: report a flow once it has been idle this long (default 15)", ""},
         {0, "ipfix-template-refresh", "SECONDS", "IPFIX: send the templates again this often (default 60)", ""},
+        {0, "prometheus", "FILE", "write totals, rates and capture counters to a node_exporter textfile every second", "FILE"},
     };
     return t;
 }
@@ -4869,6 +4871,10 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
     } else if (key == "ipfix-active-timeout") return need_int(1, 86400, o.ipfix_active_timeout);
     else if (key == "ipfix-inactive-timeout") return need_int(1, 86400, o.ipfix_inactive_timeout);
     else if (key == "ipfix-template-refresh") return need_int(1, 86400, o.ipfix_template_refresh);
+    else if (key == "prometheus") {
+        if (val.empty()) return usage_error("--prometheus needs a file name (a .prom file in node_exporter's textfile directory)");
+        o.prometheus = val;
+    }
     return true;
 }
 
@@ -6136,6 +6142,8 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
     engine.on_tick([&](int64_t index, Micros at) {
         if (owners) owners->update(engine.table(), at);  // new flows looked up once per tick, never per packet
         if (exports) {                                   // [14]: IPFIX timeouts, the textfile; failures say so once
+            const CaptureStats cs = cur->stats();
+            if (cs.available) engine.table().capture().dropped = cs.dropped;
             exports->tick(engine.table(), at, owners);
             std::string news = exports->take_news();
             if (!news.empty()) { st.message = std::move(news); ticked = true; }
@@ -6441,9 +6449,10 @@ int run(const Options& opt) {
     // [14] exports, beside the screen, -t or --json. Live, the table runs on the monotonic clock: the offset turns
     // its times into Unix time; offline the table's time is the packets' own.
     std::unique_ptr<Exporter> exports;
-    if (!opt.ipfix.empty()) {
+    if (!opt.ipfix.empty() || !opt.prometheus.empty()) {
         ExportConfig ec;
         ec.ipfix = opt.ipfix;
+        ec.prometheus = opt.prometheus;
         ec.active_timeout = opt.ipfix_active_timeout;
         ec.inactive_timeout = opt.ipfix_inactive_timeout;
         ec.template_refresh = opt.ipfix_template_refresh;
@@ -6507,6 +6516,7 @@ int run(const Options& opt) {
             }
         }
         if (exports) {
+            update_drops();
             exports->tick(engine.table(), at, owners.get());
             tell_export_news();
         }
@@ -6912,6 +6922,79 @@ struct IpfixFlowState {
     Micros period_start = -1;  ///< first packet not yet reported (a lower bound); -1: none at the last look
 };
 
+/// A label value in the Prometheus text format: backslash, double quote and line feed escaped.
+inline void prom_label(std::string& out, std::string_view v) {
+    for (char c : v) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '"') out += "\\\"";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+}
+/// A sample value: the number format of --json, so the textfile and the NDJSON agree digit for digit.
+inline void prom_value(std::string& out, double v) {
+    JsonOut o(48);
+    o.num(v);
+    out += o.take();
+}
+
+/// Bytes per process for iftop_process_bytes_total, kept as counters: each flow's bytes are credited, as they
+/// are counted, to the process that owns it then ("unknown" while none does), so a process's count never goes
+/// down when its flows leave the table or are attributed late. The kPrometheusProcesses processes with the most
+/// bytes get their own series when a place is free, and keep it; their series counts from that moment, what they
+/// had before stays in "other", so every series only grows and all of them add up to the totals.
+struct ProcessCounters {
+    struct Pair { uint64_t v[2] = {0, 0}; };
+    std::unordered_map<FlowKey, Pair, FlowKeyHash> credited;  // per flow: bytes already credited
+    std::unordered_map<std::string, Pair> bytes;              // per process name: bytes credited so far
+    std::unordered_map<std::string, Pair> named;              // processes with their own series: bytes at promotion
+    static constexpr size_t kNamesMax = 10000;                // names beyond this are credited to "other" at once
+
+    void credit(const FlowView& f, const FlowAttribution& owners) {
+        Pair& c = credited[f.key];
+        const FlowOwner* w = owners.owner(f.key);
+        std::string name = w && w->proc ? w->proc->name : std::string("unknown");
+        if (name != "unknown" && !named.count(name) && !bytes.count(name) && bytes.size() >= kNamesMax) name = "other";
+        Pair& b = bytes[name];
+        for (int d = 0; d < 2; ++d) {
+            if (f.counts.bytes[d] < c.v[d]) c.v[d] = 0;  // a table that started over
+            b.v[d] += f.counts.bytes[d] - c.v[d];
+            c.v[d] = f.counts.bytes[d];
+        }
+    }
+    void forget(const FlowView& f, const FlowAttribution& owners) {
+        credit(f, owners);
+        credited.erase(f.key);
+    }
+    /// Rows: (process label, bytes sent, bytes received), the promoted processes first.
+    std::vector<std::pair<std::string, Pair>> rows() {
+        std::vector<std::pair<std::string, uint64_t>> order;  // candidates for a free place, most bytes first
+        for (const auto& [name, b] : bytes)
+            if (!named.count(name) && name != "other" && name != "unknown") order.emplace_back(name, b.v[0] + b.v[1]);
+        std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
+        for (size_t i = 0; i < order.size() && named.size() < kPrometheusProcesses; ++i) named[order[i].first] = bytes[order[i].first];
+        std::vector<std::pair<std::string, Pair>> out;
+        Pair other, unknown;
+        for (const auto& [name, b] : bytes) {
+            auto it = named.find(name);
+            Pair& sink = name == "unknown" ? unknown : other;
+            for (int d = 0; d < 2; ++d) {
+                if (it != named.end()) sink.v[d] += it->second.v[d];  // what it had before its promotion
+                else sink.v[d] += b.v[d];
+            }
+            if (it != named.end()) {
+                Pair own;
+                for (int d = 0; d < 2; ++d) own.v[d] = b.v[d] - it->second.v[d];
+                out.emplace_back(name, own);
+            }
+        }
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        out.emplace_back("other", other);
+        out.emplace_back("unknown", unknown);
+        return out;
+    }
+};
+
 }  // namespace detail
 
 struct Exporter::Impl {
@@ -6924,6 +7007,12 @@ struct Exporter::Impl {
     Micros last_scan = -1;       // table time of the previous tick
     Micros templates_at = 0;     // table time the templates were last sent
     uint64_t records = 0, octets = 0, packets = 0;
+    // Prometheus
+    detail::ProcessCounters procs;
+    uint64_t prom_writes = 0, prom_failures = 0;
+    std::string prom_error;
+    bool prom_failing = false;
+    Micros prom_written_at = -1;  // monotonic time of the last write (-r as fast as possible: one a second)
     std::vector<uint64_t> failures_seen;  // per collector, at the previous tick
     std::vector<char> failing;            // per collector: sends failed during the previous tick
 
@@ -6978,6 +7067,7 @@ struct Exporter::Impl {
         return f.counts.packets[0] != st.packets[0] || f.counts.packets[1] != st.packets[1];
     }
     void forget(const FlowView& f, Micros now, const FlowAttribution* owners) {
+        if (!cfg.prometheus.empty() && owners) procs.forget(f, *owners);
         if (!encoder) return;
         auto it = flows.find(f.key);
         detail::IpfixFlowState fresh_state;
@@ -7000,6 +7090,87 @@ struct Exporter::Impl {
     }
     void send(std::string_view msg) {
         for (auto& c : collectors) c->send(msg);
+    }
+
+    /// The textfile's content: node_exporter's textfile collector reads it (Prometheus text format 0.0.4).
+    std::string prometheus_text(const FlowTable& t, const FlowAttribution* owners) {
+        std::string o;
+        o.reserve(4096);
+        std::string iface;
+        detail::prom_label(iface, cfg.interface);
+        const char* const dirs[2] = {"sent", "received"};
+        const auto head = [&](const char* name, const char* type, const char* help) {
+            o += "# HELP "; o += name; o += ' '; o += help; o += "\n# TYPE "; o += name; o += ' '; o += type; o += '\n';
+        };
+        const auto sample = [&](const char* name, std::string_view labels, double v) {
+            o += name; o += "{interface=\""; o += iface; o += '"';
+            if (!labels.empty()) { o += ','; o += labels; }
+            o += "} ";
+            detail::prom_value(o, v);
+            o += '\n';
+        };
+        const FlowView tot = t.totals();
+        head("iftop_bytes_total", "counter", "Bytes counted (IP header length, as iftop counts), by direction: sent is local to remote.");
+        for (int d = 0; d < 2; ++d) sample("iftop_bytes_total", std::string("direction=\"") + dirs[d] + '"', double(tot.counts.bytes[d]));
+        head("iftop_packets_total", "counter", "Packets counted, by direction.");
+        for (int d = 0; d < 2; ++d) sample("iftop_packets_total", std::string("direction=\"") + dirs[d] + '"', double(tot.counts.packets[d]));
+        head("iftop_rate_bytes_per_second", "gauge", "Average rate over the last 2, 10 or 40 seconds, bytes per second.");
+        for (int d = 0; d < 2; ++d)
+            for (int w = 0; w < 3; ++w)
+                sample("iftop_rate_bytes_per_second",
+                       std::string("direction=\"") + dirs[d] + "\",window=\"" + std::to_string(kWindows[w]) + "s\"",
+                       tot.rates.v[d][w]);
+        if (owners) {
+            head("iftop_process_bytes_total", "counter",
+                 "Bytes of the flows a process owns, for the 20 processes with the most bytes; the others are summed in "
+                 "process=\"other\", flows with no known process in process=\"unknown\".");
+            for (const auto& [name, b] : procs.rows()) {
+                std::string l = "process=\"";
+                detail::prom_label(l, name);
+                for (int d = 0; d < 2; ++d) sample("iftop_process_bytes_total", l + "\",direction=\"" + dirs[d] + '"', double(b.v[d]));
+            }
+        }
+        const CaptureCounts& c = t.capture();
+        head("iftop_capture_packets_total", "counter", "Frames the capture delivered, counted or not.");
+        sample("iftop_capture_packets_total", "", double(c.packets));
+        head("iftop_capture_skipped_total", "counter", "Frames not counted, by reason (see tests/ACCOUNTING.md).");
+        for (size_t i = 0; i < kSkipReasons; ++i)
+            sample("iftop_capture_skipped_total", std::string("reason=\"") + skip_name(Skip(i)) + '"', double(c.skipped[i]));
+        head("iftop_capture_dropped_total", "counter", "Packets the kernel dropped before the capture saw them.");
+        sample("iftop_capture_dropped_total", "", double(c.dropped));
+        head("iftop_flows", "gauge", "Flows in the table.");
+        sample("iftop_flows", "", double(t.size()));
+        head("iftop_flows_evicted_total", "counter", "Flows evicted by the --max-flows cap (their bytes stay in the totals).");
+        sample("iftop_flows_evicted_total", "", double(c.evicted_flows));
+        if (!collectors.empty()) {
+            head("iftop_ipfix_records_total", "counter", "IPFIX data records sent to every collector.");
+            sample("iftop_ipfix_records_total", "", double(records));
+            head("iftop_ipfix_messages_total", "counter", "IPFIX messages the kernel took, per collector.");
+            for (const auto& col : collectors) {
+                std::string l = "collector=\"";
+                detail::prom_label(l, col->status.address);
+                sample("iftop_ipfix_messages_total", l + '"', double(col->status.messages));
+            }
+            head("iftop_ipfix_send_failures_total", "counter", "IPFIX messages that could not be sent, per collector.");
+            for (const auto& col : collectors) {
+                std::string l = "collector=\"";
+                detail::prom_label(l, col->status.address);
+                sample("iftop_ipfix_send_failures_total", l + '"', double(col->status.send_failures));
+            }
+        }
+        return o;
+    }
+    void write_prometheus(const FlowTable& t, const FlowAttribution* owners) {
+        auto r = detail::write_file_atomic(cfg.prometheus, prometheus_text(t, owners), 0644);
+        if (r) {
+            ++prom_writes;
+            prom_failing = false;
+            return;
+        }
+        ++prom_failures;
+        prom_error = r.error().message;
+        if (!prom_failing) news = "Prometheus textfile: " + prom_error + " (tried again every second)";
+        prom_failing = true;
     }
     void refresh_templates(Micros now) {
         size_t m = 65535;
@@ -7032,6 +7203,10 @@ Result<std::unique_ptr<Exporter>> Exporter::open(const ExportConfig& cfg) {
         if (!col) return col.error();
         m.collectors.push_back(std::move(*col));
     }
+    if (!cfg.prometheus.empty()) {  // a textfile that cannot be written is a bad argument: say so now, not later
+        auto w = detail::write_file_atomic(cfg.prometheus, "", 0644);
+        if (!w) return detail::make_error(Errc::usage, "--prometheus " + w.error().message);
+    }
     m.failures_seen.assign(m.collectors.size(), 0);
     m.failing.assign(m.collectors.size(), 0);
     if (!m.collectors.empty()) {
@@ -7058,6 +7233,16 @@ void Exporter::tick(const FlowTable& t, Micros now, const FlowAttribution* owner
         m.encoder->flush(m.export_time(now));  // what this tick reported leaves now, not with the next batch
         m.check_news();
     }
+    if (!m.cfg.prometheus.empty()) {
+        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, *owners); });
+        // Reading a file as fast as possible, a second of capture time passes in microseconds: the file is
+        // rewritten at most once a second of real time (and at the end), not thousands of times.
+        const Micros real = detail::mono_now();
+        if (!m.cfg.fast_offline || m.prom_written_at < 0 || real - m.prom_written_at >= kMicrosPerSecond) {
+            m.write_prometheus(t, owners);
+            m.prom_written_at = real;
+        }
+    }
 }
 
 void Exporter::finish(const FlowTable& t, Micros now, const FlowAttribution* owners) {
@@ -7067,6 +7252,10 @@ void Exporter::finish(const FlowTable& t, Micros now, const FlowAttribution* own
         m.scan(t, now, owners, true);
         m.encoder->flush(m.export_time(now));
         m.check_news();
+    }
+    if (!m.cfg.prometheus.empty()) {
+        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, *owners); });
+        m.write_prometheus(t, owners);
     }
 }
 
@@ -7082,6 +7271,10 @@ ExportStatus Exporter::status() const {
     s.records = m.records;
     s.octets = m.octets;
     s.packets = m.packets;
+    s.prometheus = m.cfg.prometheus;
+    s.prometheus_writes = m.prom_writes;
+    s.prometheus_failures = m.prom_failures;
+    s.prometheus_error = m.prom_error;
     return s;
 }
 

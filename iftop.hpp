@@ -6941,13 +6941,15 @@ inline void prom_value(std::string& out, double v) {
 /// Bytes per process for iftop_process_bytes_total, kept as counters: each flow's bytes are credited, as they
 /// are counted, to the process that owns it then ("unknown" while none does), so a process's count never goes
 /// down when its flows leave the table or are attributed late. The kPrometheusProcesses processes with the most
-/// bytes get their own series when a place is free, and keep it; their series counts from that moment, what they
-/// had before stays in "other", so every series only grows and all of them add up to the totals.
+/// bytes get their own series when a place is free, and keep it. A process promoted later than the write that
+/// first showed its bytes leaves what "other" already showed of it in "other": every series only grows, and all
+/// of them add up to the totals.
 struct ProcessCounters {
     struct Pair { uint64_t v[2] = {0, 0}; };
     std::unordered_map<FlowKey, Pair, FlowKeyHash> credited;  // per flow: bytes already credited
     std::unordered_map<std::string, Pair> bytes;              // per process name: bytes credited so far
-    std::unordered_map<std::string, Pair> named;              // processes with their own series: bytes at promotion
+    std::unordered_map<std::string, Pair> named;              // processes with their own series: bytes left in other
+    std::unordered_map<std::string, Pair> shown;              // the others: their bytes as the last rows() summed them
     static constexpr size_t kNamesMax = 10000;                // names beyond this are credited to "other" at once
 
     void credit(const FlowView& f, const FlowAttribution& owners) {
@@ -6972,7 +6974,11 @@ struct ProcessCounters {
         for (const auto& [name, b] : bytes)
             if (!named.count(name) && name != "other" && name != "unknown") order.emplace_back(name, b.v[0] + b.v[1]);
         std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
-        for (size_t i = 0; i < order.size() && named.size() < kPrometheusProcesses; ++i) named[order[i].first] = bytes[order[i].first];
+        for (size_t i = 0; i < order.size() && named.size() < kPrometheusProcesses; ++i) {
+            auto it = shown.find(order[i].first);
+            named[order[i].first] = it == shown.end() ? Pair{} : it->second;
+            if (it != shown.end()) shown.erase(it);
+        }
         std::vector<std::pair<std::string, Pair>> out;
         Pair other, unknown;
         for (const auto& [name, b] : bytes) {
@@ -6986,6 +6992,8 @@ struct ProcessCounters {
                 Pair own;
                 for (int d = 0; d < 2; ++d) own.v[d] = b.v[d] - it->second.v[d];
                 out.emplace_back(name, own);
+            } else if (name != "unknown" && name != "other") {
+                shown[name] = b;
             }
         }
         std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -7014,7 +7022,7 @@ struct Exporter::Impl {
     bool prom_failing = false;
     Micros prom_written_at = -1;  // monotonic time of the last write (-r as fast as possible: one a second)
     std::vector<uint64_t> failures_seen;  // per collector, at the previous tick
-    std::vector<char> failing;            // per collector: sends failed during the previous tick
+    std::vector<Micros> failed_at;        // per collector: table time of the last tick with a failed send; -1 never
 
     uint32_t export_time(Micros now) const { return uint32_t(std::max<Micros>(0, now + cfg.epoch_offset) / kMicrosPerSecond); }
     uint64_t ms(Micros t) const { return uint64_t(std::max<Micros>(0, t + cfg.epoch_offset) / 1000); }
@@ -7089,7 +7097,28 @@ struct Exporter::Impl {
         last_scan = now;
     }
     void send(std::string_view msg) {
+        if (cfg.fast_offline) pace(msg.size() * collectors.size());
         for (auto& c : collectors) c->send(msg);
+    }
+    // -r as fast as possible could hand a whole capture's records to the kernel in milliseconds, more than a
+    // collector's socket buffer holds (UDP has no flow control: the loss would only show as sequence gaps at the
+    // collector). Reading a file, messages leave at most kOfflineRate bytes a second (a token bucket, 64 KiB of
+    // burst); a live capture never waits.
+    static constexpr double kOfflineRate = 2e6;
+    static constexpr double kOfflineBurst = 65536;
+    double tokens = kOfflineBurst;
+    Micros tokens_at = -1;
+    void pace(size_t n) {
+        const Micros now = detail::mono_now();
+        if (tokens_at >= 0) tokens = std::min(kOfflineBurst, tokens + double(now - tokens_at) * kOfflineRate / 1e6);
+        tokens_at = now;
+        tokens -= double(n);
+        if (tokens < 0) {
+            const Micros wait = Micros(-tokens * 1e6 / kOfflineRate);
+            usleep(useconds_t(wait));
+            tokens_at += wait;
+            tokens = 0;
+        }
     }
 
     /// The textfile's content: node_exporter's textfile collector reads it (Prometheus text format 0.0.4).
@@ -7179,15 +7208,16 @@ struct Exporter::Impl {
         encoder->send_templates(export_time(now));
         templates_at = now;
     }
-    /// A collector that starts failing (it worked, or had not been tried, at the previous tick) is news.
-    void check_news() {
+    /// A collector's first failure is news, and a failure after a minute without any (a collector that is down
+    /// makes about every other send fail: a connected UDP socket reports each ICMP unreachable once).
+    void check_news(Micros now) {
         for (size_t i = 0; i < collectors.size(); ++i) {
             const CollectorStatus& s = collectors[i]->status;
-            const bool now_failing = s.send_failures > failures_seen[i];
-            if (now_failing && !failing[i])
+            if (s.send_failures == failures_seen[i]) continue;
+            if (failed_at[i] < 0 || now - failed_at[i] >= 60 * kMicrosPerSecond)
                 news = "IPFIX to " + s.address + ": " + s.last_error + " (" + std::to_string(s.send_failures) +
-                       " messages not sent; sending goes on)";
-            failing[i] = now_failing;
+                       " messages not sent so far; sending goes on)";
+            failed_at[i] = now;
             failures_seen[i] = s.send_failures;
         }
     }
@@ -7208,7 +7238,7 @@ Result<std::unique_ptr<Exporter>> Exporter::open(const ExportConfig& cfg) {
         if (!w) return detail::make_error(Errc::usage, "--prometheus " + w.error().message);
     }
     m.failures_seen.assign(m.collectors.size(), 0);
-    m.failing.assign(m.collectors.size(), 0);
+    m.failed_at.assign(m.collectors.size(), -1);
     if (!m.collectors.empty()) {
         Impl* mp = &m;
         m.encoder = std::make_unique<detail::IpfixEncoder>(cfg.if_index, 512,
@@ -7231,7 +7261,7 @@ void Exporter::tick(const FlowTable& t, Micros now, const FlowAttribution* owner
             m.refresh_templates(now);
         m.scan(t, now, owners, false);
         m.encoder->flush(m.export_time(now));  // what this tick reported leaves now, not with the next batch
-        m.check_news();
+        m.check_news(now);
     }
     if (!m.cfg.prometheus.empty()) {
         if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, *owners); });
@@ -7251,7 +7281,7 @@ void Exporter::finish(const FlowTable& t, Micros now, const FlowAttribution* own
         if (m.last_scan < 0) m.refresh_templates(now);
         m.scan(t, now, owners, true);
         m.encoder->flush(m.export_time(now));
-        m.check_news();
+        m.check_news(now);
     }
     if (!m.cfg.prometheus.empty()) {
         if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, *owners); });

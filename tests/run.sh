@@ -34,5 +34,8 @@ echo "== live capture (network namespaces)"
 echo "== live process attribution (network namespaces)"
 . tests/live_procs.sh
 
+echo "== exports: IPFIX to nfcapd, Prometheus textfile through node_exporter"
+. tests/export.sh
+
 echo "tests: $pass passed, $fail failed"
 [ "$fail" = 0 ]

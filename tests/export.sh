@@ -297,3 +297,11 @@ PY
         echo "skip live exports: could not create namespaces/veth"
     fi
 fi
+
+# The README's sample alert rule is one Prometheus loads.
+if command -v promtool >/dev/null; then
+    sed -n '/^```yaml$/,/^```$/p' README.md | sed '1d;$d' >"$X/rules.yml"
+    if grep -q iftop_rate_bytes_per_second "$X/rules.yml" && promtool check rules "$X/rules.yml" >"$X/rules.out" 2>&1
+    then ok "README's alert rule on iftop_rate_bytes_per_second: promtool check rules accepts it"
+    else bad "README's alert rule: $(cat "$X/rules.out")"; fi
+fi

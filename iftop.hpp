@@ -950,6 +950,7 @@ struct Options {
     bool no_mouse = false;        ///< --no-mouse
     std::string color = "auto";   ///< --color auto|always|never
     bool ascii = false;           ///< --ascii
+    std::string user;             ///< --user NAME: who to become once the capture is open ("" = the sudo user, else nobody)
     // the screen's settings from ~/.iftoprc (iftop's keys and new ones); saved back when toggled on the screen
     std::string line_display = "two-line";  ///< two-line, one-line-both, one-line-sent, one-line-received
     bool show_totals = false;     ///< cumulative column
@@ -1052,7 +1053,10 @@ int main(int argc, const char* const* argv);
 #include <net/if.h>
 #include <netdb.h>
 #if defined(__linux__)
+#include <linux/capability.h>
 #include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -4628,6 +4632,7 @@ inline const std::vector<OptSpec>& option_table() {
         {0, "no-mouse", nullptr, "don't capture the mouse (the terminal's own selection works)", ""},
         {0, "color", "WHEN", "auto (default; honours NO_COLOR), always or never", "auto always never"},
         {0, "ascii", nullptr, "draw with ASCII only (no box or block glyphs)", ""},
+        {0, "user", "NAME", "once the capture is open, run as NAME (default: the user who ran sudo, else nobody)", ""},
         {0, "max-flows", "N", "cap on flows kept in memory (default " "100000" "); idle and smallest go first", ""},
     };
     return t;
@@ -4735,6 +4740,10 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
         if (val != "auto" && val != "always" && val != "never") return usage_error("--color takes auto, always or never");
         o.color = val;
     } else if (key == "ascii") o.ascii = true;
+    else if (key == "user") {
+        if (val.empty()) return usage_error(name + " needs a user name, not ''");
+        o.user = val;
+    }
     else if (key == "max-flows") {
         int n = 0;
         auto r = need_int(1, 100000000, n);
@@ -4794,6 +4803,127 @@ inline Invoker invoking_user() {
 }
 
 inline std::string home_dir() { return invoking_user().home; }
+
+/// Capabilities the tool keeps after the privilege drop (bit numbers of linux/capability.h).
+enum class Keep : unsigned { nothing = 0, capture = 1, attribution = 2 };
+
+/// What the privilege drop did, for the tests and the README's promise: the uid/gid it now runs as, the
+/// capabilities left (a mask of bit numbers) and whether it changed anything.
+struct DropResult {
+    unsigned uid = 0, gid = 0;
+    uint64_t caps = 0;
+    std::string user;
+};
+
+#if defined(__linux__)
+inline bool cap_get(uint64_t& eff, uint64_t& perm) {
+    __user_cap_header_struct h {};
+    __user_cap_data_struct d[2] {};
+    h.version = _LINUX_CAPABILITY_VERSION_3;
+    if (syscall(SYS_capget, &h, d) != 0) return false;
+    eff = uint64_t(d[0].effective) | uint64_t(d[1].effective) << 32;
+    perm = uint64_t(d[0].permitted) | uint64_t(d[1].permitted) << 32;
+    return true;
+}
+inline bool cap_set(uint64_t caps) {  // effective = permitted = caps, inheritable = none (this thread)
+    __user_cap_header_struct h {};
+    __user_cap_data_struct d[2] {};
+    h.version = _LINUX_CAPABILITY_VERSION_3;
+    for (int i = 0; i < 2; ++i) d[i].effective = d[i].permitted = uint32_t(caps >> (32 * i));
+    return syscall(SYS_capset, &h, d) == 0;
+}
+inline int thread_count() {
+    auto r = read_file_capped("/proc/self/status", 1 << 16);
+    if (!r) return 1;
+    const size_t p = r->find("\nThreads:");
+    int n = 1;
+    if (p != std::string::npos) parse_number(trim(std::string_view(*r).substr(p + 9, r->find('\n', p + 1) - p - 9)), n);
+    return n;
+}
+#endif
+
+/// The privilege drop, once the capture is open (tcpdump's -Z, with capabilities). As root: become `user` (the
+/// --user option), else the invoking user under sudo, else nobody; groups set; PR_SET_KEEPCAPS across the uid
+/// change so that only the kept capabilities survive in the permitted and effective sets (CAP_NET_RAW and
+/// CAP_NET_ADMIN to re-open and re-filter live captures; CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read other
+/// users' /proc/PID/fd for attribution); the bounding set is cut to the same, ambient and inheritable cleared;
+/// PR_SET_NO_NEW_PRIVS. Not root (a setcap'd binary or a plain user): keeps what it was given of that set and
+/// nothing else. Must run before any thread starts: capset(2) changes only the calling thread, so it refuses in a
+/// threaded process. Linux only; elsewhere only the uid change.
+inline Result<DropResult> drop_privileges(const Invoker& who, const std::string& user, unsigned keep) {
+    DropResult out;
+    const auto fail = [](const std::string& why) {
+        return make_error(Errc::capture, "cannot drop privileges: " + why + " (iftop will not run as root)");
+    };
+    uint64_t want = 0;
+#if defined(__linux__)
+    if (keep & unsigned(Keep::capture)) want |= 1ull << CAP_NET_RAW | 1ull << CAP_NET_ADMIN;
+    if (keep & unsigned(Keep::attribution)) want |= 1ull << CAP_SYS_PTRACE | 1ull << CAP_DAC_READ_SEARCH;
+    if (const int n = thread_count(); n != 1)
+        return fail(std::to_string(n) + " threads are running (the drop must come before any thread starts)");
+#endif
+    const bool root = geteuid() == 0;
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    std::string name;
+    if (root) {
+        if (!user.empty() || who.uid == 0) {
+            const std::string n = user.empty() ? "nobody" : user;
+            const struct passwd* pw = getpwnam(n.c_str());
+            if (!pw && !user.empty()) return fail("no user named '" + printable(user) + "'");
+            uid = pw ? pw->pw_uid : 65534;
+            gid = pw ? pw->pw_gid : 65534;
+            name = n;
+        } else {
+            uid = uid_t(who.uid);
+            gid = gid_t(who.gid);
+            name = who.name.empty() ? std::to_string(who.uid) : who.name;
+        }
+    }
+#if defined(__linux__)
+    uint64_t eff = 0, perm = 0;
+    if (!cap_get(eff, perm)) return fail(std::string("capget: ") + errno_text(errno));
+    want &= perm;  // a setcap'd binary keeps only what it was given
+    if (root || perm) {
+        // The bounding set first, while CAP_SETPCAP is still ours: nothing outside `want` can come back by exec.
+        for (int c = 0; c <= 63; ++c) {
+            if (want >> c & 1) continue;
+            if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0) break;  // past the last capability this kernel knows
+            if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EPERM) return fail(std::string("PR_CAPBSET_DROP: ") + errno_text(errno));
+        }
+    }
+    if (root && uid != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return fail(std::string("PR_SET_KEEPCAPS: ") + errno_text(errno));
+#endif
+    if (root) {
+        std::vector<gid_t> groups(64);
+        int n = int(groups.size());
+        if (!name.empty() && getgrouplist(name.c_str(), gid, groups.data(), &n) < 0) {
+            groups.resize(size_t(n));
+            if (getgrouplist(name.c_str(), gid, groups.data(), &n) < 0) n = 0;
+        }
+        if (n <= 0) { groups.assign(1, gid); n = 1; }
+        groups.resize(size_t(n));
+        if (setgroups(groups.size(), groups.data()) != 0) return fail(std::string("setgroups: ") + errno_text(errno));
+        if (setresgid(gid, gid, gid) != 0) return fail("setresgid(" + std::to_string(gid) + "): " + errno_text(errno));
+        if (setresuid(uid, uid, uid) != 0) return fail("setresuid(" + std::to_string(uid) + "): " + errno_text(errno));
+        if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) return fail("uid 0 could be regained");
+    }
+#if defined(__linux__)
+    if (!cap_set(want)) return fail(std::string("capset: ") + errno_text(errno));
+    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+#if defined(PR_CAP_AMBIENT)
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);  // EINVAL before Linux 4.3: nothing to clear then
+#endif
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return fail(std::string("PR_SET_NO_NEW_PRIVS: ") + errno_text(errno));
+    if (!cap_get(eff, perm)) return fail(std::string("capget: ") + errno_text(errno));
+    if ((eff | perm) & ~want) return fail("capabilities beyond the kept set remain");
+    out.caps = eff;
+#endif
+    out.uid = unsigned(geteuid());
+    out.gid = unsigned(getegid());
+    out.user = name;
+    return out;
+}
 
 /// Reads the config file with the invoking user's file permissions: under sudo the file-system uid, gid and groups
 /// are the user's for the open (Linux setfsuid), so a ~/.iftoprc linked to a root-only file is refused as the user
@@ -6230,6 +6360,13 @@ int run(const Options& opt) {
         src = std::move(*s);
         acfg.local_addrs = local_addresses(src->name());
         acfg.idle_expiry_seconds = kHistorySeconds;
+    }
+    // Root only for opening the capture: from here on the tool runs as the user (see drop_privileges), with
+    // nothing but the capabilities a live capture and attribution still need. No thread exists yet.
+    {
+        const unsigned keep = offline ? 0u : unsigned(Keep::capture) | (opt.no_processes ? 0u : unsigned(Keep::attribution));
+        auto d = drop_privileges(invoking_user(), opt.user, keep);
+        if (!d) { std::fprintf(stderr, "iftop: %s\n", d.error().message.c_str()); return 1; }
     }
     // The screen when standard output is a terminal; text reports (-t) when it is a pipe or a file.
     const bool interactive = !opt.text && !opt.json && isatty(1);

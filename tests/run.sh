@@ -22,6 +22,9 @@ echo "== command line"
 echo "== the screen in a terminal (tmux)"
 . tests/tmux.sh
 
+echo "== hardening: files under sudo, privilege drop (root only)"
+. tests/security.sh
+
 echo "== test captures against tshark"
 . tests/cases.sh
 

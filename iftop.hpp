@@ -1036,11 +1036,14 @@ int main(int argc, const char* const* argv);
 #include <charconv>
 #include <fstream>
 #include <mutex>
+#include <locale>
 #include <sstream>
 #include <thread>
 #include <unordered_set>
 
+#ifndef IFTOP_NO_PCAP
 #include <pcap/pcap.h>
+#endif
 #if defined(__GLIBC__)
 #include <stdio_ext.h>
 #endif
@@ -1091,6 +1094,25 @@ bool parse_number(std::string_view s, T& out) {
     if (s.empty()) return false;
     auto r = std::from_chars(s.data(), s.data() + s.size(), out);
     return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+/// Parses a whole non-negative decimal ("10", "1.5", ".5"; no sign, exponent, space or locale's comma) into `out`.
+/// std::from_chars for double is missing from libc++ and strtod follows LC_NUMERIC, so the text is checked here and
+/// converted by a stream imbued with the classic locale (correctly rounded, as strtod).
+inline bool parse_decimal(std::string_view s, double& out) {
+    size_t digits = 0, dots = 0;
+    for (char c : s) {
+        if (c >= '0' && c <= '9') ++digits;
+        else if (c == '.' && ++dots == 1) continue;
+        else return false;
+    }
+    if (digits == 0) return false;
+    std::istringstream in{std::string(s)};
+    in.imbue(std::locale::classic());
+    double v = 0;
+    if (!(in >> v) || in.peek() != std::char_traits<char>::eof()) return false;
+    out = v;
+    return true;
 }
 
 inline std::string_view trim(std::string_view s) {
@@ -1537,7 +1559,20 @@ bool linktype_supported(int lt) {
 }
 
 std::string linktype_name(int lt) {
+#ifndef IFTOP_NO_PCAP
     const char* n = pcap_datalink_val_to_name(lt);
+#else
+    // libpcap's names (pcap_datalink_val_to_name) for the link types a capture most often has
+    static const std::pair<int, const char*> names[] = {
+        {0, "NULL"}, {1, "EN10MB"}, {6, "IEEE802"}, {9, "PPP"}, {10, "FDDI"}, {12, "RAW"}, {14, "RAW"},
+        {50, "PPP_HDLC"}, {51, "PPP_ETHER"}, {101, "RAW"}, {104, "C_HDLC"}, {105, "IEEE802_11"},
+        {108, "LOOP"}, {113, "LINUX_SLL"}, {119, "PRISM_HEADER"}, {127, "IEEE802_11_RADIO"},
+        {163, "IEEE802_11_RADIO_AVS"}, {192, "PPI"}, {195, "IEEE802_15_4_WITHFCS"}, {201, "BLUETOOTH_HCI_H4_WITH_PHDR"},
+        {220, "USB_LINUX_MMAPPED"}, {228, "IPV4"}, {229, "IPV6"}, {276, "LINUX_SLL2"}};
+    const char* n = nullptr;
+    for (const auto& e : names)
+        if (e.first == lt) n = e.second;
+#endif
     return n ? std::string(n) : "linktype " + std::to_string(lt);
 }
 
@@ -1562,6 +1597,7 @@ Result<int> MemorySource::dispatch(FrameSink& sink, int max) {
     return n;
 }
 
+#ifndef IFTOP_NO_PCAP
 namespace detail {
 inline Result<bool> set_filter(pcap_t* p, const std::string& bpf, bpf_u_int32 netmask);
 
@@ -1725,6 +1761,20 @@ Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
     }
     return std::unique_ptr<PacketSource>(new PcapSource(p, dev, true));
 }
+#else   // IFTOP_NO_PCAP: the program brings its own packet source (a PacketSource subclass, or MemorySource)
+namespace detail {
+inline Error no_pcap(const std::string& what) {
+    return make_error(Errc::capture, what + ": this program was built with IFTOP_NO_PCAP (no libpcap); feed frames "
+                                            "through a PacketSource of its own");
+}
+}  // namespace detail
+Result<std::unique_ptr<PacketSource>> open_file(const std::string& path, const std::string&) {
+    return detail::no_pcap("cannot read " + path);
+}
+Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
+    return detail::no_pcap("cannot capture on " + (opt.interface.empty() ? std::string("the default interface") : opt.interface));
+}
+#endif
 
 Result<std::string> default_interface() {
     // /proc/net/route: the row whose Destination is 00000000 is the default route (proc(5)).
@@ -1736,6 +1786,7 @@ Result<std::string> default_interface() {
         std::string iface, dest;
         if (ss >> iface >> dest && dest == "00000000") return iface;
     }
+#ifndef IFTOP_NO_PCAP
     char err[PCAP_ERRBUF_SIZE] = "";
     pcap_if_t* all = nullptr;
     if (pcap_findalldevs(&all, err) == 0) {
@@ -1749,11 +1800,39 @@ Result<std::string> default_interface() {
         pcap_freealldevs(all);
         if (!found.empty()) return found;
     }
+#else
+    if (auto all = list_interfaces())
+        for (const InterfaceInfo& i : *all)
+            if (i.up && !i.loopback && !i.addresses.empty()) return i.name;
+#endif
     return detail::make_error(Errc::no_default_interface,
                               "no default route and no interface up: name one with -i (see ./iftop --list-interfaces)");
 }
 
 Result<std::vector<InterfaceInfo>> list_interfaces() {
+#ifdef IFTOP_NO_PCAP
+    // Without libpcap: the system's own list (getifaddrs), one entry per interface, in the order it gives them.
+    struct ifaddrs* ifa = nullptr;
+    if (getifaddrs(&ifa) != 0) return detail::make_error(Errc::capture, std::string("cannot list interfaces: ") + std::strerror(errno));
+    std::vector<InterfaceInfo> out;
+    for (struct ifaddrs* a = ifa; a; a = a->ifa_next) {
+        auto it = std::find_if(out.begin(), out.end(), [&](const InterfaceInfo& i) { return i.name == a->ifa_name; });
+        if (it == out.end()) {
+            out.push_back(InterfaceInfo{});
+            it = out.end() - 1;
+            it->name = a->ifa_name;
+            it->up = (a->ifa_flags & IFF_UP) != 0;
+            it->loopback = (a->ifa_flags & IFF_LOOPBACK) != 0;
+        }
+        if (!a->ifa_addr) continue;
+        if (a->ifa_addr->sa_family == AF_INET)
+            it->addresses.push_back(IpAddr::v4(reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr)).to_string());
+        else if (a->ifa_addr->sa_family == AF_INET6)
+            it->addresses.push_back(IpAddr::v6(reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr)).to_string());
+    }
+    freeifaddrs(ifa);
+    return out;
+#else
     char err[PCAP_ERRBUF_SIZE] = "";
     pcap_if_t* all = nullptr;
     if (pcap_findalldevs(&all, err) != 0) return detail::make_error(Errc::capture, std::string("cannot list interfaces: ") + err);
@@ -1775,6 +1854,7 @@ Result<std::vector<InterfaceInfo>> list_interfaces() {
     }
     pcap_freealldevs(all);
     return out;
+#endif
 }
 
 std::vector<IpAddr> local_addresses(const std::string& interface) {
@@ -2744,6 +2824,29 @@ inline std::vector<std::string> usrmerge_aliases(std::string_view p) {
     return v;
 }
 
+/// pipe(2) with both ends close-on-exec. pipe2 sets the flag atomically where it exists (Linux, the BSDs); macOS
+/// has only pipe + fcntl, which leaves a short window in which a fork elsewhere may inherit the fds.
+inline bool cloexec_pipe(int fds[2]) {
+#if defined(__APPLE__)
+    if (pipe(fds) != 0) return false;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    return true;
+#else
+    return pipe2(fds, O_CLOEXEC) == 0;
+#endif
+}
+
+/// A file's modification time as "seconds.nanoseconds" (st_mtim in POSIX 2008; macOS calls it st_mtimespec).
+inline std::string mtime_text(const struct stat& st) {
+#if defined(__APPLE__)
+    const struct timespec& t = st.st_mtimespec;
+#else
+    const struct timespec& t = st.st_mtim;
+#endif
+    return std::to_string(t.tv_sec) + "." + std::to_string(t.tv_nsec);
+}
+
 /// Runs argv without a shell; returns standard output (at most `cap` bytes) and whether it exited 0.
 inline bool run_capture(const std::vector<std::string>& argv, std::string& out, size_t cap = 1 << 20) {
     out.clear();
@@ -2752,7 +2855,7 @@ inline bool run_capture(const std::vector<std::string>& argv, std::string& out, 
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    if (!cloexec_pipe(fds)) return false;
     const pid_t pid = fork();
     if (pid < 0) { ::close(fds[0]); ::close(fds[1]); return false; }
     if (pid == 0) {
@@ -3243,8 +3346,7 @@ struct FlowAttribution::Impl {
             struct stat st {};
             const std::string open_path = resolver.exe_open_path(p.pid);
             if (!p.exe.empty() && ::stat(open_path.c_str(), &st) == 0)
-                pe.key = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
-                         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+                pe.key = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + detail::mtime_text(st);
         }
         if (pe.key.empty()) return;  // no executable to read (kernel thread, or not ours to read)
         if (auto it = facts.find(pe.key); it != facts.end()) { e.owner.exe = it->second; return; }
@@ -4653,8 +4755,7 @@ inline bool parse_bandwidth(std::string_view s, double& out) {
     else if (c == 'g' || c == 'G') mult = 1e9;
     if (mult != 1) s.remove_suffix(1);
     double v = 0;
-    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !(v >= 0) || !std::isfinite(v)) return false;
+    if (!parse_decimal(s, v) || !std::isfinite(v)) return false;
     out = v * mult;
     return true;
 }
@@ -5189,6 +5290,16 @@ std::string usage_text() {
 
 std::string completion_script(std::string_view shell) {
     const auto& t = detail::option_table();
+    // An option's candidates: its fixed words, or the theme names; FILE and IFACE are completed by each shell's way.
+    auto words_of = [](const detail::OptSpec& o) {
+        std::string v = o.values;
+        if (v != "THEME") return v;
+        v.clear();
+        for (const Theme& th : themes()) v += (v.empty() ? "" : " ") + std::string(th.name);
+        return v;
+    };
+    // Interfaces: Linux lists them in /sys/class/net, the BSDs and macOS with ifconfig -l.
+    const std::string ifaces = "$(ls /sys/class/net 2>/dev/null || ifconfig -l 2>/dev/null) any";
     std::string out;
     if (shell == "bash") {
         std::string words;
@@ -5203,9 +5314,9 @@ std::string completion_script(std::string_view shell) {
             std::string pat;
             if (o.short_name) pat += std::string("-") + o.short_name;
             if (o.long_name) pat += std::string(pat.empty() ? "" : "|") + "--" + o.long_name;
-            std::string v = o.values;
+            const std::string v = words_of(o);
             if (v == "FILE") out += "        " + pat + ") COMPREPLY=( $(compgen -f -- \"$cur\") ); return ;;\n";
-            else if (v == "IFACE") out += "        " + pat + ") COMPREPLY=( $(compgen -W \"$(ls /sys/class/net 2>/dev/null) any\" -- \"$cur\") ); return ;;\n";
+            else if (v == "IFACE") out += "        " + pat + ") COMPREPLY=( $(compgen -W \"" + ifaces + "\" -- \"$cur\") ); return ;;\n";
             else if (!v.empty()) out += "        " + pat + ") COMPREPLY=( $(compgen -W \"" + v + "\" -- \"$cur\") ); return ;;\n";
             else out += "        " + pat + ") return ;;\n";
         }
@@ -5217,7 +5328,7 @@ std::string completion_script(std::string_view shell) {
             for (auto& c : help) if (c == '[' || c == ']' || c == '\'' || c == ':') c = ' ';
             std::string action;
             if (o.arg) {
-                std::string v = o.values;
+                const std::string v = words_of(o);
                 action = v == "FILE" ? ":file:_files" : v == "IFACE" ? ":interface:_net_interfaces"
                         : !v.empty() ? ":" + std::string(o.arg) + ":(" + v + ")" : ":" + std::string(o.arg) + ": ";
             }
@@ -5237,9 +5348,9 @@ std::string completion_script(std::string_view shell) {
             if (o.short_name) out += std::string(" -s ") + o.short_name;
             if (o.long_name) out += std::string(" -l ") + o.long_name;
             if (o.arg) {
-                std::string v = o.values;
+                const std::string v = words_of(o);
                 if (v == "FILE") out += " -r -F";
-                else if (v == "IFACE") out += " -x -a '(ls /sys/class/net) any'";
+                else if (v == "IFACE") out += " -x -a '(ls /sys/class/net 2>/dev/null; or ifconfig -l 2>/dev/null) any'";
                 else if (!v.empty()) out += " -x -a '" + v + "'";
                 else out += " -x";
             }
@@ -6304,7 +6415,14 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
 int run(const Options& opt) {
     using namespace detail;
     if (opt.help) { std::fputs(usage_text().c_str(), stdout); return 0; }
-    if (opt.version) { std::printf("iftop " IFTOP_VERSION " (iftop.hpp; %s)\n", pcap_lib_version()); return 0; }
+    if (opt.version) {
+#ifndef IFTOP_NO_PCAP
+        std::printf("iftop " IFTOP_VERSION " (iftop.hpp; %s)\n", pcap_lib_version());
+#else
+        std::printf("iftop " IFTOP_VERSION " (iftop.hpp; built without libpcap)\n");
+#endif
+        return 0;
+    }
     if (!opt.completions.empty()) { std::fputs(completion_script(opt.completions).c_str(), stdout); return 0; }
     if (opt.list_colors) {
         // Swatches in 24-bit colour when standard output is a terminal that may show colour.

@@ -961,6 +961,7 @@ struct Options {
     bool no_mouse = false;        ///< --no-mouse
     std::string color = "auto";   ///< --color auto|always|never
     bool ascii = false;           ///< --ascii
+    std::string user;             ///< --user NAME: who to become once the capture is open ("" = the sudo user, else nobody)
     std::vector<std::string> ipfix;   ///< --ipfix HOST:PORT, repeatable: IPFIX collectors ([14])
     int ipfix_active_timeout = 60;    ///< --ipfix-active-timeout SECONDS
     int ipfix_inactive_timeout = 15;  ///< --ipfix-inactive-timeout SECONDS
@@ -1135,11 +1136,14 @@ private:
 #include <charconv>
 #include <fstream>
 #include <mutex>
+#include <locale>
 #include <sstream>
 #include <thread>
 #include <unordered_set>
 
+#ifndef IFTOP_NO_PCAP
 #include <pcap/pcap.h>
+#endif
 #if defined(__GLIBC__)
 #include <stdio_ext.h>
 #endif
@@ -1152,7 +1156,10 @@ private:
 #include <net/if.h>
 #include <netdb.h>
 #if defined(__linux__)
+#include <linux/capability.h>
 #include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -1187,6 +1194,25 @@ bool parse_number(std::string_view s, T& out) {
     if (s.empty()) return false;
     auto r = std::from_chars(s.data(), s.data() + s.size(), out);
     return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+/// Parses a whole non-negative decimal ("10", "1.5", ".5"; no sign, exponent, space or locale's comma) into `out`.
+/// std::from_chars for double is missing from libc++ and strtod follows LC_NUMERIC, so the text is checked here and
+/// converted by a stream imbued with the classic locale (correctly rounded, as strtod).
+inline bool parse_decimal(std::string_view s, double& out) {
+    size_t digits = 0, dots = 0;
+    for (char c : s) {
+        if (c >= '0' && c <= '9') ++digits;
+        else if (c == '.' && ++dots == 1) continue;
+        else return false;
+    }
+    if (digits == 0) return false;
+    std::istringstream in{std::string(s)};
+    in.imbue(std::locale::classic());
+    double v = 0;
+    if (!(in >> v) || in.peek() != std::char_traits<char>::eof()) return false;
+    out = v;
+    return true;
 }
 
 inline std::string_view trim(std::string_view s) {
@@ -1633,7 +1659,20 @@ bool linktype_supported(int lt) {
 }
 
 std::string linktype_name(int lt) {
+#ifndef IFTOP_NO_PCAP
     const char* n = pcap_datalink_val_to_name(lt);
+#else
+    // libpcap's names (pcap_datalink_val_to_name) for the link types a capture most often has
+    static const std::pair<int, const char*> names[] = {
+        {0, "NULL"}, {1, "EN10MB"}, {6, "IEEE802"}, {9, "PPP"}, {10, "FDDI"}, {12, "RAW"}, {14, "RAW"},
+        {50, "PPP_HDLC"}, {51, "PPP_ETHER"}, {101, "RAW"}, {104, "C_HDLC"}, {105, "IEEE802_11"},
+        {108, "LOOP"}, {113, "LINUX_SLL"}, {119, "PRISM_HEADER"}, {127, "IEEE802_11_RADIO"},
+        {163, "IEEE802_11_RADIO_AVS"}, {192, "PPI"}, {195, "IEEE802_15_4_WITHFCS"}, {201, "BLUETOOTH_HCI_H4_WITH_PHDR"},
+        {220, "USB_LINUX_MMAPPED"}, {228, "IPV4"}, {229, "IPV6"}, {276, "LINUX_SLL2"}};
+    const char* n = nullptr;
+    for (const auto& e : names)
+        if (e.first == lt) n = e.second;
+#endif
     return n ? std::string(n) : "linktype " + std::to_string(lt);
 }
 
@@ -1658,6 +1697,7 @@ Result<int> MemorySource::dispatch(FrameSink& sink, int max) {
     return n;
 }
 
+#ifndef IFTOP_NO_PCAP
 namespace detail {
 inline Result<bool> set_filter(pcap_t* p, const std::string& bpf, bpf_u_int32 netmask);
 
@@ -1821,6 +1861,20 @@ Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
     }
     return std::unique_ptr<PacketSource>(new PcapSource(p, dev, true));
 }
+#else   // IFTOP_NO_PCAP: the program brings its own packet source (a PacketSource subclass, or MemorySource)
+namespace detail {
+inline Error no_pcap(const std::string& what) {
+    return make_error(Errc::capture, what + ": this program was built with IFTOP_NO_PCAP (no libpcap); feed frames "
+                                            "through a PacketSource of its own");
+}
+}  // namespace detail
+Result<std::unique_ptr<PacketSource>> open_file(const std::string& path, const std::string&) {
+    return detail::no_pcap("cannot read " + path);
+}
+Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
+    return detail::no_pcap("cannot capture on " + (opt.interface.empty() ? std::string("the default interface") : opt.interface));
+}
+#endif
 
 Result<std::string> default_interface() {
     // /proc/net/route: the row whose Destination is 00000000 is the default route (proc(5)).
@@ -1832,6 +1886,7 @@ Result<std::string> default_interface() {
         std::string iface, dest;
         if (ss >> iface >> dest && dest == "00000000") return iface;
     }
+#ifndef IFTOP_NO_PCAP
     char err[PCAP_ERRBUF_SIZE] = "";
     pcap_if_t* all = nullptr;
     if (pcap_findalldevs(&all, err) == 0) {
@@ -1845,11 +1900,39 @@ Result<std::string> default_interface() {
         pcap_freealldevs(all);
         if (!found.empty()) return found;
     }
+#else
+    if (auto all = list_interfaces())
+        for (const InterfaceInfo& i : *all)
+            if (i.up && !i.loopback && !i.addresses.empty()) return i.name;
+#endif
     return detail::make_error(Errc::no_default_interface,
                               "no default route and no interface up: name one with -i (see ./iftop --list-interfaces)");
 }
 
 Result<std::vector<InterfaceInfo>> list_interfaces() {
+#ifdef IFTOP_NO_PCAP
+    // Without libpcap: the system's own list (getifaddrs), one entry per interface, in the order it gives them.
+    struct ifaddrs* ifa = nullptr;
+    if (getifaddrs(&ifa) != 0) return detail::make_error(Errc::capture, std::string("cannot list interfaces: ") + std::strerror(errno));
+    std::vector<InterfaceInfo> out;
+    for (struct ifaddrs* a = ifa; a; a = a->ifa_next) {
+        auto it = std::find_if(out.begin(), out.end(), [&](const InterfaceInfo& i) { return i.name == a->ifa_name; });
+        if (it == out.end()) {
+            out.push_back(InterfaceInfo{});
+            it = out.end() - 1;
+            it->name = a->ifa_name;
+            it->up = (a->ifa_flags & IFF_UP) != 0;
+            it->loopback = (a->ifa_flags & IFF_LOOPBACK) != 0;
+        }
+        if (!a->ifa_addr) continue;
+        if (a->ifa_addr->sa_family == AF_INET)
+            it->addresses.push_back(IpAddr::v4(reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr)).to_string());
+        else if (a->ifa_addr->sa_family == AF_INET6)
+            it->addresses.push_back(IpAddr::v6(reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr)).to_string());
+    }
+    freeifaddrs(ifa);
+    return out;
+#else
     char err[PCAP_ERRBUF_SIZE] = "";
     pcap_if_t* all = nullptr;
     if (pcap_findalldevs(&all, err) != 0) return detail::make_error(Errc::capture, std::string("cannot list interfaces: ") + err);
@@ -1871,6 +1954,7 @@ Result<std::vector<InterfaceInfo>> list_interfaces() {
     }
     pcap_freealldevs(all);
     return out;
+#endif
 }
 
 std::vector<IpAddr> local_addresses(const std::string& interface) {
@@ -2859,6 +2943,29 @@ inline std::vector<std::string> usrmerge_aliases(std::string_view p) {
     return v;
 }
 
+/// pipe(2) with both ends close-on-exec. pipe2 sets the flag atomically where it exists (Linux, the BSDs); macOS
+/// has only pipe + fcntl, which leaves a short window in which a fork elsewhere may inherit the fds.
+inline bool cloexec_pipe(int fds[2]) {
+#if defined(__APPLE__)
+    if (pipe(fds) != 0) return false;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    return true;
+#else
+    return pipe2(fds, O_CLOEXEC) == 0;
+#endif
+}
+
+/// A file's modification time as "seconds.nanoseconds" (st_mtim in POSIX 2008; macOS calls it st_mtimespec).
+inline std::string mtime_text(const struct stat& st) {
+#if defined(__APPLE__)
+    const struct timespec& t = st.st_mtimespec;
+#else
+    const struct timespec& t = st.st_mtim;
+#endif
+    return std::to_string(t.tv_sec) + "." + std::to_string(t.tv_nsec);
+}
+
 /// Runs argv without a shell; returns standard output (at most `cap` bytes) and whether it exited 0.
 inline bool run_capture(const std::vector<std::string>& argv, std::string& out, size_t cap = 1 << 20) {
     out.clear();
@@ -2867,7 +2974,7 @@ inline bool run_capture(const std::vector<std::string>& argv, std::string& out, 
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    if (!cloexec_pipe(fds)) return false;
     const pid_t pid = fork();
     if (pid < 0) { ::close(fds[0]); ::close(fds[1]); return false; }
     if (pid == 0) {
@@ -3358,8 +3465,7 @@ struct FlowAttribution::Impl {
             struct stat st {};
             const std::string open_path = resolver.exe_open_path(p.pid);
             if (!p.exe.empty() && ::stat(open_path.c_str(), &st) == 0)
-                pe.key = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
-                         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+                pe.key = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + detail::mtime_text(st);
         }
         if (pe.key.empty()) return;  // no executable to read (kernel thread, or not ours to read)
         if (auto it = facts.find(pe.key); it != facts.end()) { e.owner.exe = it->second; return; }
@@ -4747,6 +4853,7 @@ inline const std::vector<OptSpec>& option_table() {
         {0, "no-mouse", nullptr, "don't capture the mouse (the terminal's own selection works)", ""},
         {0, "color", "WHEN", "auto (default; honours NO_COLOR), always or never", "auto always never"},
         {0, "ascii", nullptr, "draw with ASCII only (no box or block glyphs)", ""},
+        {0, "user", "NAME", "once the capture is open, run as NAME (default: the user who ran sudo, else nobody)", ""},
         {0, "max-flows", "N", "cap on flows kept in memory (default " "100000" "); idle and smallest go first", ""},
         {0, "ipfix", "HOST:PORT", "send flow records to an IPFIX collector over UDP (repeatable; [v6]:port)", ""},
         {0, "ipfix-active-timeout", "SECONDS", "IPFIX: report a flow that is still active after this long (default 60)", ""},
@@ -4772,8 +4879,7 @@ inline bool parse_bandwidth(std::string_view s, double& out) {
     else if (c == 'g' || c == 'G') mult = 1e9;
     if (mult != 1) s.remove_suffix(1);
     double v = 0;
-    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !(v >= 0) || !std::isfinite(v)) return false;
+    if (!parse_decimal(s, v) || !std::isfinite(v)) return false;
     out = v * mult;
     return true;
 }
@@ -4859,6 +4965,10 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
         if (val != "auto" && val != "always" && val != "never") return usage_error("--color takes auto, always or never");
         o.color = val;
     } else if (key == "ascii") o.ascii = true;
+    else if (key == "user") {
+        if (val.empty()) return usage_error(name + " needs a user name, not ''");
+        o.user = val;
+    }
     else if (key == "max-flows") {
         int n = 0;
         auto r = need_int(1, 100000000, n);
@@ -4928,6 +5038,127 @@ inline Invoker invoking_user() {
 }
 
 inline std::string home_dir() { return invoking_user().home; }
+
+/// Capabilities the tool keeps after the privilege drop (bit numbers of linux/capability.h).
+enum class Keep : unsigned { nothing = 0, capture = 1, attribution = 2 };
+
+/// What the privilege drop did, for the tests and the README's promise: the uid/gid it now runs as, the
+/// capabilities left (a mask of bit numbers) and whether it changed anything.
+struct DropResult {
+    unsigned uid = 0, gid = 0;
+    uint64_t caps = 0;
+    std::string user;
+};
+
+#if defined(__linux__)
+inline bool cap_get(uint64_t& eff, uint64_t& perm) {
+    __user_cap_header_struct h {};
+    __user_cap_data_struct d[2] {};
+    h.version = _LINUX_CAPABILITY_VERSION_3;
+    if (syscall(SYS_capget, &h, d) != 0) return false;
+    eff = uint64_t(d[0].effective) | uint64_t(d[1].effective) << 32;
+    perm = uint64_t(d[0].permitted) | uint64_t(d[1].permitted) << 32;
+    return true;
+}
+inline bool cap_set(uint64_t caps) {  // effective = permitted = caps, inheritable = none (this thread)
+    __user_cap_header_struct h {};
+    __user_cap_data_struct d[2] {};
+    h.version = _LINUX_CAPABILITY_VERSION_3;
+    for (int i = 0; i < 2; ++i) d[i].effective = d[i].permitted = uint32_t(caps >> (32 * i));
+    return syscall(SYS_capset, &h, d) == 0;
+}
+inline int thread_count() {
+    auto r = read_file_capped("/proc/self/status", 1 << 16);
+    if (!r) return 1;
+    const size_t p = r->find("\nThreads:");
+    int n = 1;
+    if (p != std::string::npos) parse_number(trim(std::string_view(*r).substr(p + 9, r->find('\n', p + 1) - p - 9)), n);
+    return n;
+}
+#endif
+
+/// The privilege drop, once the capture is open (tcpdump's -Z, with capabilities). As root: become `user` (the
+/// --user option), else the invoking user under sudo, else nobody; groups set; PR_SET_KEEPCAPS across the uid
+/// change so that only the kept capabilities survive in the permitted and effective sets (CAP_NET_RAW and
+/// CAP_NET_ADMIN to re-open and re-filter live captures; CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read other
+/// users' /proc/PID/fd for attribution); the bounding set is cut to the same, ambient and inheritable cleared;
+/// PR_SET_NO_NEW_PRIVS. Not root (a setcap'd binary or a plain user): keeps what it was given of that set and
+/// nothing else. Must run before any thread starts: capset(2) changes only the calling thread, so it refuses in a
+/// threaded process. Linux only; elsewhere only the uid change.
+inline Result<DropResult> drop_privileges(const Invoker& who, const std::string& user, unsigned keep) {
+    DropResult out;
+    const auto fail = [](const std::string& why) {
+        return make_error(Errc::capture, "cannot drop privileges: " + why + " (iftop will not run as root)");
+    };
+    uint64_t want = 0;
+#if defined(__linux__)
+    if (keep & unsigned(Keep::capture)) want |= 1ull << CAP_NET_RAW | 1ull << CAP_NET_ADMIN;
+    if (keep & unsigned(Keep::attribution)) want |= 1ull << CAP_SYS_PTRACE | 1ull << CAP_DAC_READ_SEARCH;
+    if (const int n = thread_count(); n != 1)
+        return fail(std::to_string(n) + " threads are running (the drop must come before any thread starts)");
+#endif
+    const bool root = geteuid() == 0;
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    std::string name;
+    if (root) {
+        if (!user.empty() || who.uid == 0) {
+            const std::string n = user.empty() ? "nobody" : user;
+            const struct passwd* pw = getpwnam(n.c_str());
+            if (!pw && !user.empty()) return fail("no user named '" + printable(user) + "'");
+            uid = pw ? pw->pw_uid : 65534;
+            gid = pw ? pw->pw_gid : 65534;
+            name = n;
+        } else {
+            uid = uid_t(who.uid);
+            gid = gid_t(who.gid);
+            name = who.name.empty() ? std::to_string(who.uid) : who.name;
+        }
+    }
+#if defined(__linux__)
+    uint64_t eff = 0, perm = 0;
+    if (!cap_get(eff, perm)) return fail(std::string("capget: ") + errno_text(errno));
+    want &= perm;  // a setcap'd binary keeps only what it was given
+    if (root || perm) {
+        // The bounding set first, while CAP_SETPCAP is still ours: nothing outside `want` can come back by exec.
+        for (int c = 0; c <= 63; ++c) {
+            if (want >> c & 1) continue;
+            if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0) break;  // past the last capability this kernel knows
+            if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EPERM) return fail(std::string("PR_CAPBSET_DROP: ") + errno_text(errno));
+        }
+    }
+    if (root && uid != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return fail(std::string("PR_SET_KEEPCAPS: ") + errno_text(errno));
+#endif
+    if (root) {
+        std::vector<gid_t> groups(64);
+        int n = int(groups.size());
+        if (!name.empty() && getgrouplist(name.c_str(), gid, groups.data(), &n) < 0) {
+            groups.resize(size_t(n));
+            if (getgrouplist(name.c_str(), gid, groups.data(), &n) < 0) n = 0;
+        }
+        if (n <= 0) { groups.assign(1, gid); n = 1; }
+        groups.resize(size_t(n));
+        if (setgroups(groups.size(), groups.data()) != 0) return fail(std::string("setgroups: ") + errno_text(errno));
+        if (setresgid(gid, gid, gid) != 0) return fail("setresgid(" + std::to_string(gid) + "): " + errno_text(errno));
+        if (setresuid(uid, uid, uid) != 0) return fail("setresuid(" + std::to_string(uid) + "): " + errno_text(errno));
+        if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) return fail("uid 0 could be regained");
+    }
+#if defined(__linux__)
+    if (!cap_set(want)) return fail(std::string("capset: ") + errno_text(errno));
+    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+#if defined(PR_CAP_AMBIENT)
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);  // EINVAL before Linux 4.3: nothing to clear then
+#endif
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return fail(std::string("PR_SET_NO_NEW_PRIVS: ") + errno_text(errno));
+    if (!cap_get(eff, perm)) return fail(std::string("capget: ") + errno_text(errno));
+    if ((eff | perm) & ~want) return fail("capabilities beyond the kept set remain");
+    out.caps = eff;
+#endif
+    out.uid = unsigned(geteuid());
+    out.gid = unsigned(getegid());
+    out.user = name;
+    return out;
+}
 
 /// Reads the config file with the invoking user's file permissions: under sudo the file-system uid, gid and groups
 /// are the user's for the open (Linux setfsuid), so a ~/.iftoprc linked to a root-only file is refused as the user
@@ -5193,6 +5424,16 @@ std::string usage_text() {
 
 std::string completion_script(std::string_view shell) {
     const auto& t = detail::option_table();
+    // An option's candidates: its fixed words, or the theme names; FILE and IFACE are completed by each shell's way.
+    auto words_of = [](const detail::OptSpec& o) {
+        std::string v = o.values;
+        if (v != "THEME") return v;
+        v.clear();
+        for (const Theme& th : themes()) v += (v.empty() ? "" : " ") + std::string(th.name);
+        return v;
+    };
+    // Interfaces: Linux lists them in /sys/class/net, the BSDs and macOS with ifconfig -l.
+    const std::string ifaces = "$(ls /sys/class/net 2>/dev/null || ifconfig -l 2>/dev/null) any";
     std::string out;
     if (shell == "bash") {
         std::string words;
@@ -5207,9 +5448,9 @@ std::string completion_script(std::string_view shell) {
             std::string pat;
             if (o.short_name) pat += std::string("-") + o.short_name;
             if (o.long_name) pat += std::string(pat.empty() ? "" : "|") + "--" + o.long_name;
-            std::string v = o.values;
+            const std::string v = words_of(o);
             if (v == "FILE") out += "        " + pat + ") COMPREPLY=( $(compgen -f -- \"$cur\") ); return ;;\n";
-            else if (v == "IFACE") out += "        " + pat + ") COMPREPLY=( $(compgen -W \"$(ls /sys/class/net 2>/dev/null) any\" -- \"$cur\") ); return ;;\n";
+            else if (v == "IFACE") out += "        " + pat + ") COMPREPLY=( $(compgen -W \"" + ifaces + "\" -- \"$cur\") ); return ;;\n";
             else if (!v.empty()) out += "        " + pat + ") COMPREPLY=( $(compgen -W \"" + v + "\" -- \"$cur\") ); return ;;\n";
             else out += "        " + pat + ") return ;;\n";
         }
@@ -5221,7 +5462,7 @@ std::string completion_script(std::string_view shell) {
             for (auto& c : help) if (c == '[' || c == ']' || c == '\'' || c == ':') c = ' ';
             std::string action;
             if (o.arg) {
-                std::string v = o.values;
+                const std::string v = words_of(o);
                 action = v == "FILE" ? ":file:_files" : v == "IFACE" ? ":interface:_net_interfaces"
                         : !v.empty() ? ":" + std::string(o.arg) + ":(" + v + ")" : ":" + std::string(o.arg) + ": ";
             }
@@ -5241,9 +5482,9 @@ std::string completion_script(std::string_view shell) {
             if (o.short_name) out += std::string(" -s ") + o.short_name;
             if (o.long_name) out += std::string(" -l ") + o.long_name;
             if (o.arg) {
-                std::string v = o.values;
+                const std::string v = words_of(o);
                 if (v == "FILE") out += " -r -F";
-                else if (v == "IFACE") out += " -x -a '(ls /sys/class/net) any'";
+                else if (v == "IFACE") out += " -x -a '(ls /sys/class/net 2>/dev/null; or ifconfig -l 2>/dev/null) any'";
                 else if (!v.empty()) out += " -x -a '" + v + "'";
                 else out += " -x";
             }
@@ -6354,7 +6595,14 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
 int run(const Options& opt) {
     using namespace detail;
     if (opt.help) { std::fputs(usage_text().c_str(), stdout); return 0; }
-    if (opt.version) { std::printf("iftop " IFTOP_VERSION " (iftop.hpp; %s)\n", pcap_lib_version()); return 0; }
+    if (opt.version) {
+#ifndef IFTOP_NO_PCAP
+        std::printf("iftop " IFTOP_VERSION " (iftop.hpp; %s)\n", pcap_lib_version());
+#else
+        std::printf("iftop " IFTOP_VERSION " (iftop.hpp; built without libpcap)\n");
+#endif
+        return 0;
+    }
     if (!opt.completions.empty()) { std::fputs(completion_script(opt.completions).c_str(), stdout); return 0; }
     if (opt.list_colors) {
         // Swatches in 24-bit colour when standard output is a terminal that may show colour.
@@ -6410,6 +6658,13 @@ int run(const Options& opt) {
         src = std::move(*s);
         acfg.local_addrs = local_addresses(src->name());
         acfg.idle_expiry_seconds = kHistorySeconds;
+    }
+    // Root only for opening the capture: from here on the tool runs as the user (see drop_privileges), with
+    // nothing but the capabilities a live capture and attribution still need. No thread exists yet.
+    {
+        const unsigned keep = offline ? 0u : unsigned(Keep::capture) | (opt.no_processes ? 0u : unsigned(Keep::attribution));
+        auto d = drop_privileges(invoking_user(), opt.user, keep);
+        if (!d) { std::fprintf(stderr, "iftop: %s\n", d.error().message.c_str()); return 1; }
     }
     // The screen when standard output is a terminal; text reports (-t) when it is a pipe or a file.
     const bool interactive = !opt.text && !opt.json && isatty(1);

@@ -2,8 +2,14 @@
 # The exports ([14]) against the real collectors: nfdump's nfcapd on 127.0.0.1 (a free port, its own directory,
 # stopped by its pid with SIGTERM, which writes out its file) reads back what --ipfix sent, and `nfdump` must report
 # per direction exactly what ./iftop's own final --json object says; a collector of our own (tests/ipfix_check.py)
-# decodes the wire format independently. Sourced by tests/run.sh.
+# decodes the wire format independently.
+. "$(dirname "$0")/lib.sh"
+need_built ./iftop
 X=$(mktemp -d)
+# As root, iftop becomes another user once its capture is open (the sudo user, else nobody) and writes the textfile
+# as that user: the textfile directories are open to every user (sticky), and $X can be passed through.
+chmod 711 "$X"
+writable_dir() { mkdir -p "$1" && chmod 1777 "$1"; }
 PY=/usr/bin/python3; [ -x $PY ] || PY=python3  # Debian's: a version manager's shim can take seconds to start
 nf_pid=
 start_nfcapd() {  # $1: directory; sets NFDIR, NFPORT, nf_pid
@@ -33,10 +39,10 @@ cleanup_export() {
     [ -n "${NA:-}" ] && ip netns del "$NA" 2>/dev/null; [ -n "${NB:-}" ] && ip netns del "$NB" 2>/dev/null
     rm -rf "$X"
 }
-trap cleanup_export RETURN
+at_exit cleanup_export
 
 if ! command -v nfcapd >/dev/null || ! command -v nfdump >/dev/null; then
-    echo "skip IPFIX against nfcapd: nfdump not installed (make deps)"
+    skipped "IPFIX against nfcapd: nfdump not installed (make deps)"
 else
     # Every generated capture (every protocol, link type, fragment and IPv6 case of tests/ACCOUNTING.md).
     $PY tests/gen_cases.py "$X/cases" >/dev/null 2>&1
@@ -150,9 +156,9 @@ print("%d samples equal" % len(checks))
 PY
 }
 if ! command -v promtool >/dev/null || ! command -v prometheus-node-exporter >/dev/null; then
-    echo "skip Prometheus textfile: prometheus / prometheus-node-exporter not installed (make deps)"
+    skipped "Prometheus textfile: prometheus / prometheus-node-exporter not installed (make deps)"
 else
-    mkdir -p "$X/textfiles"
+    writable_dir "$X/textfiles"
     weird="$X/we\"ird\\name.pcap"  # a label value that needs escaping: a double quote and a backslash
     cp "$X/many.pcap" "$weird"
     ./iftop -r "$weird" --json --max-flows 100 --prometheus "$X/textfiles/iftop.prom" >"$X/prom.json" 2>"$X/prom.err"; rcp=$?
@@ -174,9 +180,9 @@ fi
 # A's veth0 with --json, both exports on, a collector in A (nfcapd and our own reader, on A's loopback, whose MTU is
 # set to 1280) and a reader polling the textfile every 0.25 s.
 if [ "$(id -u)" != 0 ] || ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1; then
-    echo "skip live exports: needs root and ip netns"
+    skipped "live exports: needs root and ip netns"
 elif ! command -v nfcapd >/dev/null || ! command -v promtool >/dev/null || ! command -v prometheus-node-exporter >/dev/null; then
-    echo "skip live exports: nfdump / prometheus / prometheus-node-exporter not installed (make deps)"
+    skipped "live exports: nfdump / prometheus / prometheus-node-exporter not installed (make deps)"
 else
     NA=iftop-exp-a-$$ NB=iftop-exp-b-$$
     if ip netns add "$NA" && ip netns add "$NB" &&
@@ -232,7 +238,7 @@ PY
         ip netns exec "$NA" $PY tests/ipfix_check.py receive "$X/live-own.port" "$X/live-own.bin" & own=$!
         for _ in $(seq 50); do [ -s "$X/live-own.port" ] && break; sleep 0.1; done
         ip netns exec "$NB" $PY "$X/peer.py" server 12 & srv=$!
-        mkdir -p "$X/live-tf"
+        writable_dir "$X/live-tf"
         ip netns exec "$NA" ./iftop -i veth0 --json -s 8 --prometheus "$X/live-tf/iftop.prom" \
             --ipfix "127.0.0.1:$NFPORT" --ipfix "127.0.0.1:$(cat "$X/live-own.port")" >"$X/live.json" 2>"$X/live.err" & ift=$!
         # The reader: every 0.25 s, the whole file or nothing (it must never see a half-written one).
@@ -294,7 +300,7 @@ PY
         kill "$ne_pid" 2>/dev/null; wait "$ne_pid" 2>/dev/null; ne_pid=
         unset NETNS_EXEC
     else
-        echo "skip live exports: could not create namespaces/veth"
+        skipped "live exports: could not create namespaces/veth"
     fi
 fi
 

@@ -38,6 +38,9 @@ tests/unit: tests/unit.cpp tests/second_tu.cpp tests/tui_test.cpp tests/frames.h
 tests/hardening: tests/hardening.cpp iftop.hpp | deps-test
 	$(CXX) $(WARN) -O1 -g -o $@ tests/hardening.cpp $(LDLIBS)
 
+tests/export_unit: tests/export_unit.cpp iftop.hpp | deps-test
+	$(CXX) $(WARN) -O1 -g -o $@ tests/export_unit.cpp $(LDLIBS)
+
 tests/procs: tests/procs.cpp iftop.hpp | deps-test
 	$(CXX) $(WARN) -O1 -g -o $@ tests/procs.cpp $(LDLIBS)
 
@@ -47,7 +50,7 @@ tests/embed_example: tests/embed_example.cpp iftop.hpp | deps-build
 tests/iftop-asan: main.cpp iftop.hpp | deps-build
 	$(CXX) $(WARN) -O1 -g $(SAN) -o $@ main.cpp $(LDLIBS)
 
-test: iftop tests/unit tests/hardening tests/procs tests/embed_example tests/iftop-asan | deps-test
+test: iftop tests/unit tests/hardening tests/export_unit tests/procs tests/embed_example tests/iftop-asan | deps-test
 	@bash tests/run.sh
 
 # --- benchmarks -------------------------------------------------------------------------------------------
@@ -64,4 +67,4 @@ install: iftop
 	install -D -m 755 iftop $(DESTDIR)$(PREFIX)/sbin/iftop
 
 clean:
-	rm -f iftop tests/unit tests/hardening tests/procs tests/bench_procs tests/embed_example tests/iftop-asan tests/bench
+	rm -f iftop tests/unit tests/hardening tests/export_unit tests/procs tests/bench_procs tests/embed_example tests/iftop-asan tests/bench

@@ -7207,10 +7207,13 @@ struct ProcessCounters {
     std::unordered_map<std::string, Pair> shown;              // the others: their bytes as the last rows() summed them
     static constexpr size_t kNamesMax = 10000;                // names beyond this are credited to "other" at once
 
-    void credit(const FlowView& f, const FlowAttribution& owners) {
-        Pair& c = credited[f.key];
+    static std::string owner_name(const FlowView& f, const FlowAttribution& owners) {
         const FlowOwner* w = owners.owner(f.key);
-        std::string name = w && w->proc ? w->proc->name : std::string("unknown");
+        return w && w->proc ? w->proc->name : std::string("unknown");
+    }
+    /// Credits what `f` counted since the last call to `process` ("unknown": no process owns it).
+    void credit(const FlowView& f, std::string name) {
+        Pair& c = credited[f.key];
         if (name != "unknown" && !named.count(name) && !bytes.count(name) && bytes.size() >= kNamesMax) name = "other";
         Pair& b = bytes[name];
         for (int d = 0; d < 2; ++d) {
@@ -7219,8 +7222,8 @@ struct ProcessCounters {
             c.v[d] = f.counts.bytes[d];
         }
     }
-    void forget(const FlowView& f, const FlowAttribution& owners) {
-        credit(f, owners);
+    void forget(const FlowView& f, std::string process) {
+        credit(f, std::move(process));
         credited.erase(f.key);
     }
     /// Rows: (process label, bytes sent, bytes received), the promoted processes first.
@@ -7330,7 +7333,7 @@ struct Exporter::Impl {
         return f.counts.packets[0] != st.packets[0] || f.counts.packets[1] != st.packets[1];
     }
     void forget(const FlowView& f, Micros now, const FlowAttribution* owners) {
-        if (!cfg.prometheus.empty() && owners) procs.forget(f, *owners);
+        if (!cfg.prometheus.empty() && owners) procs.forget(f, detail::ProcessCounters::owner_name(f, *owners));
         if (!encoder) return;
         auto it = flows.find(f.key);
         detail::IpfixFlowState fresh_state;
@@ -7519,7 +7522,7 @@ void Exporter::tick(const FlowTable& t, Micros now, const FlowAttribution* owner
         m.check_news(now);
     }
     if (!m.cfg.prometheus.empty()) {
-        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, *owners); });
+        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, detail::ProcessCounters::owner_name(f, *owners)); });
         // Reading a file as fast as possible, a second of capture time passes in microseconds: the file is
         // rewritten at most once a second of real time (and at the end), not thousands of times.
         const Micros real = detail::mono_now();
@@ -7539,7 +7542,7 @@ void Exporter::finish(const FlowTable& t, Micros now, const FlowAttribution* own
         m.check_news(now);
     }
     if (!m.cfg.prometheus.empty()) {
-        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, *owners); });
+        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, detail::ProcessCounters::owner_name(f, *owners)); });
         m.write_prometheus(t, owners);
     }
 }

@@ -298,6 +298,10 @@ PY
         then ok "live textfile: promtool clean; node_exporter serves totals equal to the final --json ($r); python3's process counter equals its flows' bytes"
         else bad "live textfile: $(cat "$X/live-promtool") $r"; fi
         kill "$ne_pid" 2>/dev/null; wait "$ne_pid" 2>/dev/null; ne_pid=
+        readme=$(sed -n '/^## Many hosts/,/^## Embedding/p' README.md | grep -o '`iftop_[a-z_]*`' | tr -d '`' | sort -u)
+        file=$(sed -n 's/^# TYPE \(iftop_[a-z_]*\) .*/\1/p' "$X/live-tf/iftop.prom" | sort -u)
+        if [ -n "$file" ] && [ "$readme" = "$file" ]; then ok "live textfile: its metrics are exactly the README's list ($(echo $file | wc -w))"
+        else bad "README metric list vs textfile: $(diff <(echo "$readme") <(echo "$file") | tr '\n' ' ')"; fi
         unset NETNS_EXEC
     else
         skipped "live exports: could not create namespaces/veth"

@@ -384,8 +384,9 @@ public:
     size_t size() const;
     /// Flows sorted by `key` (descending for rates), at most `limit` (0 = all). Rates as of the last tick.
     std::vector<FlowView> sorted_flows(SortKey key, size_t limit = 0) const;
-    /// Every flow in table order, without copying the table: for outputs that do not need an order.
-    void for_each_flow(const std::function<void(const FlowView&)>& fn) const;
+    /// Every flow in table order, without copying the table: for outputs that do not need an order. With
+    /// `rates` false the rates are left zero (the exports need counts only; rates cost a walk of each history).
+    void for_each_flow(const std::function<void(const FlowView&)>& fn, bool rates = true) const;
     /// Bytes per closed second of one flow in direction `dir` (0 sent, 1 received), oldest first: the last
     /// kHistorySeconds seconds, for a sparkline. False when the flow is not in the table.
     bool history(const FlowKey& key, int dir, std::array<uint64_t, kHistorySeconds>& out) const;
@@ -2471,11 +2472,11 @@ bool FlowTable::history(const FlowKey& key, int dir, std::array<uint64_t, kHisto
     return false;
 }
 
-void FlowTable::for_each_flow(const std::function<void(const FlowView&)>& fn) const {
+void FlowTable::for_each_flow(const std::function<void(const FlowView&)>& fn, bool rates) const {
     const Impl& m = *impl_;
     FlowView v;
     for (size_t i = 0; i < m.hot.size(); ++i) {
-        m.view(i, v, true);
+        m.view(i, v, rates);
         fn(v);
     }
 }
@@ -7344,14 +7345,14 @@ struct Exporter::Impl {
     void scan(const FlowTable& t, Micros now, const FlowAttribution* owners, bool all) {
         const Micros active = Micros(cfg.active_timeout) * kMicrosPerSecond;
         const Micros inactive = Micros(cfg.inactive_timeout) * kMicrosPerSecond;
-        t.for_each_flow([&](const FlowView& f) {
+        t.for_each_flow([&](const FlowView& f) {  // counts only: no rates
             auto [it, fresh] = flows.try_emplace(f.key);
             detail::IpfixFlowState& st = it->second;
             if (!pending(f, st)) { st.period_start = -1; return; }
             st.period_start = period_start_of(f, st, fresh);
             if (all || now - f.last_seen >= inactive || now - st.period_start >= active)
                 report(f, st, st.period_start, now, owners);
-        });
+        }, false);
         last_scan = now;
     }
     void send(std::string_view msg) {
@@ -7522,7 +7523,7 @@ void Exporter::tick(const FlowTable& t, Micros now, const FlowAttribution* owner
         m.check_news(now);
     }
     if (!m.cfg.prometheus.empty()) {
-        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, detail::ProcessCounters::owner_name(f, *owners)); });
+        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, detail::ProcessCounters::owner_name(f, *owners)); }, false);
         // Reading a file as fast as possible, a second of capture time passes in microseconds: the file is
         // rewritten at most once a second of real time (and at the end), not thousands of times.
         const Micros real = detail::mono_now();
@@ -7542,7 +7543,7 @@ void Exporter::finish(const FlowTable& t, Micros now, const FlowAttribution* own
         m.check_news(now);
     }
     if (!m.cfg.prometheus.empty()) {
-        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, detail::ProcessCounters::owner_name(f, *owners)); });
+        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, detail::ProcessCounters::owner_name(f, *owners)); }, false);
         m.write_prometheus(t, owners);
     }
 }

@@ -23,6 +23,7 @@
        IFTOP_IMPLEMENTATION        compile the implementation into this translation unit
        IFTOP_DEFAULT_MAX_FLOWS     flow-table cap when --max-flows is not given (100000)
        IFTOP_SNAPLEN               bytes captured per packet live (256: headers only, lengths come from the IP header)
+       IFTOP_BUFFER_TIMEOUT_MS     live: the longest a packet waits in the kernel's buffer before it is delivered (50)
 
    SECTIONS (the same numbers in both halves; search for "[6]" to jump between declaration and definition)
        [1] config macros  [2] std includes  [3] errors  [4] core types  [5] capture/decoding  [6] accounting
@@ -48,6 +49,9 @@
 #ifndef IFTOP_SNAPLEN
 #define IFTOP_SNAPLEN 256
 #endif
+#ifndef IFTOP_BUFFER_TIMEOUT_MS
+#define IFTOP_BUFFER_TIMEOUT_MS 50
+#endif
 
 /* ========================================================================================================== */
 /* [2] std includes — C++ standard headers only, never a platform header in the public half                   */
@@ -58,6 +62,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -165,7 +170,7 @@ struct FlowKey {
     }
 };
 
-/// Microseconds: packet timestamps offline, a monotonic clock live. Tests pass their own.
+/// Microseconds: packet (capture) timestamps, offline and live. Tests pass their own.
 using Micros = int64_t;
 constexpr Micros kMicrosPerSecond = 1000000;
 
@@ -243,6 +248,12 @@ public:
     virtual bool at_end() const = 0;           ///< no more frames will come (end of file)
     virtual int linktype() const = 0;
     virtual int selectable_fd() const { return -1; }  ///< fd to poll for readiness, -1 if none
+    /// Live: the longest a frame may wait in the capture buffer before dispatch can deliver it (the buffer
+    /// timeout), so a second is only closed once frames stamped in it can all have been read. 0 for files.
+    virtual Micros delivery_delay() const { return 0; }
+    /// The longest a loop may sleep in poll() before calling dispatch() again even if the fd is not readable
+    /// (pcap_get_required_select_timeout); -1 when the fd's readiness is enough.
+    virtual Micros max_poll_wait() const { return -1; }
     virtual bool live() const { return false; }
     virtual CaptureStats stats() { return {}; }
     virtual std::string name() const = 0;      ///< interface name or file path
@@ -277,9 +288,12 @@ struct LiveOptions {
     bool promiscuous = false;
     int snaplen = IFTOP_SNAPLEN;
     int buffer_bytes = 8 << 20;
+    int buffer_timeout_ms = IFTOP_BUFFER_TIMEOUT_MS;  ///< >= 1: how long the kernel may hold packets to batch them
 };
 
-/// Opens a live capture (immediate mode, non-blocking). Errors name the fix (root, setcap, --list-interfaces).
+/// Opens a live capture: non-blocking, batched (no immediate mode: on Linux TPACKET_V3 blocks, handed over when
+/// full or after IFTOP_BUFFER_TIMEOUT_MS), so a busy link costs one wakeup per block, not per packet, and an idle
+/// one none. Errors name the fix (root, setcap, --list-interfaces).
 Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt);
 /// Opens a pcap or pcapng file ("-" = standard input) with an optional BPF filter.
 Result<std::unique_ptr<PacketSource>> open_file(const std::string& path, const std::string& bpf);
@@ -406,13 +420,26 @@ public:
     /// Called after each closed second with the tick's index (1, 2, ...) and time; return false to stop.
     using TickFn = std::function<bool(int64_t index, Micros at)>;
     void on_tick(TickFn fn) { on_tick_ = std::move(fn); }
-    /// Decodes and accounts one frame. Offline (no clock set) the frame's timestamp is the time and drives ticks.
+    /// Decodes and accounts one frame at its timestamp (plus the live shift), which drives the ticks, offline
+    /// and live alike. The time rule (README "Time"): a timestamp before the open second counts in the open
+    /// second (never in a closed one); live, one after the loop's present (see run_live) counts at the present.
     void on_frame(const Frame& f) override;
-    /// Live: account frames at `clock_now` (a monotonic clock) instead of their timestamps.
-    void use_clock(Micros clock_now) { clock_ = clock_now; use_clock_ = true; }
     /// Moves time to `now`: closes every whole second before it, calling the tick function for each
     /// (a gap longer than the 40 s window is crossed in one step after 40 ticks).
     void advance(Micros now);
+    /// Live: reads every frame `src` has ready, each accounted by its capture timestamp, then closes every second
+    /// that ended before `now - src.delivery_delay()` (by then any frame stamped in it has been delivered).
+    /// `now` is the capture clock's present on the engine's time axis (the wall clock plus shift()); frames
+    /// stamped after it count at it. A stopped or late reader thus delays the ticks and never moves bytes to
+    /// another second. Errors are capture failures.
+    Result<int> run_live(PacketSource& src, Micros now);
+    /// Live: added to every frame's timestamp so that time stays continuous when the system clock is stepped
+    /// (the loop measures the step, see LiveClock in [13]). 0 offline.
+    void set_shift(Micros shift) { shift_ = shift; }
+    Micros shift() const { return shift_; }
+    /// Live: when the next second can close on the engine's time axis (its end plus the source's delivery
+    /// delay): a loop sleeps until then when no frame comes.
+    Micros next_close(const PacketSource& src) const { return next_tick_ + src.delivery_delay(); }
     /// End of input: closes the second holding the last frame, so a file's tail counts as a whole second.
     void finish();
     /// Reads a source to its end as fast as possible (offline). Errors are read failures mid-file; what was read
@@ -439,10 +466,10 @@ private:
     std::array<Decoded, kBatch> pending_;
     std::array<Micros, kBatch> pending_at_;
     size_t npending_ = 0;
-    Micros clock_ = 0;
+    Micros shift_ = 0;
+    Micros limit_ = std::numeric_limits<Micros>::max();  ///< live: the loop's present (frames after it count at it)
     Micros next_tick_ = 0;
     int64_t ticks_ = 0;
-    bool use_clock_ = false;
     bool stopped_ = false;
 };
 
@@ -1437,9 +1464,11 @@ inline Result<bool> set_filter(pcap_t* p, const std::string& bpf, bpf_u_int32 ne
 /// A libpcap handle, live or offline. The only place pcap_t lives.
 class PcapSource final : public PacketSource {
 public:
-    PcapSource(pcap_t* p, std::string name, bool live) : p_(p), name_(std::move(name)), live_(live) {
+    PcapSource(pcap_t* p, std::string name, bool live, int timeout_ms = 0)
+        : p_(p), name_(std::move(name)), live_(live), timeout_ms_(timeout_ms) {
         linktype_ = pcap_datalink(p_);
-        nano_ = !live_ && pcap_get_tstamp_precision(p_) == PCAP_TSTAMP_PRECISION_NANO;
+        nano_ = pcap_get_tstamp_precision(p_) == PCAP_TSTAMP_PRECISION_NANO;
+        fd_ = live_ ? pcap_get_selectable_fd(p_) : -1;
     }
     ~PcapSource() override { pcap_close(p_); }
     Result<int> dispatch(FrameSink& sink, int max) override {
@@ -1458,7 +1487,16 @@ public:
     }
     bool at_end() const override { return end_; }
     int linktype() const override { return linktype_; }
-    int selectable_fd() const override { return live_ ? pcap_get_selectable_fd(p_) : -1; }
+    int selectable_fd() const override { return fd_; }
+    // The kernel retires a TPACKET_V3 block at the next tick of a timer of the buffer timeout's period, so a
+    // frame waits at most about one period (plus a jiffy); twice that is the safe bound.
+    Micros delivery_delay() const override { return live_ ? Micros(2 * timeout_ms_) * 1000 : 0; }
+    Micros max_poll_wait() const override {
+        // Non-NULL only where poll() cannot be trusted to wake for a retired block (Linux before 3.19; other
+        // systems without a selectable fd): then dispatch() must be called at least this often.
+        const struct timeval* tv = live_ ? pcap_get_required_select_timeout(p_) : nullptr;
+        return tv ? Micros(tv->tv_sec) * kMicrosPerSecond + tv->tv_usec : -1;
+    }
     bool live() const override { return live_; }
     CaptureStats stats() override {
         CaptureStats s;
@@ -1489,6 +1527,8 @@ private:
     pcap_t* p_;
     std::string name_;
     bool live_;
+    int timeout_ms_ = 0;
+    int fd_ = -1;
     int linktype_ = 0;
     bool nano_ = false;
     bool end_ = false;
@@ -1559,9 +1599,17 @@ Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
     if (!p) return make_error(Errc::capture, "cannot capture on " + dev + ": " + err);
     pcap_set_snaplen(p, opt.snaplen);
     pcap_set_promisc(p, opt.promiscuous ? 1 : 0);
-    pcap_set_immediate_mode(p, 1);  // deliver packets as they come; the tick, not the buffer, sets the pace
+    // No immediate mode: libpcap then uses TPACKET_V3 on Linux, where the kernel fills blocks of many packets and
+    // wakes the reader once per block, when it is full or when the buffer timeout retires it (an empty block is
+    // never retired, so an idle link wakes nobody). Immediate mode would wake the loop for nearly every packet.
+    // The timeout bounds how late a packet is seen; accounting goes by the packet's own timestamp, so lateness
+    // never moves a byte to another second (see Engine::run_live).
+    const int timeout_ms = std::max(1, opt.buffer_timeout_ms);
+    pcap_set_immediate_mode(p, 0);
     pcap_set_buffer_size(p, opt.buffer_bytes);
-    pcap_set_timeout(p, 100);
+    pcap_set_timeout(p, timeout_ms);
+    // Microsecond stamps where the platform offers a choice (the accounting is in microseconds anyway).
+    pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
     int r = pcap_activate(p);
     if (r < 0) {
         std::string detail_msg = pcap_geterr(p);
@@ -1592,7 +1640,7 @@ Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
         pcap_close(p);
         return make_error(Errc::capture, "cannot capture on " + dev + ": " + err);
     }
-    return std::unique_ptr<PacketSource>(new PcapSource(p, dev, true));
+    return std::unique_ptr<PacketSource>(new PcapSource(p, dev, true, timeout_ms));
 }
 
 Result<std::string> default_interface() {
@@ -2193,12 +2241,30 @@ Engine::Engine(AccountingConfig cfg) : table_(std::move(cfg)) {}
 
 void Engine::on_frame(const Frame& f) {
     if (stopped_) return;
-    const Micros now = use_clock_ ? clock_ : f.ts;
-    if (!use_clock_) advance(now);
+    Micros now = f.ts + shift_;
+    if (now > limit_) now = limit_;  // live: stamped after the present (a clock stepped back under a full buffer)
+    advance(now);
     if (stopped_) return;  // the tick that this frame crossed asked to stop: the frame belongs after the report
+    // Before the open second (timestamps out of order across CPUs, a clock stepped back, a file's reordering):
+    // it counts in the open second, stamped at its start; a closed second is never reopened and nothing is lost.
+    const Micros open = next_tick_ - kMicrosPerSecond;
+    if (now < open) now = open;
     decode_frame_into(pending_[npending_], f.linktype, f.data, f.caplen, f.wirelen);
     pending_at_[npending_] = now;
     if (++npending_ == kBatch) flush();
+}
+
+Result<int> Engine::run_live(PacketSource& src, Micros now) {
+    // Frames first, then the clock: a second closes only after the buffer was drained up to its end, so the
+    // frames that waited in the buffer (a stopped process, a slow terminal) land in the seconds they arrived.
+    // One dispatch reads every block that is ready (libpcap hands back all of them for a count of -1), so a
+    // wakeup costs one call however many packets it brings.
+    limit_ = now;
+    Result<int> r = src.dispatch(*this, 0);
+    limit_ = std::numeric_limits<Micros>::max();
+    flush();
+    if (!stopped_) advance(now - src.delivery_delay());
+    return r;
 }
 
 void Engine::flush() {
@@ -5409,6 +5475,50 @@ inline Micros wall_now() {
     return Micros(ts.tv_sec) * kMicrosPerSecond + ts.tv_nsec / 1000;
 }
 
+/// The live loops' clock (the text/JSON loop and the screen share it). Live packets carry the kernel's
+/// CLOCK_REALTIME stamps, so the engine's time axis is the wall clock plus Engine::shift(). The wall clock can be
+/// stepped (settimeofday, an NTP step); CLOCK_BOOTTIME cannot (and, unlike CLOCK_MONOTONIC, it keeps counting
+/// through a suspend, which is real time passing). Each reading compares the two clocks' progress since the
+/// previous one: a difference of more than a second is a step (a slew moves them apart by at most 0.5 ms/s), and
+/// the shift absorbs it, so the axis stays continuous: no burst of empty seconds after a step forward, no second
+/// reopened after a step back. Frames stamped before the step then fall outside the open second and are held
+/// inside it by the engine's time rule (README "Time"): each is still counted, near the second of the step.
+class LiveClock {
+public:
+    explicit LiveClock(Engine& e) : engine_(e), offset_(wall_now() - boot_now()) {}
+    /// The present on the engine's axis, after absorbing any step since the last reading.
+    Micros now() {
+        const Micros wall = wall_now(), offset = wall - boot_now();
+        if (offset - offset_ > kMicrosPerSecond || offset_ - offset > kMicrosPerSecond)
+            engine_.set_shift(engine_.shift() - (offset - offset_));
+        offset_ = offset;
+        return wall + engine_.shift();
+    }
+    /// Milliseconds a loop may sleep at `now` before the next second can close (rounded up), at most `cap_ms`
+    /// and at most what the source requires (pcap_get_required_select_timeout).
+    int wait_ms(const PacketSource& src, Micros now, int cap_ms) const {
+        Micros wait = std::max<Micros>(0, engine_.next_close(src) - now);
+        const Micros required = src.max_poll_wait();
+        if (required >= 0) wait = std::min(wait, required);
+        return int(std::min<Micros>(wait / 1000 + 1, cap_ms));
+    }
+    /// Add to a time on the engine's axis to get the wall-clock time as the clock reads now.
+    Micros to_wall() const { return -engine_.shift(); }
+
+private:
+    static Micros boot_now() {
+        timespec ts {};
+#ifdef CLOCK_BOOTTIME
+        clock_gettime(CLOCK_BOOTTIME, &ts);
+#else
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+        return Micros(ts.tv_sec) * kMicrosPerSecond + ts.tv_nsec / 1000;
+    }
+    Engine& engine_;
+    Micros offset_;
+};
+
 /// iftop -t's preamble (on stderr, as iftop prints it) for a live interface.
 inline void print_interface_banner(const std::string& dev) {
     std::string v4, v6;
@@ -5794,8 +5904,9 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
         engine.finish();
         if (!r) vm.interface += " (read error: " + r.error().message + ")";
     }
+    LiveClock clock(engine);  // live: packets count by their capture timestamps (Engine::run_live)
     if (live) {
-        const Micros start = mono_now();
+        const Micros start = clock.now();
         engine.table().set_origin(start);
         engine.advance(start);
     }
@@ -5811,7 +5922,7 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
     while (running) {
         const Micros now = mono_now();
         Micros wait = kMicrosPerSecond / 4;
-        if (live) wait = std::min(wait, std::max<Micros>(0, engine.table().last_tick() + kMicrosPerSecond - now));
+        if (live) wait = std::min<Micros>(wait, Micros(clock.wait_ms(*cur, clock.now(), 1000)) * 1000);
         if (parser.pending()) wait = std::min<Micros>(wait, 30000);
         if (st.hover_segment >= 0 && st.status_tip != st.hover_segment)
             wait = std::min(wait, std::max<Micros>(0, hover_since + kMicrosPerSecond - now));
@@ -5869,7 +5980,7 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
                     switched = std::move(*n);
                     cur = switched.get();
                     engine.reset(local_addresses(cur->name()));
-                    const Micros start = mono_now();
+                    const Micros start = clock.now();
                     engine.table().set_origin(start);
                     engine.advance(start);
                     vm.interface = cur->name();
@@ -5924,10 +6035,8 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
         }
         events.clear();
         if (live) {
-            engine.use_clock(mono_now());
-            auto r = cur->dispatch(engine, -1);
+            auto r = engine.run_live(*cur, clock.now());
             if (!r) { st.message = r.error().message; dirty = true; }
-            engine.advance(mono_now());
         } else if (!replay_done) {
             replay_wait = replay.pump(*cur, engine);
             if (replay_wait < 0) {
@@ -6142,25 +6251,25 @@ int run(const Options& opt) {
             usleep(static_cast<useconds_t>(std::min(wait, Micros(200000))));
         }
     } else {
+        // One wakeup per block of packets (or per second when the link is idle): sleep until the source has a
+        // block ready or the next second can close, then account the block by its timestamps and close seconds.
         const int fd = src->selectable_fd();
-        const Micros start = mono_now();
-        wall_offset = wall_now() - start;
+        LiveClock clock(engine);
+        const Micros start = clock.now();
         engine.table().set_origin(start);
         engine.advance(start);
         while (!engine.stopped() && !g_stop_signal && !out.closed()) {
-            const Micros now = mono_now();
-            const Micros next = engine.table().last_tick() + kMicrosPerSecond;
-            int timeout_ms = static_cast<int>(std::max<Micros>(0, next - now) / 1000) + 1;
+            const int timeout_ms = clock.wait_ms(*src, clock.now(), 1000);
             if (fd >= 0) {
                 pollfd p {fd, POLLIN, 0};
                 poll(&p, 1, timeout_ms);
             } else {
                 usleep(static_cast<useconds_t>(std::min(timeout_ms, 100)) * 1000);
             }
-            engine.use_clock(mono_now());
-            auto r = src->dispatch(engine, -1);
+            const Micros now = clock.now();
+            wall_offset = clock.to_wall();
+            auto r = engine.run_live(*src, now);
             if (!r) { status = r.error(); break; }
-            engine.advance(mono_now());
         }
     }
     if (out.closed()) return 0;  // the reader went away (| head): quietly done

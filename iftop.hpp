@@ -23,7 +23,7 @@
        IFTOP_IMPLEMENTATION        compile the implementation into this translation unit
        IFTOP_DEFAULT_MAX_FLOWS     flow-table cap when --max-flows is not given (100000)
        IFTOP_SNAPLEN               bytes captured per packet live (256: headers only, lengths come from the IP header)
-       IFTOP_BUFFER_TIMEOUT_MS     live: the longest a packet waits in the kernel's buffer before it is delivered (50)
+       IFTOP_BATCH_MS              live: while packets flow, the loop reads the capture buffer at most every N ms (50)
 
    SECTIONS (the same numbers in both halves; search for "[6]" to jump between declaration and definition)
        [1] config macros  [2] std includes  [3] errors  [4] core types  [5] capture/decoding  [6] accounting
@@ -49,8 +49,8 @@
 #ifndef IFTOP_SNAPLEN
 #define IFTOP_SNAPLEN 256
 #endif
-#ifndef IFTOP_BUFFER_TIMEOUT_MS
-#define IFTOP_BUFFER_TIMEOUT_MS 50
+#ifndef IFTOP_BATCH_MS
+#define IFTOP_BATCH_MS 50
 #endif
 
 /* ========================================================================================================== */
@@ -248,8 +248,8 @@ public:
     virtual bool at_end() const = 0;           ///< no more frames will come (end of file)
     virtual int linktype() const = 0;
     virtual int selectable_fd() const { return -1; }  ///< fd to poll for readiness, -1 if none
-    /// Live: the longest a frame may wait in the capture buffer before dispatch can deliver it (the buffer
-    /// timeout), so a second is only closed once frames stamped in it can all have been read. 0 for files.
+    /// Live: the longest between a frame's timestamp and the moment dispatch can deliver it, so a second is
+    /// only closed once frames stamped in it can all have been read. 0 for files.
     virtual Micros delivery_delay() const { return 0; }
     /// The longest a loop may sleep in poll() before calling dispatch() again even if the fd is not readable
     /// (pcap_get_required_select_timeout); -1 when the fd's readiness is enough.
@@ -288,12 +288,11 @@ struct LiveOptions {
     bool promiscuous = false;
     int snaplen = IFTOP_SNAPLEN;
     int buffer_bytes = 8 << 20;
-    int buffer_timeout_ms = IFTOP_BUFFER_TIMEOUT_MS;  ///< >= 1: how long the kernel may hold packets to batch them
 };
 
-/// Opens a live capture: non-blocking, batched (no immediate mode: on Linux TPACKET_V3 blocks, handed over when
-/// full or after IFTOP_BUFFER_TIMEOUT_MS), so a busy link costs one wakeup per block, not per packet, and an idle
-/// one none. Errors name the fix (root, setcap, --list-interfaces).
+/// Opens a live capture: non-blocking, every frame readable as soon as the kernel has it (the loop, not the
+/// kernel, decides when to read a batch: see LiveClock in [13]). Errors name the fix (root, setcap,
+/// --list-interfaces).
 Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt);
 /// Opens a pcap or pcapng file ("-" = standard input) with an optional BPF filter.
 Result<std::unique_ptr<PacketSource>> open_file(const std::string& path, const std::string& bpf);
@@ -388,8 +387,10 @@ public:
     size_t size() const;
     /// Flows sorted by `key` (descending for rates), at most `limit` (0 = all). Rates as of the last tick.
     std::vector<FlowView> sorted_flows(SortKey key, size_t limit = 0) const;
-    /// Every flow in table order, without copying the table: for outputs that do not need an order.
-    void for_each_flow(const std::function<void(const FlowView&)>& fn) const;
+    /// Every flow in table order, without copying the table: for outputs that do not need an order. With
+    /// `seen_since`, only the flows whose last packet came at or after it.
+    void for_each_flow(const std::function<void(const FlowView&)>& fn,
+                       Micros seen_since = std::numeric_limits<Micros>::min()) const;
     /// Bytes per closed second of one flow in direction `dir` (0 sent, 1 received), oldest first: the last
     /// kHistorySeconds seconds, for a sparkline. False when the flow is not in the table.
     bool history(const FlowKey& key, int dir, std::array<uint64_t, kHistorySeconds>& out) const;
@@ -971,6 +972,7 @@ struct Options {
     // new here
     std::string read_file;        ///< -r FILE ("-" = stdin)
     bool replay = false;          ///< --replay: play -r at recorded speed
+    bool final_only = false;      ///< --final-only: with --json or -t, only the final object or report
     size_t max_flows = IFTOP_DEFAULT_MAX_FLOWS;  ///< --max-flows
     std::string theme = "Default";  ///< --theme NAME
     bool list_colors = false;     ///< --list-colors
@@ -1026,6 +1028,8 @@ struct TextStyle {
 /// One iftop -t report (the block from the "#" header to the "====" line).
 std::string text_report(const FlowTable& t, const TextStyle& st);
 /// One NDJSON snapshot line (ends in '\n'). Rates in bytes per second whatever the display flags say.
+/// An intermediate snapshot lists the flows seen within the last 40 s (what a live table holds); the final
+/// object (`final_object`) every flow in the table.
 /// With `owners`, each flow carries its pid, process, publisher and sha256 (null when unknown) and the snapshot its
 /// "attribution" level; without, they are null and the level is "off".
 std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
@@ -1464,8 +1468,7 @@ inline Result<bool> set_filter(pcap_t* p, const std::string& bpf, bpf_u_int32 ne
 /// A libpcap handle, live or offline. The only place pcap_t lives.
 class PcapSource final : public PacketSource {
 public:
-    PcapSource(pcap_t* p, std::string name, bool live, int timeout_ms = 0)
-        : p_(p), name_(std::move(name)), live_(live), timeout_ms_(timeout_ms) {
+    PcapSource(pcap_t* p, std::string name, bool live) : p_(p), name_(std::move(name)), live_(live) {
         linktype_ = pcap_datalink(p_);
         nano_ = pcap_get_tstamp_precision(p_) == PCAP_TSTAMP_PRECISION_NANO;
         fd_ = live_ ? pcap_get_selectable_fd(p_) : -1;
@@ -1488,9 +1491,9 @@ public:
     bool at_end() const override { return end_; }
     int linktype() const override { return linktype_; }
     int selectable_fd() const override { return fd_; }
-    // The kernel retires a TPACKET_V3 block at the next tick of a timer of the buffer timeout's period, so a
-    // frame waits at most about one period (plus a jiffy); twice that is the safe bound.
-    Micros delivery_delay() const override { return live_ ? Micros(2 * timeout_ms_) * 1000 : 0; }
+    // The kernel stamps a frame when the stack queues it and writes it into the ring when the receive softirq
+    // runs, normally microseconds later; 20 ms covers a softirq deferred to ksoftirqd on a busy machine.
+    Micros delivery_delay() const override { return live_ ? 20000 : 0; }
     Micros max_poll_wait() const override {
         // Non-NULL only where poll() cannot be trusted to wake for a retired block (Linux before 3.19; other
         // systems without a selectable fd): then dispatch() must be called at least this often.
@@ -1527,7 +1530,6 @@ private:
     pcap_t* p_;
     std::string name_;
     bool live_;
-    int timeout_ms_ = 0;
     int fd_ = -1;
     int linktype_ = 0;
     bool nano_ = false;
@@ -1599,15 +1601,19 @@ Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
     if (!p) return make_error(Errc::capture, "cannot capture on " + dev + ": " + err);
     pcap_set_snaplen(p, opt.snaplen);
     pcap_set_promisc(p, opt.promiscuous ? 1 : 0);
-    // No immediate mode: libpcap then uses TPACKET_V3 on Linux, where the kernel fills blocks of many packets and
-    // wakes the reader once per block, when it is full or when the buffer timeout retires it (an empty block is
-    // never retired, so an idle link wakes nobody). Immediate mode would wake the loop for nearly every packet.
-    // The timeout bounds how late a packet is seen; accounting goes by the packet's own timestamp, so lateness
-    // never moves a byte to another second (see Engine::run_live).
-    const int timeout_ms = std::max(1, opt.buffer_timeout_ms);
-    pcap_set_immediate_mode(p, 0);
+    // Immediate mode (TPACKET_V2 on Linux: one ring slot per packet) and a loop that batches by itself. Without
+    // it libpcap uses TPACKET_V3, where the kernel hands over 256 KiB blocks when full or when the buffer timeout
+    // retires them: batched, but every timeout spends a whole block however few packets it holds, so with a
+    // 50 ms timeout an 8 MiB buffer holds 1.6 s of a quiet link and a monitor stopped for 8 s (Ctrl-Z, a paused
+    // container) loses most of what came meanwhile; and the reader cannot know when a block will come, so a
+    // second could only be closed a timeout or two late. With slots per packet the same buffer holds ~25 000
+    // packets whatever their pace, a read at time T has every packet stamped before T, and the loop decides
+    // when to read: it watches the fd only when idle and, while packets flow, reads a batch at most every
+    // IFTOP_BATCH_MS (LiveClock): no wakeup per packet. Accounting goes by each packet's own timestamp, so a
+    // late read never moves a byte to another second (Engine::run_live).
+    pcap_set_immediate_mode(p, 1);
     pcap_set_buffer_size(p, opt.buffer_bytes);
-    pcap_set_timeout(p, timeout_ms);
+    pcap_set_timeout(p, 100);
     // Microsecond stamps where the platform offers a choice (the accounting is in microseconds anyway).
     pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
     int r = pcap_activate(p);
@@ -1640,7 +1646,7 @@ Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
         pcap_close(p);
         return make_error(Errc::capture, "cannot capture on " + dev + ": " + err);
     }
-    return std::unique_ptr<PacketSource>(new PcapSource(p, dev, true, timeout_ms));
+    return std::unique_ptr<PacketSource>(new PcapSource(p, dev, true));
 }
 
 Result<std::string> default_interface() {
@@ -2177,11 +2183,12 @@ bool FlowTable::history(const FlowKey& key, int dir, std::array<uint64_t, kHisto
     return false;
 }
 
-void FlowTable::for_each_flow(const std::function<void(const FlowView&)>& fn) const {
+void FlowTable::for_each_flow(const std::function<void(const FlowView&)>& fn, Micros seen_since) const {
     const Impl& m = *impl_;
     FlowView v;
     for (size_t i = 0; i < m.hot.size(); ++i) {
         const detail::HotFlow& h = m.hot[i];
+        if (h.last_seen < seen_since) continue;
         const detail::ColdFlow& c = m.cold[i];
         v.key = h.key;
         v.counts = c.counts;
@@ -4562,6 +4569,7 @@ inline const std::vector<OptSpec>& option_table() {
         {'V', "version", nullptr, "print the version and exit", ""},
         {'r', "read", "FILE", "read packets from a pcap/pcapng file ('-' = standard input) as fast as possible", "FILE"},
         {0, "replay", nullptr, "with -r: play the file at its recorded speed", ""},
+        {0, "final-only", nullptr, "with --json or -t: print only the final object or report (e.g. a file's totals)", ""},
         {0, "theme", "NAME", "colour theme (see --list-colors; case-insensitive)", "THEME"},
         {0, "list-colors", nullptr, "list the themes with colour swatches and exit", ""},
         {0, "no-mouse", nullptr, "don't capture the mouse (the terminal's own selection works)", ""},
@@ -4652,6 +4660,7 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
     } else if (key == "version") o.version = true;
     else if (key == "read") o.read_file = val;
     else if (key == "replay") o.replay = true;
+    else if (key == "final-only") o.final_only = true;
     else if (key == "theme") {
         if (!find_theme(val)) {
             std::string names;
@@ -4743,6 +4752,7 @@ Result<Options> parse_args_onto(int argc, const char* const* argv, Options o) {
     }
     if (o.replay && o.read_file.empty()) return usage_error("--replay needs -r FILE");
     if (o.json && o.text) return usage_error("-t and --json are two different outputs; choose one");
+    if (o.final_only && !o.json && !o.text) return usage_error("--final-only needs --json or -t (it has no screen)");
     return o;
 }
 
@@ -5289,6 +5299,11 @@ inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view 
     o.lit(",\"flows\":"); o.u64(t.size());
     o.lit("},\"flows\":[");
     bool first = true;
+    // An intermediate snapshot lists what a live one would: the flows seen within the longest window (live, idle
+    // flows leave the table after it). A file's table keeps every flow for the final object's totals; listing
+    // them all every second would write the whole table once per second of capture.
+    const Micros seen_since = final_object ? std::numeric_limits<Micros>::min()
+                                           : t.last_tick() - Micros(kHistorySeconds) * kMicrosPerSecond + 1;
     t.for_each_flow([&](const FlowView& f) {  // table order: consumers sort as they need
         if (!first) o.ch(',');
         first = false;
@@ -5321,7 +5336,7 @@ inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view 
         }
         o.ch('}');
         o.spill(64 * 1024);
-    });
+    }, seen_since);
     o.lit("]}\n");
 }
 }  // namespace detail
@@ -5485,7 +5500,7 @@ inline Micros wall_now() {
 /// inside it by the engine's time rule (README "Time"): each is still counted, near the second of the step.
 class LiveClock {
 public:
-    explicit LiveClock(Engine& e) : engine_(e), offset_(wall_now() - boot_now()) {}
+    explicit LiveClock(Engine& e) : engine_(e), offset_(wall_now() - boot_now()) { last_read_ = now(); }
     /// The present on the engine's axis, after absorbing any step since the last reading.
     Micros now() {
         const Micros wall = wall_now(), offset = wall - boot_now();
@@ -5494,13 +5509,31 @@ public:
         offset_ = offset;
         return wall + engine_.shift();
     }
-    /// Milliseconds a loop may sleep at `now` before the next second can close (rounded up), at most `cap_ms`
-    /// and at most what the source requires (pcap_get_required_select_timeout).
+    /// Reads every frame the source has ready (Engine::run_live at the present) and paces the next read. After a
+    /// batch the loop leaves the capture fd alone for IFTOP_BATCH_MS, so the next batch gathers in the kernel's
+    /// buffer (a readable fd would wake it for nearly every packet); less when packets come so fast that a
+    /// batch would pass kBatchTarget (a sixth of the default buffer's slots). After an empty read it watches
+    /// the fd again, so an idle link wakes the loop only for its ticks.
+    Result<int> read(PacketSource& src) {
+        const Micros t = now();
+        Result<int> r = engine_.run_live(src, t);
+        const Micros elapsed = std::max<Micros>(1, t - last_read_);
+        last_read_ = t;
+        if (!r || *r <= 0) { gather_until_ = 0; return r; }
+        const double per_us = double(*r) / double(elapsed);
+        gather_until_ = t + std::min<Micros>(Micros(IFTOP_BATCH_MS) * 1000, Micros(kBatchTarget / per_us));
+        return r;
+    }
+    /// Whether the loop should wake when the capture fd becomes readable (false while a batch gathers).
+    bool watch_fd(Micros now) const { return now >= gather_until_; }
+    /// Milliseconds a loop may sleep at `now` (rounded up, at most `cap_ms`): until the next second can close,
+    /// the gathering batch is due, or the source requires a read (pcap_get_required_select_timeout).
     int wait_ms(const PacketSource& src, Micros now, int cap_ms) const {
         Micros wait = std::max<Micros>(0, engine_.next_close(src) - now);
+        if (now < gather_until_) wait = std::min(wait, gather_until_ - now);
         const Micros required = src.max_poll_wait();
         if (required >= 0) wait = std::min(wait, required);
-        return int(std::min<Micros>(wait / 1000 + 1, cap_ms));
+        return int(std::min<Micros>(wait / 1000 + 1, cap_ms));  // + 1: wake just past the deadline, not before
     }
     /// Add to a time on the engine's axis to get the wall-clock time as the clock reads now.
     Micros to_wall() const { return -engine_.shift(); }
@@ -5515,8 +5548,10 @@ private:
 #endif
         return Micros(ts.tv_sec) * kMicrosPerSecond + ts.tv_nsec / 1000;
     }
+    static constexpr double kBatchTarget = 4096;
     Engine& engine_;
     Micros offset_;
+    Micros last_read_ = 0, gather_until_ = 0;
 };
 
 /// iftop -t's preamble (on stderr, as iftop prints it) for a live interface.
@@ -5928,7 +5963,7 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
             wait = std::min(wait, std::max<Micros>(0, hover_since + kMicrosPerSecond - now));
         if (!replay_done) wait = std::min(wait, replay_wait);
         pollfd fds[3] = {{term.in_fd(), POLLIN, 0}, {term.wake_fd(), POLLIN, 0}, {cur->selectable_fd(), POLLIN, 0}};
-        const int nfds = live && cur->selectable_fd() >= 0 ? 3 : 2;
+        const int nfds = live && cur->selectable_fd() >= 0 && clock.watch_fd(clock.now()) ? 3 : 2;
         poll(fds, nfds_t(nfds), int(wait / 1000) + 1);
         bool dirty = false;
         if (fds[1].revents & POLLIN) {
@@ -6035,7 +6070,7 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
         }
         events.clear();
         if (live) {
-            auto r = engine.run_live(*cur, clock.now());
+            auto r = clock.read(*cur);
             if (!r) { st.message = r.error().message; dirty = true; }
         } else if (!replay_done) {
             replay_wait = replay.pump(*cur, engine);
@@ -6222,9 +6257,9 @@ int run(const Options& opt) {
             }
         }
         if (opt.seconds && index >= opt.seconds) return false;  // the final report is written by the caller
-        if (opt.json) return emit(at, false);
+        if (opt.json) return opt.final_only || emit(at, false);
         // Text: iftop prints a report every 2 s live; offline one report at the end of the file.
-        if (text && (live || opt.replay) && !opt.seconds && index % 2 == 0) return emit(at, false);
+        if (text && (live || opt.replay) && !opt.seconds && !opt.final_only && index % 2 == 0) return emit(at, false);
         if (opt.dns && text)
             for (const FlowView& f : engine.table().sorted_flows(opt.sort, size_t(opt.lines))) { resolver.name(f.key.local); resolver.name(f.key.remote); }
         return true;
@@ -6251,24 +6286,20 @@ int run(const Options& opt) {
             usleep(static_cast<useconds_t>(std::min(wait, Micros(200000))));
         }
     } else {
-        // One wakeup per block of packets (or per second when the link is idle): sleep until the source has a
-        // block ready or the next second can close, then account the block by its timestamps and close seconds.
+        // One wakeup per batch of packets (or per second when the link is idle): sleep until the next second can
+        // close, the gathering batch is due, or (idle) a packet comes; then account the batch by its timestamps.
         const int fd = src->selectable_fd();
         LiveClock clock(engine);
         const Micros start = clock.now();
         engine.table().set_origin(start);
         engine.advance(start);
         while (!engine.stopped() && !g_stop_signal && !out.closed()) {
-            const int timeout_ms = clock.wait_ms(*src, clock.now(), 1000);
-            if (fd >= 0) {
-                pollfd p {fd, POLLIN, 0};
-                poll(&p, 1, timeout_ms);
-            } else {
-                usleep(static_cast<useconds_t>(std::min(timeout_ms, 100)) * 1000);
-            }
             const Micros now = clock.now();
+            const int timeout_ms = clock.wait_ms(*src, now, fd >= 0 ? 1000 : IFTOP_BATCH_MS);
+            pollfd p {fd, POLLIN, 0};
+            poll(&p, fd >= 0 && clock.watch_fd(now) ? 1 : 0, timeout_ms);  // 0 fds: a plain sleep
             wall_offset = clock.to_wall();
-            auto r = engine.run_live(*src, now);
+            auto r = clock.read(*src);
             if (!r) { status = r.error(); break; }
         }
     }
@@ -6279,7 +6310,7 @@ int run(const Options& opt) {
         std::fprintf(stderr, "iftop: reporting what was read before the error\n");
     }
     engine.finish();
-    if (offline || opt.seconds || opt.json) {
+    if (offline || opt.seconds || opt.json || opt.final_only) {
         const Micros at = engine.table().has_origin() ? engine.table().last_tick() : wall_now() - wall_offset;
         emit(at, true);
     }

@@ -30,6 +30,9 @@ echo "== corpus"
 echo "== live capture (network namespaces)"
 . tests/live.sh
 
+echo "== a stopped live monitor (network namespaces)"
+. tests/live_stop.sh
+
 echo "== live process attribution (network namespaces)"
 . tests/live_procs.sh
 

@@ -4,6 +4,8 @@
 mkpcap.py steady OUT   Ethernet IPv4: two UDP flows and one TCP flow over 5 s, 10 packets a second each.
 mkpcap.py wifi OUT     the same bytes under link type 105 (802.11), which iftop does not decode.
 mkpcap.py cut OUT      'steady' with its last record cut in half (a truncated file).
+mkpcap.py window OUT   UDP 10.0.0.1:1000 -> 192.0.2.7:53 at 0 s and 1.5 s only; UDP 10.0.0.1:2000 -> 192.0.2.7:53
+                       at 0.2 s, 1.2 s, ... 59.2 s (100 IP bytes each): one flow goes quiet, the other runs on.
 """
 import struct
 import sys
@@ -35,6 +37,14 @@ def steady():
     return recs
 
 
+def window():
+    a, b = (10, 0, 0, 1), (192, 0, 2, 7)
+    t0 = 1700000000.0
+    recs = [(t0, eth(ipv4(a, b, 17, l4(1000, 53, 80)))), (t0 + 1.5, eth(ipv4(a, b, 17, l4(1000, 53, 80))))]
+    recs += [(t0 + i + 0.2, eth(ipv4(a, b, 17, l4(2000, 53, 80)))) for i in range(60)]
+    return sorted(recs, key=lambda r: r[0])
+
+
 def write(path, linktype, recs, cut=False):
     out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
     for t, data in recs:
@@ -55,5 +65,7 @@ if __name__ == "__main__":
         write(path, 105, steady())
     elif kind == "cut":
         write(path, 1, steady(), cut=True)
+    elif kind == "window":
+        write(path, 1, window())
     else:
         sys.exit("unknown kind " + kind)

@@ -11,14 +11,16 @@ have_build() {
 have_test() {
     have_build && { [ -f /usr/include/doctest/doctest.h ] || [ -f /usr/local/include/doctest/doctest.h ]; } &&
         command -v tshark >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 &&
-        { ! command -v apt-get >/dev/null 2>&1 || { [ -x /usr/sbin/iftop ] && command -v tmux >/dev/null 2>&1; }; }
+        { ! command -v apt-get >/dev/null 2>&1 || { [ -x /usr/sbin/iftop ] && command -v tmux >/dev/null 2>&1 &&
+            command -v tcpreplay >/dev/null 2>&1; }; }
 }
 
 if [ "$what" = test ]; then have_test && exit 0; else have_build && exit 0; fi
 
 if command -v apt-get >/dev/null 2>&1; then
-    # iftop (Debian's) is the reference the text mode is compared with; iproute2 makes the test namespaces.
-    pkgs="libpcap-dev g++ make"; [ "$what" = test ] && pkgs="$pkgs doctest-dev tshark python3 iftop iproute2 tmux"
+    # iftop (Debian's) is the reference the text mode is compared with; iproute2 makes the test namespaces;
+    # tcpreplay replays the live benchmark's capture into them (make bench).
+    pkgs="libpcap-dev g++ make"; [ "$what" = test ] && pkgs="$pkgs doctest-dev tshark python3 iftop iproute2 tmux tcpreplay"
     cmd="apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs"
 elif command -v dnf >/dev/null 2>&1; then
     pkgs="libpcap-devel gcc-c++ make"; [ "$what" = test ] && pkgs="$pkgs doctest-devel wireshark-cli python3"

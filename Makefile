@@ -2,7 +2,7 @@
 #   make            build ./iftop (installs libpcap headers first when run as root and they are missing)
 #   sudo make run   build and run on the default interface (ARGS="-i eth0 -P" to pass options)
 #   make test       unit tests, CLI tests, tshark comparisons, corpus under ASan/UBSan
-#   make bench      throughput, memory and attribution CPU figures (not part of make test)
+#   make bench      throughput, memory, attribution CPU and live capture CPU against Debian's iftop (not part of make test)
 #   make deps       install build and test dependencies through the system package manager
 
 CXX      ?= g++

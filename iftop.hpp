@@ -3996,6 +3996,9 @@ std::vector<StatusSegment> status_segments(const ViewState& st, const ViewModel&
     const Theme th = current_theme(st);
     std::vector<StatusSegment> v;
     v.push_back({"Flows Processes Publishers", "the views (Tab, or click one); Enter drills into a process or package, Esc goes back"});
+    // What the user just did, and that the display is paused, come first: they must not be cut off.
+    if (!st.message.empty()) v.push_back({st.message, st.message});
+    if (st.paused) v.push_back({"PAUSED", "P resumes the display (capture goes on)"});
     v.push_back({vm.interface, "capturing on " + vm.interface});
     v.push_back({std::to_string(vm.rows.size()) + " flows", "rows shown now (after the filter and the s/d/p grouping)"});
     if (vm.ended) v.push_back({vm.clock + " end of file", "the capture file was read to its end: the clock has stopped; q quits"});
@@ -4009,10 +4012,8 @@ std::vector<StatusSegment> status_segments(const ViewState& st, const ViewModel&
     if (vm.attribution == "partial")
         v.push_back({"processes: partial", "other users' processes cannot be read: run as root, or setcap "
                                            "cap_sys_ptrace,cap_dac_read_search+ep ./iftop"});
-    if (st.paused) v.push_back({"PAUSED", "P resumes the display (capture goes on)"});
     if (st.frozen) v.push_back({"order frozen", "o unfreezes; flows not on screen when frozen stay off it"});
     if (!st.filter.empty() && !st.editing_filter) v.push_back({"filter: " + st.filter, "screen filter (l or /); 0 clears it"});
-    if (!st.message.empty()) v.push_back({st.message, st.message});
     return v;
 }
 
@@ -6599,7 +6600,8 @@ private:
         st_.alert_threshold = uint64_t(opt_.alert_threshold);
         st_.show_processes = !opt_.no_processes;
         std::string text;
-        if (!opt_.config_path.empty() && read_whole_file(opt_.config_path, text)) apply_screen_config(text, st_);
+        if (opt_.config_writable && !opt_.config_path.empty() && read_whole_file(opt_.config_path, text))
+            apply_screen_config(text, st_);  // a file that did not parse is ignored whole
         // The terminal's abilities: a non-UTF-8 locale cannot show box and block glyphs (ASCII, as --ascii).
         const char* loc = std::getenv("LC_ALL");
         if (!loc || !*loc) loc = std::getenv("LC_CTYPE");

@@ -4,6 +4,8 @@
 mkpcap.py steady OUT   Ethernet IPv4: two UDP flows and one TCP flow over 5 s, 10 packets a second each.
 mkpcap.py wifi OUT     the same bytes under link type 105 (802.11), which iftop does not decode.
 mkpcap.py cut OUT      'steady' with its last record cut in half (a truncated file).
+mkpcap.py v6 OUT       Ethernet IPv6: TCP 2001:db8::31:22 <-> fd77::1:40964 and a long address to
+                       2001:db8:1111:2222:3333:4444:5555:6666 port 65534, over 5 s.
 """
 import struct
 import sys
@@ -35,6 +37,30 @@ def steady():
     return recs
 
 
+def ipv6(src, dst, nh, payload):
+    return struct.pack("!IHBB16s16s", 6 << 28, len(payload), nh, 64, bytes(src), bytes(dst)) + payload
+
+
+def v6():
+    def addr(text):
+        import ipaddress
+        return ipaddress.IPv6Address(text).packed
+    a, b = addr("2001:db8::31"), addr("fd77::1")
+    c = addr("2001:db8:1111:2222:3333:4444:5555:6666")
+    recs = []
+    t0 = 1700000000.0
+    for i in range(50):
+        t = t0 + i * 0.1
+        recs.append((t, eth6(ipv6(a, b, 6, l4(22, 40964, 400)))))
+        recs.append((t + 0.01, eth6(ipv6(b, a, 6, l4(40964, 22, 100)))))
+        recs.append((t + 0.02, eth6(ipv6(a, c, 17, l4(5353, 65534, 60)))))
+    return recs
+
+
+def eth6(payload):
+    return bytes([2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2]) + b"\x86\xdd" + payload
+
+
 def write(path, linktype, recs, cut=False):
     out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
     for t, data in recs:
@@ -53,6 +79,8 @@ if __name__ == "__main__":
         write(path, 1, steady())
     elif kind == "wifi":
         write(path, 105, steady())
+    elif kind == "v6":
+        write(path, 1, v6())
     elif kind == "cut":
         write(path, 1, steady(), cut=True)
     else:

@@ -786,6 +786,7 @@ TEST_CASE("a sort chosen while paused shows as pending; the end of a file is sai
     press(st, vm, frozen, 'P');
     press(st, vm, frozen, '1');
     CHECK(st.message.find("pending") != std::string::npos);
+    st.message.clear();
     Screen scr(120, 24);
     render(scr, st, vm);
     CHECK(screen_lines(scr)[23].find("sort 2s (pending)") != std::string::npos);

@@ -3707,8 +3707,11 @@ inline std::string row_label(const FlowView& f, const ViewState& st) {
            " => " + ep(f.key.remote, f.key.remote_port, st.hide_dst);
 }
 
-/// x position of a rate (bits/s) on the bar scale of width w.
-inline int scale_x(double bits, double max_bits, bool log_scale, int w) {
+/// x position of a rate (bits/s) on the bar scale of width w. `unit` is 8 when the scale is in bytes (-B): the log
+/// scale then starts at 10 B, as its first label says.
+inline int scale_x(double bits, double max_bits, bool log_scale, int w, double unit = 1) {
+    bits /= unit;
+    max_bits /= unit;
     if (bits <= 0 || max_bits <= 0) return 0;
     double f;
     if (log_scale) {
@@ -3999,7 +4002,8 @@ std::vector<StatusSegment> status_segments(const ViewState& st, const ViewModel&
     // What the user just did, and that the display is paused, come first: they must not be cut off.
     if (!st.message.empty()) v.push_back({st.message, st.message});
     if (st.paused) v.push_back({"PAUSED", "P resumes the display (capture goes on)"});
-    v.push_back({vm.interface, "capturing on " + vm.interface});
+    const size_t slash = vm.interface.rfind('/');  // a capture file: its name (the tooltip has the path)
+    v.push_back({slash == std::string::npos ? vm.interface : vm.interface.substr(slash + 1), "capturing on " + vm.interface});
     v.push_back({std::to_string(vm.rows.size()) + " flows", "rows shown now (after the filter and the s/d/p grouping)"});
     if (vm.ended) v.push_back({vm.clock + " end of file", "the capture file was read to its end: the clock has stopped; q quits"});
     else v.push_back({vm.clock, "time of the last update; R changes how often (now every " + std::to_string(st.refresh) + " s)"});
@@ -4095,7 +4099,7 @@ inline void draw_scale(Screen& scr, const ViewState& st, const ViewModel& vm, co
     std::vector<int> ticks;
     int free_x = 0;
     for (double m : scale_ticks(max_bits / unit, st.log_scale)) {
-        const int x = std::min(w - 1, scale_x(m * unit, max_bits, st.log_scale, w - 1));
+        const int x = std::min(w - 1, scale_x(m * unit, max_bits, st.log_scale, w - 1, unit));
         const std::string label = format_rate(m * unit / 8, st.bytes);
         const int n = text_cols(label), lx = std::clamp(x - n / 2, 0, std::max(0, w - n));
         if (lx >= free_x) {
@@ -4162,7 +4166,7 @@ inline void draw_flow_row(Screen& scr, const ViewState& st, const ViewModel& vm,
         if (sel) draw_selection(scr, st, th, yy);
         if (st.bars) {
             const double v = dir < 0 ? f.rates.total(st.bar_window) : f.rates.v[dir][st.bar_window];
-            draw_bar(scr, st, th, yy, scale_x(v * 8, max_bits, st.log_scale, w), dir == 1 ? th[Role::bar_recv] : th[Role::bar_sent], sel);
+            draw_bar(scr, st, th, yy, scale_x(v * 8, max_bits, st.log_scale, w, st.bytes ? 8 : 1), dir == 1 ? th[Role::bar_recv] : th[Role::bar_sent], sel);
         }
     }
 }
@@ -4224,7 +4228,7 @@ inline int draw_groups(Screen& scr, const ViewState& st, const ViewModel& vm, co
         right(scr, w, y, format_bytes(double(g.counts.bytes[0] + g.counts.bytes[1])), th[Role::fg], bg);
         if (idx == st.selected) draw_selection(scr, st, th, y);
         if (st.bars)
-            draw_bar(scr, st, th, y, scale_x(g.rates.total(st.bar_window) * 8, max_bits, st.log_scale, w), th[Role::bar_sent],
+            draw_bar(scr, st, th, y, scale_x(g.rates.total(st.bar_window) * 8, max_bits, st.log_scale, w, st.bytes ? 8 : 1), th[Role::bar_sent],
                      idx == st.selected);
     }
     return std::max(1, visible);

@@ -753,6 +753,7 @@ TEST_CASE("-B labels the scale in bytes; -m is 1024-based (5M tops at 5.00Mb)") 
     CAPTURE(top);
     CHECK(top.find("KB") != std::string::npos);
     CHECK(top.find("Kb") == std::string::npos);
+    CHECK(top.rfind("10B", 0) == 0);  // the byte scale starts at 10 B, at the left edge
     const char* argv[] = {"iftop", "-m", "5M"};
     auto o = parse_args(3, argv);
     REQUIRE(o);

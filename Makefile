@@ -35,6 +35,9 @@ run: iftop
 tests/unit: tests/unit.cpp tests/second_tu.cpp tests/tui_test.cpp tests/frames.hpp iftop.hpp themes.inc | deps-test
 	$(CXX) $(WARN) -O1 -g -o $@ tests/unit.cpp tests/second_tu.cpp tests/tui_test.cpp $(LDLIBS)
 
+tests/hardening: tests/hardening.cpp iftop.hpp | deps-test
+	$(CXX) $(WARN) -O1 -g -o $@ tests/hardening.cpp $(LDLIBS)
+
 tests/procs: tests/procs.cpp iftop.hpp | deps-test
 	$(CXX) $(WARN) -O1 -g -o $@ tests/procs.cpp $(LDLIBS)
 
@@ -44,7 +47,7 @@ tests/embed_example: tests/embed_example.cpp iftop.hpp | deps-build
 tests/iftop-asan: main.cpp iftop.hpp | deps-build
 	$(CXX) $(WARN) -O1 -g $(SAN) -o $@ main.cpp $(LDLIBS)
 
-test: iftop tests/unit tests/procs tests/embed_example tests/iftop-asan | deps-test
+test: iftop tests/unit tests/hardening tests/procs tests/embed_example tests/iftop-asan | deps-test
 	@bash tests/run.sh
 
 # --- benchmarks -------------------------------------------------------------------------------------------
@@ -61,4 +64,4 @@ install: iftop
 	install -D -m 755 iftop $(DESTDIR)$(PREFIX)/sbin/iftop
 
 clean:
-	rm -f iftop tests/unit tests/procs tests/bench_procs tests/embed_example tests/iftop-asan tests/bench
+	rm -f iftop tests/unit tests/hardening tests/procs tests/bench_procs tests/embed_example tests/iftop-asan tests/bench

@@ -3906,7 +3906,8 @@ std::string format_endpoint(std::string_view host, std::string_view port, int co
     const std::string open = v6 ? "[" : "", close = v6 ? "]" : "";
     const std::string p = port.empty() ? std::string() : close + ":" + std::string(port);
     std::string whole = open + std::string(host) + (port.empty() ? close : p);
-    if (cols <= 0 || text_cols(whole) <= cols) return whole;
+    // Bytes are never fewer than columns (UTF-8 takes 2-4 bytes for a 1-2 column glyph): short text fits as is.
+    if (cols <= 0 || whole.size() <= size_t(cols) || text_cols(whole) <= cols) return whole;
     const int room = cols - text_cols(open) - text_cols(p) - 1;  // one column for the mark
     if (room >= 1) return open + cut_cols(host, room) + (ascii ? "~" : "…") + p;
     return fit(whole, cols, ascii);
@@ -4718,7 +4719,7 @@ inline void draw_help(Screen& scr, const ViewState& st, const Theme& th) {
 
 /// Overlays over the panels, the modal one last.
 inline void draw_overlays(Screen& scr, const ViewState& st, const ViewModel& vm, const Theme& th) {
-    if (st.status_bar && !st.editing_filter && !st.editing_bpf) draw_status_tip(scr, st, vm, th);
+    if (st.status_tip >= 0 && st.status_bar && !st.editing_filter && !st.editing_bpf) draw_status_tip(scr, st, vm, th);
     if (st.tooltip && st.view == ViewState::flows && st.selected < int(vm.rows.size())) draw_details(scr, st, vm, th);
     if (st.chooser) draw_theme_chooser(scr, st, th);
     if (st.editor.open) draw_theme_editor(scr, st, th);

@@ -4940,6 +4940,11 @@ struct CommandContext {
         st.scroll = std::clamp(st.scroll, 0, std::max(0, n - page_rows));
     }
     void move(int by) { st.selected += by; clamp_sel(); }
+    void switch_view(int v) {
+        st.view = ViewState::View(v);
+        st.drilled = false;
+        st.selected = st.scroll = 0;
+    }
     void set_sort(SortKey k) { st.sort = k; }
     void toggle_pin(size_t row) {
         if (st.view != ViewState::flows || row >= st_rows()) return;
@@ -5169,10 +5174,10 @@ inline std::vector<Command> view_commands() {
     using V = const ViewSettings&;
     using A = InputAction;
     return {
-        {{uint32_t(Key::tab), uint32_t(Key::backtab)}, "`Tab`", "Views", "Flows, Processes, Publishers (Shift-Tab back)",
-         "click a tab in the status bar", nullptr,
-         [](C& c) { c.st.view = ViewState::View((c.st.view + 1) % 3); c.st.drilled = false; c.st.selected = c.st.scroll = 0; return A::none; },
-         nullptr, nullptr},
+        {{uint32_t(Key::tab)}, "`Tab`", "Views", "next view: Flows, Processes, Publishers", "click a tab in the status bar",
+         nullptr, [](C& c) { c.switch_view((c.st.view + 1) % 3); return A::none; }, nullptr, nullptr},
+        {{uint32_t(Key::backtab)}, "`Shift-Tab`", "Views", "previous view", nullptr, nullptr,
+         [](C& c) { c.switch_view((c.st.view + 2) % 3); return A::none; }, nullptr, nullptr},
         {{uint32_t(Key::enter)}, "`Enter`", "Views", "details of the flow, or the flows of a process or package",
          "right click a row", nullptr,
          [](C& c) {
@@ -5572,11 +5577,7 @@ inline InputAction on_mouse_status(CommandContext& cx, const InputEvent& e) {
     }
     st.status_tip = -1;
     const int tab = view_tab_at(st, e.x);
-    if (e.button == 0 && tab >= 0 && tab != int(st.view)) {
-        st.view = ViewState::View(tab);
-        st.drilled = false;
-        st.selected = st.scroll = 0;
-    }
+    if (e.button == 0 && tab >= 0 && tab != int(st.view)) cx.switch_view(tab);
     return InputAction::none;
 }
 
@@ -7376,6 +7377,49 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
 }  // namespace detail
 
 namespace detail {
+/// The screen when standard output is a terminal that can draw it; text reports (-t) when it is a pipe, a file, or
+/// TERM=dumb (no cursor addressing: said once on stderr).
+inline bool wants_screen(const Options& opt) {
+    if (opt.text || opt.json || !isatty(1)) return false;
+    const char* term = std::getenv("TERM");
+    if (!term || std::string_view(term) != "dumb") return true;
+    std::fprintf(stderr, "iftop: TERM=dumb cannot draw the screen: text reports instead (as -t)\n");
+    return false;
+}
+
+/// SIGINT, SIGTERM and SIGHUP end the text and JSON loops cleanly (the final report is still written); a reader
+/// that goes away (SIGPIPE) shows as a failed write instead.
+inline void install_stop_signals() {
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
+    sigaction(SIGHUP, &sa, nullptr);
+}
+
+/// iftop -t's report settings from the options; names through the resolver and the services table when asked.
+inline TextStyle text_style(const Options& opt, Resolver& resolver, Services& services) {
+    TextStyle style;
+    style.show_ports = opt.show_ports && !opt.hide_ports;
+    style.bytes = opt.bytes;
+    style.lines = opt.lines;
+    style.sort = opt.sort;
+    if (opt.dns) style.host_name = [&resolver](const IpAddr& a) { return resolver.name(a); };
+    if (opt.port_names) style.port_name = [&services](uint16_t p, uint8_t proto) { return services.name(p, proto); };
+    return style;
+}
+
+/// Attribution: live only (a file's flows are not this host's sockets), off with -Z; text mode only when asked.
+inline std::unique_ptr<FlowAttribution> start_attribution(const Options& opt, bool live, bool interactive) {
+    if (!live || opt.no_processes || !(opt.json || opt.processes || interactive)) return nullptr;
+    auto owners = std::make_unique<FlowAttribution>(FlowAttribution::Config{});
+    if (owners->level() == Attribution::off)
+        std::fprintf(stderr, "iftop: process attribution is off: neither /proc/net nor lsof can be read\n");
+    return owners;
+}
+
 /// The commands that print something and exit (-h, -V, --completions, --list-colors, --list-interfaces): their exit
 /// status, or nullopt when none was asked for.
 inline std::optional<int> run_info_command(const Options& opt) {
@@ -7458,45 +7502,20 @@ int run(const Options& opt) {
         auto d = drop_privileges(invoking_user(), opt.user, keep);
         if (!d) { std::fprintf(stderr, "iftop: %s\n", d.error().message.c_str()); return 1; }
     }
-    // The screen when standard output is a terminal; text reports (-t) when it is a pipe or a file.
-    // TERM=dumb has no cursor addressing: text reports, as when standard output is not a terminal.
-    const char* term_name = std::getenv("TERM");
-    const bool dumb = term_name && std::string_view(term_name) == "dumb";
-    const bool interactive = !opt.text && !opt.json && isatty(1) && !dumb;
-    if (dumb && !opt.text && !opt.json && isatty(1))
-        std::fprintf(stderr, "iftop: TERM=dumb cannot draw the screen: text reports instead (as -t)\n");
+    const bool interactive = wants_screen(opt);
     const bool text = !interactive && (opt.text || !opt.json);
-
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGHUP, &sa, nullptr);
+    install_stop_signals();
 
     Engine engine(acfg);
     Out out;
     Resolver resolver;
     Services services;
-    TextStyle style;
-    style.show_ports = opt.show_ports && !opt.hide_ports;
-    style.bytes = opt.bytes;
-    style.lines = opt.lines;
-    style.sort = opt.sort;
-    if (opt.dns) style.host_name = [&](const IpAddr& a) { return resolver.name(a); };
-    if (opt.port_names) style.port_name = [&](uint16_t p, uint8_t proto) { return services.name(p, proto); };
+    TextStyle style = text_style(opt, resolver, services);
     const std::string iface = src->name();
     const bool live = src->live();
-    // Attribution: live only (a file's flows are not this host's sockets), off with -Z; text mode only when asked.
-    std::unique_ptr<FlowAttribution> owners;
+    std::unique_ptr<FlowAttribution> owners = start_attribution(opt, live, interactive);
+    if (owners && opt.processes) style.owners = owners.get();
     bool told_partial = false;
-    if (live && !opt.no_processes && (opt.json || opt.processes || interactive)) {
-        owners = std::make_unique<FlowAttribution>(FlowAttribution::Config{});
-        if (owners->level() == Attribution::off)
-            std::fprintf(stderr, "iftop: process attribution is off: neither /proc/net nor lsof can be read\n");
-        if (opt.processes) style.owners = owners.get();
-    }
 
     if (interactive) return run_tui(opt, *src, engine, resolver, services, owners.get());
 

@@ -380,6 +380,8 @@ TEST_CASE("Tab cycles the views; without attribution the Processes view says so 
     CHECK(st.view == ViewState::publishers);
     press(st, vm, frozen, uint32_t(Key::tab));
     CHECK(st.view == ViewState::flows);
+    press(st, vm, frozen, uint32_t(Key::backtab));  // Shift-Tab goes back
+    CHECK(st.view == ViewState::publishers);
 }
 }
 

@@ -137,6 +137,9 @@ if command -v tmux >/dev/null; then
         ts "${kv%%=*}"
         check "${kv%%=*} says what it did" "waitfor '^ Flows Processes Publishers │ ${kv#*=}'"
     done
+    ts Enter
+    check "the details of an aggregated row name the hidden sides *" "waitfor '╭─ .*\\* => \\*'"
+    ts Escape
     ts z  # no command: clears the message, so the clock's part of the status bar shows whole
     check "the end of a replay is said" "waitfor 'end of file' 80"
     c1=$(shot | tail -1 | grep -oE '[0-9]{2}:[0-9]{2}:[0-9]{2}'); sleep 1.2; c2=$(shot | tail -1 | grep -oE '[0-9]{2}:[0-9]{2}:[0-9]{2}')
@@ -152,6 +155,8 @@ if command -v tmux >/dev/null; then
     check "export: a unique file with the date, aligned columns and totals" "waitfor 'exported' && f=\$(ls $K/iftop-export-*.txt | head -1) && grep -q '^# iftop.hpp export 20[0-9-]* [0-9:]* on' \$f && grep -q '^total ' \$f && [ \$(sed 1d \$f | grep -v '^#' | awk '{print length}' | sort -u | wc -l) = 1 ]"
     ts e; check "a second export does not overwrite the first" "waitfor 'exported .*-2\\.txt|exported' && [ \$(ls $K/iftop-export-*.txt | wc -l) = 2 ]"
     ts H; check "H turns hover tooltips off" "waitfor 'hover tooltips off'"
+    ts C; ts +; ts Escape
+    check "theme editor: Esc puts the theme back" "waitfor 'theme unchanged'"
     ts C; ts +; ts Enter; ts C-u; ts -l 'Ünï テーマ'; ts Enter
     check "theme editor: a non-ASCII name is saved as a custom theme in ~/.iftoprc" "waitfor 'theme Ünï テーマ saved' && grep -q '^custom-themes: \\*Ünï テーマ=#' $K/.iftoprc"
     ts c; check "custom themes are listed in the chooser" "waitfor '> Ünï テーマ'"

@@ -6403,7 +6403,24 @@ int run(const Options& opt) {
         if (opt.processes) style.owners = owners.get();
     }
 
-    if (interactive) return run_tui(opt, *src, engine, resolver, services, owners.get());
+    if (interactive) {
+        // After the drop the screen saves settings as the user it now is; say once (it shows after the screen
+        // closes) when that user cannot write the file, e.g. root's own ~/.iftoprc once running as nobody.
+        Options screen_opt = opt;
+        if (opt.config_writable && !opt.config_path.empty()) {
+            struct stat cst {};
+            const bool can = ::lstat(opt.config_path.c_str(), &cst) == 0
+                                 ? S_ISREG(cst.st_mode) && cst.st_uid == ::geteuid()
+                                 : errno == ENOENT && ::access(dir_of(opt.config_path).c_str(), W_OK | X_OK) == 0;
+            if (!can) {
+                screen_opt.config_writable = false;
+                std::fprintf(stderr, "iftop: settings changed on the screen were not saved: uid %u cannot write %s "
+                                     "(--user sets who iftop runs as)\n", unsigned(::geteuid()),
+                             printable(opt.config_path).c_str());
+            }
+        }
+        return run_tui(screen_opt, *src, engine, resolver, services, owners.get());
+    }
 
     // Offline the capture clock is the packets' time; live (and --replay) the JSON timestamp is the wall clock.
     Micros wall_offset = 0;  // add to a tick time to get wall-clock time

@@ -1614,7 +1614,12 @@ private:
         f.data = bytes;
         f.caplen = h->caplen;
         f.wirelen = h->len;
-        f.ts = Micros(h->ts.tv_sec) * kMicrosPerSecond + (c->nano ? h->ts.tv_usec / 1000 : h->ts.tv_usec);
+        // A pcapng timestamp can be anything up to 2^64 units (F9): clamp the seconds to ±2^62 µs, far from the
+        // int64 limits, so that no arithmetic on a capture time can overflow.
+        constexpr int64_t kMaxSec = (int64_t(1) << 62) / kMicrosPerSecond;
+        const int64_t sec = std::clamp<int64_t>(int64_t(h->ts.tv_sec), -kMaxSec, kMaxSec);
+        const int64_t sub = int64_t(h->ts.tv_usec) / (c->nano ? 1000 : 1);
+        f.ts = Micros(sec) * kMicrosPerSecond + std::clamp<int64_t>(sub, -kMicrosPerSecond * 4096, kMicrosPerSecond * 4096);
         c->sink->on_frame(f);
     }
     pcap_t* p_;
@@ -2213,6 +2218,12 @@ void FlowTable::tick(Micros now) {
     while (m.closed < target) {
         const int64_t end = m.closed + 1;
         if (end - kWindows[0] > m.totals_hist.newest) { m.closed = target; break; }
+        // Seconds older than the histories reach read as zero: jump to where they start, so an add() far
+        // ahead of the last tick (an embedder's first tick after a long gap) costs O(flows), not O(gap × flows).
+        if (const int64_t reach = m.totals_hist.newest - kHistorySeconds + 1; end - 1 < reach) {
+            m.closed = std::min(target, reach);
+            continue;
+        }
         m.closed = end;
         const double div = double(std::min<int64_t>(kWindows[0], end));
         double t[2];
@@ -4203,7 +4214,7 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
 
     // Scale header: labels over tick marks (log: decades from 10 b; linear: fifths).
     std::vector<double> marks;
-    if (st.log_scale) for (double m = 100; m <= max_bits * 1.0001; m *= 10) marks.push_back(m);
+    if (st.log_scale) for (double m = 100; m <= max_bits * 1.0001 && marks.size() < 32; m *= 10) marks.push_back(m);
     else for (int i = 1; i <= 5; ++i) marks.push_back(max_bits * i / 5);
     scr.fill_bg(0, 0, w, th[Role::header_bg]);
     for (int x = 0; x < w; ++x) scr.text(x, 1, st.ascii ? "-" : "─", th[Role::scale], bg);
@@ -4642,7 +4653,10 @@ inline Error usage_error(const std::string& msg) {
     return make_error(Errc::usage, msg + " (see ./iftop -h)");
 }
 
-/// "10M", "1.5G", "100k", "2000000" → bits per second.
+/// The largest rate -m, max-bandwidth and alert-threshold accept: 1 Pb/s, far above any link.
+constexpr double kMaxBandwidth = 1e15;
+
+/// "10M", "1.5G", "100k", "2000000" → bits per second, at most kMaxBandwidth.
 inline bool parse_bandwidth(std::string_view s, double& out) {
     s = trim(s);
     if (s.empty()) return false;
@@ -4655,6 +4669,7 @@ inline bool parse_bandwidth(std::string_view s, double& out) {
     double v = 0;
     auto r = std::from_chars(s.data(), s.data() + s.size(), v);
     if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !(v >= 0) || !std::isfinite(v)) return false;
+    if (v * mult > kMaxBandwidth) return false;  // 1e300G would make every scale and cast meaningless (F5, F14)
     out = v * mult;
     return true;
 }
@@ -4703,7 +4718,7 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
     else if (key == "show-ports") o.show_ports = true;
     else if (key == "max-bandwidth") {
         if (!parse_bandwidth(val, o.max_bandwidth))
-            return usage_error(name + " needs a bandwidth like 10M, 1G or 500K, not '" + val + "'");
+            return usage_error(name + " needs a bandwidth like 10M, 1G or 500K (at most 1000000G), not '" + val + "'");
     } else if (key == "config") {
         if (val.empty()) return usage_error(name + " needs a file name, not ''");
         o.config_file = val;
@@ -5053,7 +5068,7 @@ Result<bool> apply_config_text(std::string_view text, Options& o) {
         } else if (key == "sort") {
             if (!parse_sort(val, o.sort)) r = bad("sort takes 2s, 10s, 40s, source or destination");
         } else if (key == "max-bandwidth") {
-            if (!parse_bandwidth(val, o.max_bandwidth)) r = bad("max-bandwidth takes a rate like 10M");
+            if (!parse_bandwidth(val, o.max_bandwidth)) r = bad("max-bandwidth takes a rate like 10M (at most 1000000G)");
         } else if (key == "net-filter") {
             if (!Net::parse4(val)) r = bad("net-filter is not a network: '" + val + "'");
             else o.net4 = val;
@@ -5070,7 +5085,7 @@ Result<bool> apply_config_text(std::string_view text, Options& o) {
             if (val != "solid" && val != "gradient" && val != "thin" && val != "ascii") r = bad("bar-style takes solid, gradient, thin or ascii");
             else o.bar_style = val;
         } else if (key == "alert-threshold") {
-            if (!parse_bandwidth(val, o.alert_threshold)) r = bad("alert-threshold takes a rate in bits/s like 10M");
+            if (!parse_bandwidth(val, o.alert_threshold)) r = bad("alert-threshold takes a rate in bits/s like 10M (at most 1000000G)");
         }
         else if (key == "theme") {
             if (!find_theme(val)) r = bad("unknown theme '" + val + "' (see --list-colors)");
@@ -6445,6 +6460,7 @@ int run(const Options& opt) {
     };
     engine.on_tick([&](int64_t index, Micros at) -> bool {
         if (g_stop_signal) return false;
+        if (offline && !opt.replay && opt.seconds) alarm(unsigned(opt.seconds));  // capture time moved: re-arm
         if (owners) {
             owners->update(engine.table(), at);  // new flows looked up once per tick, unknown ones retried
             if (!told_partial && owners->level() == Attribution::partial) {
@@ -6468,7 +6484,22 @@ int run(const Options& opt) {
 
     Result<bool> status = true;
     if (offline && !opt.replay) {
-        status = engine.run_offline(*src);
+        // As fast as it reads, with the stop signals honoured between batches: a stream of records whose time
+        // never advances (F6) never ticks, so the tick callback alone would never see them. With -s, SIGALRM
+        // ends a stream whose capture time has not advanced for N seconds of wall time (re-armed on every tick);
+        // it also interrupts a read blocked on a quiet pipe (no SA_RESTART).
+        if (opt.seconds) {
+            sigaction(SIGALRM, &sa, nullptr);
+            alarm(unsigned(opt.seconds));
+        }
+        while (!engine.stopped() && !src->at_end() && !g_stop_signal) {
+            auto r = src->dispatch(engine, 4096);
+            if (!r) {
+                if (!g_stop_signal) status = r.error();  // a read cut short by our own signal is no file error
+                break;
+            }
+        }
+        if (opt.seconds) alarm(0);
     } else if (offline) {
         // --replay: frames are released when the wall clock reaches their recorded offset; ticks keep coming
         // through quiet stretches, so the output looks as it did live.
@@ -6506,16 +6537,17 @@ int run(const Options& opt) {
     }
     if (out.closed()) return 0;  // the reader went away (| head): quietly done
     if (!status) {
-        std::fprintf(stderr, "iftop: %s\n", status.error().message.c_str());
-        if (live) return 1;
-        std::fprintf(stderr, "iftop: reporting what was read before the error\n");
+        if (live) { std::fprintf(stderr, "iftop: %s\n", printable(status.error().message).c_str()); return 1; }
+        // A file that could not be read to its end: what was read is reported, and the exit status says it (1, as
+        // tcpdump), so a script never takes a partial count for a whole one.
+        std::fprintf(stderr, "iftop: %s; reporting what was read before it\n", printable(status.error().message).c_str());
     }
     engine.finish();
     if (offline || opt.seconds || opt.json) {
         const Micros at = engine.table().has_origin() ? engine.table().last_tick() : wall_now() - wall_offset;
         emit(at, true);
     }
-    return 0;
+    return status ? 0 : 1;
 }
 
 int main(int argc, const char* const* argv) {

@@ -259,3 +259,46 @@ TEST_CASE("empty -r, -i and -c values are usage errors") {
     }
 }
 }
+
+TEST_SUITE("bad values") {
+TEST_CASE("-m, max-bandwidth and alert-threshold refuse rates beyond 1 Pb/s (F5, F14)") {
+    for (const char* v : {"1e300G", "1e16", "2000000G", "inf", "nan", "-1M"}) {
+        const char* argv[] = {"iftop", "-m", v};
+        auto r = parse_args(3, argv);
+        REQUIRE(!r);
+        CHECK(r.error().code == Errc::usage);
+        Options o;
+        CHECK(!apply_config_text(std::string("max-bandwidth: ") + v + "\n", o));
+        CHECK(!apply_config_text(std::string("alert-threshold: ") + v + "\n", o));
+    }
+    const char* ok[] = {"iftop", "-m", "1000000G"};
+    auto r = parse_args(3, ok);
+    REQUIRE(r);
+    CHECK(r->max_bandwidth == 1e15);
+}
+}
+
+TEST_SUITE("flow table") {
+TEST_CASE("tick after add() far ahead of the last tick is O(flows), and the peaks stay right (F12)") {
+    FlowTable t;
+    t.set_origin(0);
+    const Micros far = Micros(1) << 59;  // ~18 000 years of seconds between the origin and the traffic
+    for (int i = 0; i < 2000; ++i) {
+        Decoded d;
+        d.ok = true;
+        d.proto = kProtoUdp;
+        d.src = *IpAddr::parse("10.0.0.1");
+        d.dst = *IpAddr::parse("10.0.0.2");
+        d.sport = uint16_t(1000 + i);
+        d.dport = 53;
+        d.bytes = 100;
+        t.add(d, far);
+    }
+    // Walking every second of the gap would be 5.8e11 seconds × 2000 flows: this only ends because it jumps.
+    t.tick(far + 3 * kMicrosPerSecond);
+    CHECK(t.size() == 2000);
+    const FlowView tot = t.totals();
+    CHECK(tot.counts.bytes[0] + tot.counts.bytes[1] == 200000);
+    CHECK(t.peak_total() == doctest::Approx(100000.0));  // 200 000 bytes in one second, the 2 s average
+}
+}

@@ -1101,8 +1101,28 @@ inline std::string_view trim(std::string_view s) {
 
 inline Error make_error(Errc c, std::string msg) { return Error{c, std::move(msg)}; }
 
+struct CpRange { uint32_t lo, hi; };
+inline bool in_ranges(uint32_t cp, const CpRange* r, size_t n) {
+    size_t a = 0, b = n;  // binary search over sorted, disjoint ranges
+    while (a < b) {
+        const size_t m = (a + b) / 2;
+        if (cp > r[m].hi) a = m + 1;
+        else if (cp < r[m].lo) b = m;
+        else return true;
+    }
+    return false;
+}
+/// Format characters (Unicode category Cf, plus the line/paragraph separators): bidi overrides, embeddings and
+/// isolates (U+202A-202E, U+2066-2069), marks (U+200E/F, U+061C), zero-width spaces and joiners, tags. Terminals
+/// give them no column, and they reorder or hide text (Trojan Source), so outside text never carries them.
+inline const CpRange kFormatChars[] = {
+    {0x00ad, 0x00ad}, {0x0600, 0x0605}, {0x061c, 0x061c}, {0x06dd, 0x06dd}, {0x070f, 0x070f}, {0x0890, 0x0891},
+    {0x08e2, 0x08e2}, {0x180e, 0x180e}, {0x200b, 0x200f}, {0x2028, 0x202e}, {0x2060, 0x2064}, {0x2066, 0x206f},
+    {0xfeff, 0xfeff}, {0xfff9, 0xfffb}, {0x110bd, 0x110bd}, {0x110cd, 0x110cd}, {0x13430, 0x1343f},
+    {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0001, 0xe0001}, {0xe0020, 0xe007f}};
 /// Keeps only what can be shown safely on a line: printable ASCII and well-formed UTF-8 (RFC 3629) that is not a
-/// C1 control; everything else (ESC, BEL, C1, broken sequences) becomes '?'.
+/// C1 control nor a format character (bidi controls, zero-width characters: kFormatChars); everything else (ESC,
+/// BEL, C1, U+202E, broken sequences) becomes '?', so a name can neither move the cursor nor reorder the line.
 inline std::string printable(std::string_view s) {
     std::string out;
     out.reserve(s.size());
@@ -1119,8 +1139,12 @@ inline std::string printable(std::string_view s) {
                 (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90))
                 ok = false;  // C1 controls, overlong forms, surrogates, beyond U+10FFFF
         }
-        if (ok) { out.append(s.substr(i, n + 1)); i += n; }
-        else out += '?';
+        if (!ok) { out += '?'; continue; }  // one '?' per byte of a broken sequence
+        uint32_t cp = c & (0x3f >> n);
+        for (int k = 1; k <= n; ++k) cp = (cp << 6) | (byte(i + size_t(k)) & 0x3f);
+        if (in_ranges(cp, kFormatChars, std::size(kFormatChars))) out += '?';  // one '?' for the whole character
+        else out.append(s.substr(i, size_t(n) + 1));
+        i += size_t(n);
     }
     return out;
 }
@@ -3457,21 +3481,82 @@ ColorMode detect_color_mode(const char* no_color, const char* colorterm, const c
     return ColorMode::c16;
 }
 
+namespace detail {
+/// Zero-width combining marks (Mn, Me) of the scripts that matter, and Hangul medial/final jamo, as glibc's wcwidth.
+inline const CpRange kZeroWidth[] = {
+    {0x0300, 0x036f}, {0x0483, 0x0489}, {0x0591, 0x05bd}, {0x05bf, 0x05bf}, {0x05c1, 0x05c2}, {0x05c4, 0x05c5},
+    {0x05c7, 0x05c7}, {0x0610, 0x061a}, {0x064b, 0x065f}, {0x0670, 0x0670}, {0x06d6, 0x06dc}, {0x06df, 0x06e4},
+    {0x06e7, 0x06e8}, {0x06ea, 0x06ed}, {0x0711, 0x0711}, {0x0730, 0x074a}, {0x07a6, 0x07b0}, {0x07eb, 0x07f3},
+    {0x07fd, 0x07fd}, {0x0816, 0x0819}, {0x081b, 0x0823}, {0x0825, 0x0827}, {0x0829, 0x082d}, {0x0859, 0x085b},
+    {0x0898, 0x089f}, {0x08ca, 0x08e1}, {0x08e3, 0x0902}, {0x093a, 0x093a}, {0x093c, 0x093c}, {0x0941, 0x0948},
+    {0x094d, 0x094d}, {0x0951, 0x0957}, {0x0962, 0x0963}, {0x0981, 0x0981}, {0x09bc, 0x09bc}, {0x09c1, 0x09c4},
+    {0x09cd, 0x09cd}, {0x09e2, 0x09e3}, {0x09fe, 0x09fe}, {0x0a01, 0x0a02}, {0x0a3c, 0x0a3c}, {0x0a41, 0x0a42},
+    {0x0a47, 0x0a48}, {0x0a4b, 0x0a4d}, {0x0a51, 0x0a51}, {0x0a70, 0x0a71}, {0x0a75, 0x0a75}, {0x0a81, 0x0a82},
+    {0x0abc, 0x0abc}, {0x0ac1, 0x0ac5}, {0x0ac7, 0x0ac8}, {0x0acd, 0x0acd}, {0x0ae2, 0x0ae3}, {0x0afa, 0x0aff},
+    {0x0b01, 0x0b01}, {0x0b3c, 0x0b3c}, {0x0b3f, 0x0b3f}, {0x0b41, 0x0b44}, {0x0b4d, 0x0b4d}, {0x0b55, 0x0b56},
+    {0x0b62, 0x0b63}, {0x0b82, 0x0b82}, {0x0bc0, 0x0bc0}, {0x0bcd, 0x0bcd}, {0x0c00, 0x0c00}, {0x0c04, 0x0c04},
+    {0x0c3c, 0x0c3c}, {0x0c3e, 0x0c40}, {0x0c46, 0x0c48}, {0x0c4a, 0x0c4d}, {0x0c55, 0x0c56}, {0x0c62, 0x0c63},
+    {0x0c81, 0x0c81}, {0x0cbc, 0x0cbc}, {0x0cbf, 0x0cbf}, {0x0cc6, 0x0cc6}, {0x0ccc, 0x0ccd}, {0x0ce2, 0x0ce3},
+    {0x0d00, 0x0d01}, {0x0d3b, 0x0d3c}, {0x0d41, 0x0d44}, {0x0d4d, 0x0d4d}, {0x0d62, 0x0d63}, {0x0d81, 0x0d81},
+    {0x0dca, 0x0dca}, {0x0dd2, 0x0dd4}, {0x0dd6, 0x0dd6}, {0x0e31, 0x0e31}, {0x0e34, 0x0e3a}, {0x0e47, 0x0e4e},
+    {0x0eb1, 0x0eb1}, {0x0eb4, 0x0ebc}, {0x0ec8, 0x0ece}, {0x0f18, 0x0f19}, {0x0f35, 0x0f35}, {0x0f37, 0x0f37},
+    {0x0f39, 0x0f39}, {0x0f71, 0x0f7e}, {0x0f80, 0x0f84}, {0x0f86, 0x0f87}, {0x0f8d, 0x0f97}, {0x0f99, 0x0fbc},
+    {0x0fc6, 0x0fc6}, {0x102d, 0x1030}, {0x1032, 0x1037}, {0x1039, 0x103a}, {0x103d, 0x103e}, {0x1058, 0x1059},
+    {0x105e, 0x1060}, {0x1071, 0x1074}, {0x1082, 0x1082}, {0x1085, 0x1086}, {0x108d, 0x108d}, {0x109d, 0x109d},
+    {0x1160, 0x11ff}, {0x135d, 0x135f}, {0x1712, 0x1714}, {0x1732, 0x1733}, {0x1752, 0x1753}, {0x1772, 0x1773},
+    {0x17b4, 0x17b5}, {0x17b7, 0x17bd}, {0x17c6, 0x17c6}, {0x17c9, 0x17d3}, {0x17dd, 0x17dd}, {0x180b, 0x180d},
+    {0x180f, 0x180f}, {0x1885, 0x1886}, {0x18a9, 0x18a9}, {0x1920, 0x1922}, {0x1927, 0x1928}, {0x1932, 0x1932},
+    {0x1939, 0x193b}, {0x1a17, 0x1a18}, {0x1a1b, 0x1a1b}, {0x1a56, 0x1a56}, {0x1a58, 0x1a5e}, {0x1a60, 0x1a60},
+    {0x1a62, 0x1a62}, {0x1a65, 0x1a6c}, {0x1a73, 0x1a7c}, {0x1a7f, 0x1a7f}, {0x1ab0, 0x1aff}, {0x1b00, 0x1b03},
+    {0x1b34, 0x1b34}, {0x1b36, 0x1b3a}, {0x1b3c, 0x1b3c}, {0x1b42, 0x1b42}, {0x1b6b, 0x1b73}, {0x1b80, 0x1b81},
+    {0x1ba2, 0x1ba5}, {0x1ba8, 0x1ba9}, {0x1bab, 0x1bad}, {0x1be6, 0x1be6}, {0x1be8, 0x1be9}, {0x1bed, 0x1bed},
+    {0x1bef, 0x1bf1}, {0x1c2c, 0x1c33}, {0x1c36, 0x1c37}, {0x1cd0, 0x1cd2}, {0x1cd4, 0x1ce0}, {0x1ce2, 0x1ce8},
+    {0x1ced, 0x1ced}, {0x1cf4, 0x1cf4}, {0x1cf8, 0x1cf9}, {0x1dc0, 0x1dff}, {0x20d0, 0x20f0}, {0x2cef, 0x2cf1},
+    {0x2d7f, 0x2d7f}, {0x2de0, 0x2dff}, {0x302a, 0x302d}, {0x3099, 0x309a}, {0xa66f, 0xa672}, {0xa674, 0xa67d},
+    {0xa69e, 0xa69f}, {0xa6f0, 0xa6f1}, {0xa802, 0xa802}, {0xa806, 0xa806}, {0xa80b, 0xa80b}, {0xa825, 0xa826},
+    {0xa82c, 0xa82c}, {0xa8c4, 0xa8c5}, {0xa8e0, 0xa8f1}, {0xa8ff, 0xa8ff}, {0xa926, 0xa92d}, {0xa947, 0xa951},
+    {0xa980, 0xa982}, {0xa9b3, 0xa9b3}, {0xa9b6, 0xa9b9}, {0xa9bc, 0xa9bd}, {0xa9e5, 0xa9e5}, {0xaa29, 0xaa2e},
+    {0xaa31, 0xaa32}, {0xaa35, 0xaa36}, {0xaa43, 0xaa43}, {0xaa4c, 0xaa4c}, {0xaa7c, 0xaa7c}, {0xaab0, 0xaab0},
+    {0xaab2, 0xaab4}, {0xaab7, 0xaab8}, {0xaabe, 0xaabf}, {0xaac1, 0xaac1}, {0xaaec, 0xaaed}, {0xaaf6, 0xaaf6},
+    {0xabe5, 0xabe5}, {0xabe8, 0xabe8}, {0xabed, 0xabed}, {0xd7b0, 0xd7ff}, {0xfb1e, 0xfb1e}, {0xfe00, 0xfe0f},
+    {0xfe20, 0xfe2f}, {0x101fd, 0x101fd}, {0x1d167, 0x1d169}, {0x1d17b, 0x1d182}, {0x1d185, 0x1d18b},
+    {0x1d1aa, 0x1d1ad}, {0xe0100, 0xe01ef}};
+/// East Asian Wide and Fullwidth (UAX #11) and emoji with default emoji presentation: two columns, as wcwidth.
+inline const CpRange kWide[] = {
+    {0x1100, 0x115f}, {0x231a, 0x231b}, {0x2329, 0x232a}, {0x23e9, 0x23ec}, {0x23f0, 0x23f0}, {0x23f3, 0x23f3},
+    {0x25fd, 0x25fe}, {0x2614, 0x2615}, {0x2648, 0x2653}, {0x267f, 0x267f}, {0x2693, 0x2693}, {0x26a1, 0x26a1},
+    {0x26aa, 0x26ab}, {0x26bd, 0x26be}, {0x26c4, 0x26c5}, {0x26ce, 0x26ce}, {0x26d4, 0x26d4}, {0x26ea, 0x26ea},
+    {0x26f2, 0x26f3}, {0x26f5, 0x26f5}, {0x26fa, 0x26fa}, {0x26fd, 0x26fd}, {0x2705, 0x2705}, {0x270a, 0x270b},
+    {0x2728, 0x2728}, {0x274c, 0x274c}, {0x274e, 0x274e}, {0x2753, 0x2755}, {0x2757, 0x2757}, {0x2795, 0x2797},
+    {0x27b0, 0x27b0}, {0x27bf, 0x27bf}, {0x2b1b, 0x2b1c}, {0x2b50, 0x2b50}, {0x2b55, 0x2b55}, {0x2e80, 0x2e99},
+    {0x2e9b, 0x2ef3}, {0x2f00, 0x2fd5}, {0x2ff0, 0x2ffb}, {0x3000, 0x3029}, {0x302e, 0x303e}, {0x3041, 0x3096},
+    {0x309b, 0x30ff}, {0x3105, 0x312f}, {0x3131, 0x318e}, {0x3190, 0x31e3}, {0x31f0, 0x321e}, {0x3220, 0x3247},
+    {0x3250, 0x4dbf}, {0x4e00, 0xa48c}, {0xa490, 0xa4c6}, {0xa960, 0xa97c}, {0xac00, 0xd7a3}, {0xf900, 0xfaff},
+    {0xfe10, 0xfe19}, {0xfe30, 0xfe52}, {0xfe54, 0xfe66}, {0xfe68, 0xfe6b}, {0xff01, 0xff60}, {0xffe0, 0xffe6},
+    {0x16fe0, 0x16fe4}, {0x16ff0, 0x16ff1}, {0x17000, 0x187f7}, {0x18800, 0x18cd5}, {0x18d00, 0x18d08},
+    {0x1b000, 0x1b122}, {0x1b150, 0x1b152}, {0x1b164, 0x1b167}, {0x1b170, 0x1b2fb}, {0x1f004, 0x1f004},
+    {0x1f0cf, 0x1f0cf}, {0x1f18e, 0x1f18e}, {0x1f191, 0x1f19a}, {0x1f200, 0x1f202}, {0x1f210, 0x1f23b},
+    {0x1f240, 0x1f248}, {0x1f250, 0x1f251}, {0x1f260, 0x1f265}, {0x1f300, 0x1f320}, {0x1f32d, 0x1f335},
+    {0x1f337, 0x1f37c}, {0x1f37e, 0x1f393}, {0x1f3a0, 0x1f3ca}, {0x1f3cf, 0x1f3d3}, {0x1f3e0, 0x1f3f0},
+    {0x1f3f4, 0x1f3f4}, {0x1f3f8, 0x1f43e}, {0x1f440, 0x1f440}, {0x1f442, 0x1f4fc}, {0x1f4ff, 0x1f53d},
+    {0x1f54b, 0x1f54e}, {0x1f550, 0x1f567}, {0x1f57a, 0x1f57a}, {0x1f595, 0x1f596}, {0x1f5a4, 0x1f5a4},
+    {0x1f5fb, 0x1f64f}, {0x1f680, 0x1f6c5}, {0x1f6cc, 0x1f6cc}, {0x1f6d0, 0x1f6d2}, {0x1f6d5, 0x1f6d7},
+    {0x1f6dc, 0x1f6df}, {0x1f6eb, 0x1f6ec}, {0x1f6f4, 0x1f6fc}, {0x1f7e0, 0x1f7eb}, {0x1f7f0, 0x1f7f0},
+    {0x1f90c, 0x1f93a}, {0x1f93c, 0x1f945}, {0x1f947, 0x1f9ff}, {0x1fa70, 0x1fa7c}, {0x1fa80, 0x1fa88},
+    {0x1fa90, 0x1fabd}, {0x1fabf, 0x1fac5}, {0x1face, 0x1fadb}, {0x1fae0, 0x1fae8}, {0x1faf0, 0x1faf8},
+    {0x20000, 0x2fffd}, {0x30000, 0x3fffd}};
+}  // namespace detail
+
 int codepoint_width(uint32_t cp) {
+    using namespace detail;
     if (cp == 0) return 0;
-    // Combining marks and zero-width characters (Unicode general categories Mn/Me/Cf, main blocks).
-    if ((cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x1dc0 && cp <= 0x1dff) ||
-        (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe20 && cp <= 0xfe2f) || cp == 0x200b || cp == 0x200c ||
-        cp == 0x200d || cp == 0x2060 || cp == 0xfeff || (cp >= 0xfe00 && cp <= 0xfe0f))
+    if (cp < 0x300) return 1;  // the common case, before any search (controls are the caller's business)
+    // Prepended concatenation marks (Arabic number signs and the like) are format characters with a glyph: one column.
+    const bool prepended = (cp >= 0x0600 && cp <= 0x0605) || cp == 0x06dd || cp == 0x070f || cp == 0x0890 ||
+                           cp == 0x0891 || cp == 0x08e2 || cp == 0x110bd || cp == 0x110cd;
+    if ((!prepended && in_ranges(cp, kFormatChars, std::size(kFormatChars))) || in_ranges(cp, kZeroWidth, std::size(kZeroWidth)))
         return 0;
-    // East Asian Wide/Fullwidth (UAX #11) and emoji presentation blocks.
-    if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) || (cp >= 0x3041 && cp <= 0x33ff) ||
-        (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
-        (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
-        (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
-        (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd))
-        return 2;
-    return 1;
+    return in_ranges(cp, kWide, std::size(kWide)) ? 2 : 1;
 }
 
 namespace detail {
@@ -3580,7 +3665,10 @@ int Screen::text(int x, int y, std::string_view s, Rgb fg, Rgb bg, uint8_t attr,
         uint32_t cp = 0;
         i += size_t(detail::utf8_next(s, i, cp));
         // Outside text is hostile: C0/C1 controls (ESC, BEL, CSI as U+009B) never reach the terminal.
-        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0xfffd) cp = '?';
+        // Format characters (bidi overrides, zero-width spaces) would reorder or hide text: shown as '?' too.
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0xfffd ||
+            (cp >= 0xad && detail::in_ranges(cp, detail::kFormatChars, std::size(detail::kFormatChars))))
+            cp = '?';
         int wcp = codepoint_width(cp);
         if (wcp == 0) continue;  // combining marks would attach to the wrong cell after a diff: drop them
         if (col + wcp > limit) { if (wcp == 2 && col < limit && col >= 0) { Cell& c = at(col, y); c = Cell{' ', fg, bg, attr}; } break; }
@@ -5750,12 +5838,12 @@ inline void print_interface_banner(const std::string& dev) {
         if (a.family == 4 && v4.empty()) v4 = a.to_string();
         if (a.family == 6 && v6.empty() && !a.is_link_local6()) v6 = a.to_string();
     }
-    std::fprintf(stderr, "interface: %s\n", dev.c_str());
+    std::fprintf(stderr, "interface: %s\n", printable(dev).c_str());
     if (!v4.empty()) std::fprintf(stderr, "IP address is: %s\n", v4.c_str());
     if (!v6.empty()) std::fprintf(stderr, "IPv6 address is: %s\n", v6.c_str());
     if (auto r = read_file_capped("/sys/class/net/" + dev + "/address", 4096)) {
         const std::string mac(trim(*r));
-        if (!mac.empty()) std::fprintf(stderr, "MAC address is: %s\n", mac.c_str());
+        if (!mac.empty()) std::fprintf(stderr, "MAC address is: %s\n", printable(mac).c_str());
     }
 }
 
@@ -6047,7 +6135,7 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
     std::unique_ptr<PacketSource> switched;
     auto t = Terminal::open(!opt.no_mouse && opt.mouse);
     if (!t) {
-        std::fprintf(stderr, "iftop: %s\n", t.error().message.c_str());
+        std::fprintf(stderr, "iftop: %s\n", printable(t.error().message).c_str());
         return 1;
     }
     Terminal& term = **t;
@@ -6343,12 +6431,13 @@ int run(const Options& opt) {
     }
     if (opt.list_interfaces) {
         auto l = list_interfaces();
-        if (!l) { std::fprintf(stderr, "iftop: %s\n", l.error().message.c_str()); return 1; }
+        if (!l) { std::fprintf(stderr, "iftop: %s\n", printable(l.error().message).c_str()); return 1; }
         for (const auto& i : *l) {
             std::string addrs;
             for (const auto& a : i.addresses) addrs += (addrs.empty() ? "" : " ") + a;
-            std::printf("%-16s %-4s%s %s\n", i.name.c_str(), i.up ? "up" : "down", i.loopback ? " loopback" : "",
-                        addrs.c_str());
+            // Interface names come from the kernel but are chosen by whoever made them (F18): printable only.
+            std::printf("%-16s %-4s%s %s\n", printable(i.name).c_str(), i.up ? "up" : "down", i.loopback ? " loopback" : "",
+                        printable(addrs).c_str());
         }
         return 0;
     }
@@ -6356,14 +6445,14 @@ int run(const Options& opt) {
     AccountingConfig acfg;
     acfg.count_link_local = opt.link_local;
     acfg.max_flows = opt.max_flows;
-    if (!opt.net4.empty()) { auto n = Net::parse4(opt.net4); if (!n) { std::fprintf(stderr, "iftop: %s\n", n.error().message.c_str()); return 2; } acfg.net4 = *n; }
-    if (!opt.net6.empty()) { auto n = Net::parse6(opt.net6); if (!n) { std::fprintf(stderr, "iftop: %s\n", n.error().message.c_str()); return 2; } acfg.net6 = *n; }
+    if (!opt.net4.empty()) { auto n = Net::parse4(opt.net4); if (!n) { std::fprintf(stderr, "iftop: %s\n", printable(n.error().message).c_str()); return 2; } acfg.net4 = *n; }
+    if (!opt.net6.empty()) { auto n = Net::parse6(opt.net6); if (!n) { std::fprintf(stderr, "iftop: %s\n", printable(n.error().message).c_str()); return 2; } acfg.net6 = *n; }
 
     const bool offline = !opt.read_file.empty();
     std::unique_ptr<PacketSource> src;
     if (offline) {
         auto s = open_file(opt.read_file, opt.bpf);
-        if (!s) { std::fprintf(stderr, "iftop: %s\n", s.error().message.c_str()); return exit_status(s.error()); }
+        if (!s) { std::fprintf(stderr, "iftop: %s\n", printable(s.error().message).c_str()); return exit_status(s.error()); }
         src = std::move(*s);
     } else {
         LiveOptions lo;
@@ -6371,7 +6460,7 @@ int run(const Options& opt) {
         lo.bpf = opt.bpf;
         lo.promiscuous = opt.promiscuous;
         auto s = open_live(lo);
-        if (!s) { std::fprintf(stderr, "iftop: %s\n", s.error().message.c_str()); return exit_status(s.error()); }
+        if (!s) { std::fprintf(stderr, "iftop: %s\n", printable(s.error().message).c_str()); return exit_status(s.error()); }
         src = std::move(*s);
         acfg.local_addrs = local_addresses(src->name());
         acfg.idle_expiry_seconds = kHistorySeconds;
@@ -6381,7 +6470,7 @@ int run(const Options& opt) {
     {
         const unsigned keep = offline ? 0u : unsigned(Keep::capture) | (opt.no_processes ? 0u : unsigned(Keep::attribution));
         auto d = drop_privileges(invoking_user(), opt.user, keep);
-        if (!d) { std::fprintf(stderr, "iftop: %s\n", d.error().message.c_str()); return 1; }
+        if (!d) { std::fprintf(stderr, "iftop: %s\n", printable(d.error().message).c_str()); return 1; }
     }
     // The screen when standard output is a terminal; text reports (-t) when it is a pipe or a file.
     const bool interactive = !opt.text && !opt.json && isatty(1);
@@ -6479,7 +6568,7 @@ int run(const Options& opt) {
     });
     if (text && live) {
         print_interface_banner(iface);
-        out.write("Listening on " + iface + "\n");
+        out.write("Listening on " + printable(iface) + "\n");
     }
 
     Result<bool> status = true;
@@ -6554,7 +6643,7 @@ int main(int argc, const char* const* argv) {
     using namespace detail;
     // The command line wins over the config file, so read it first only to find -c, then apply both in order.
     auto first = parse_args(argc, argv);
-    if (!first) { std::fprintf(stderr, "iftop: %s\n", first.error().message.c_str()); return exit_status(first.error()); }
+    if (!first) { std::fprintf(stderr, "iftop: %s\n", printable(first.error().message).c_str()); return exit_status(first.error()); }
     // The config is the invoking user's (under sudo too), read with that user's permissions, a regular file of at
     // most kConfigMax bytes. It is written back only when it is that user's own file; and when it is not, nothing of
     // its content is echoed (a line that does not parse is named by number only).
@@ -6592,7 +6681,7 @@ int main(int argc, const char* const* argv) {
         base.config_writable = false;
     }
     auto opt = parse_args_onto(argc, argv, base);
-    if (!opt) { std::fprintf(stderr, "iftop: %s\n", opt.error().message.c_str()); return exit_status(opt.error()); }
+    if (!opt) { std::fprintf(stderr, "iftop: %s\n", printable(opt.error().message).c_str()); return exit_status(opt.error()); }
     return run(*opt);
 }
 

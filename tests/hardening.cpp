@@ -6,7 +6,9 @@
 #define IFTOP_IMPLEMENTATION
 #include "../iftop.hpp"
 
+#include <clocale>
 #include <csignal>
+#include <cwchar>
 #include <fstream>
 #include <iterator>
 #include <sys/resource.h>
@@ -300,5 +302,54 @@ TEST_CASE("tick after add() far ahead of the last tick is O(flows), and the peak
     const FlowView tot = t.totals();
     CHECK(tot.counts.bytes[0] + tot.counts.bytes[1] == 200000);
     CHECK(t.peak_total() == doctest::Approx(100000.0));  // 200 000 bytes in one second, the 2 s average
+}
+}
+
+TEST_SUITE("sanitiser") {
+TEST_CASE("printable(): bidi controls and zero-width format characters become one '?' each (F8)") {
+    CHECK(printable("evil\xe2\x80\xae" "cod.exe") == "evil?cod.exe");        // U+202E RIGHT-TO-LEFT OVERRIDE
+    CHECK(printable("a\xe2\x80\x8e" "b\xe2\x81\xa6" "c\xe2\x81\xa9") == "a?b?c?");  // U+200E, U+2066, U+2069
+    CHECK(printable("zw\xe2\x80\x8bsp\xef\xbb\xbf") == "zw?sp?");           // U+200B, U+FEFF
+    CHECK(printable("soft\xc2\xadhyphen") == "soft?hyphen");                  // U+00AD
+    CHECK(printable("tag\xf3\xa0\x80\x81") == "tag?");                        // U+E0001
+    CHECK(printable("\x1b]52;c;AAAA\x07") == "?]52;c;AAAA?");
+    CHECK(printable("\xc2\x9b" "31m") == "??31m");                            // C1 CSI: one '?' per byte
+    CHECK(printable("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80") == "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80");
+}
+
+TEST_CASE("codepoint_width agrees with glibc's wcwidth on the ranges that matter") {
+    REQUIRE(setlocale(LC_CTYPE, "C.UTF-8") != nullptr);
+    const std::pair<uint32_t, uint32_t> ranges[] = {
+        {0xa0, 0x52f},     {0x591, 0x5f4},     {0x600, 0x6ff},     {0x900, 0x97f},   {0xe00, 0xe7f},
+        {0x1100, 0x11ff},  {0x2000, 0x206f},   {0x20a0, 0x20ff},   {0x2190, 0x27bf}, {0x2e80, 0x2fdf},
+        {0x3000, 0x30ff},  {0x4e00, 0x4e80},   {0xac00, 0xac80},   {0xfe00, 0xfe6f}, {0xff00, 0xffef},
+        {0x1f300, 0x1f64f}, {0x1f680, 0x1f6ff}, {0x1f900, 0x1f9ff}, {0x20000, 0x20080}};
+    int checked = 0;
+    std::vector<std::string> diff;
+    for (auto [lo, hi] : ranges) {
+        for (uint32_t cp = lo; cp <= hi; ++cp) {
+            const int w = wcwidth(wchar_t(cp));
+            if (w < 0) continue;  // unassigned in glibc's table, or a control
+            ++checked;
+            if (codepoint_width(cp) != w) {
+                char b[48];
+                std::snprintf(b, sizeof b, "U+%04X ours %d wcwidth %d", cp, codepoint_width(cp), w);
+                diff.push_back(b);
+            }
+        }
+    }
+    std::string all; for (const auto& d : diff) all += d + "; ";
+    INFO(checked << " code points; differences: " << all);
+    CHECK(checked > 6000);
+    CHECK(diff.size() == 0);
+    for (uint32_t cp : {0x202eu, 0x200bu, 0x2066u, 0xfeffu}) CHECK(codepoint_width(cp) == 0);
+}
+
+TEST_CASE("the screen shows a bidi control as '?' and counts it one column") {
+    Screen scr(20, 1);
+    const int n = scr.text(0, 0, "a\xe2\x80\xae" "b", 0xffffff, 0);
+    CHECK(n == 3);
+    CHECK(scr.at(1, 0).ch == '?');
+    CHECK(scr.at(2, 0).ch == 'b');
 }
 }

@@ -22,6 +22,9 @@ echo "== command line"
 echo "== the screen in a terminal (tmux)"
 . tests/tmux.sh
 
+echo "== bad input: one line, the right exit status, within a second"
+. tests/badinput.sh
+
 echo "== hardening: files under sudo, privilege drop (root only)"
 . tests/security.sh
 

@@ -3830,6 +3830,8 @@ int InputParser::parse_one(std::vector<InputEvent>& out, bool final) {
     // CSI: ESC [ parameters (0x30-0x3f) intermediates (0x20-0x2f) final (0x40-0x7e). ECMA-48 §5.4.
     size_t i = 2;
     while (i < b.size() && static_cast<unsigned char>(b[i]) >= 0x20 && static_cast<unsigned char>(b[i]) <= 0x3f) ++i;
+    constexpr size_t kMaxCsi = 64;  // real keys and mouse reports are under 20 bytes
+    if (i > kMaxCsi) return -int(i);  // an endless parameter string is dropped, never buffered without limit
     if (i >= b.size()) {
         if (!final) return 0;
         key(uint32_t(Key::escape));
@@ -3839,7 +3841,8 @@ int InputParser::parse_one(std::vector<InputEvent>& out, bool final) {
     const int used = int(i + 1);
     if (fin < 0x40 || fin > 0x7e) return -used;  // malformed: drop it
     const std::string params = b.substr(2, i - 2);
-    // Split numeric parameters on ';'.
+    // Split numeric parameters on ';', each clamped to 0..65535: only digits count (a '-' or any other byte makes
+    // the parameter 0), so `ESC[1;-2147483648O` cannot overflow the arithmetic below (F13).
     std::vector<int> p;
     {
         size_t start = params.empty() || params[0] != '<' ? 0 : 1;
@@ -3847,7 +3850,11 @@ int InputParser::parse_one(std::vector<InputEvent>& out, bool final) {
             size_t semi = params.find(';', start);
             if (semi == std::string::npos) semi = params.size();
             int v = 0;
-            std::from_chars(params.data() + start, params.data() + semi, v);
+            for (size_t k = start; k < semi; ++k) {
+                const char ch = params[k];
+                if (ch < '0' || ch > '9') { v = 0; break; }
+                v = std::min(65535, v * 10 + (ch - '0'));
+            }
             p.push_back(v);
             start = semi + 1;
         }

@@ -353,3 +353,27 @@ TEST_CASE("the screen shows a bidi control as '?' and counts it one column") {
     CHECK(scr.at(2, 0).ch == 'b');
 }
 }
+
+TEST_SUITE("input parser") {
+TEST_CASE("CSI parameters are clamped: no overflow, no unbounded buffer (F13)") {
+    InputParser ip;
+    std::vector<InputEvent> ev;
+    ip.feed("\x1b[1;-2147483648O", ev);  // UBSan: the old parser computed INT_MIN - 1
+    ip.feed("\x1b[99999999999999999999;2147483647A", ev);
+    ip.feed("\x1b[<2147483647;2147483647;-5M", ev);
+    ip.flush(ev);
+    bool mouse_ok = false;
+    for (const InputEvent& e : ev)
+        if (e.type == InputEvent::mouse) mouse_ok = e.x == 65534 && e.y == 0;
+    CHECK(mouse_ok);
+    ev.clear();
+    InputParser big;
+    big.feed("\x1b[", ev);
+    for (int i = 0; i < 10000; ++i) big.feed("1;", ev);  // a parameter string that never ends
+    big.feed("q", ev);
+    big.flush(ev);
+    bool got_q = false;
+    for (const InputEvent& e : ev) got_q = got_q || (e.type == InputEvent::key && e.code == 'q');
+    CHECK(got_q);  // the endless CSI was dropped and typing works again
+}
+}

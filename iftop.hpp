@@ -2858,6 +2858,12 @@ struct ProcessResolver::Impl {
            changed_at = INT64_MIN, full_at = INT64_MIN;
     std::unordered_set<uint64_t> live_inodes;  // inodes in the socket tables at the last read
     bool lsof_mode = false, usable = true;
+    bool no_net_tables = false;  // <proc_root>/net is missing or unreadable: sock_diag or lsof must do
+    bool lsof_empty = false;  // lsof ran and listed no socket at all: it cannot see (F16)
+    // Sockets that exist (the kernel named their inode) but that no process in a full walk of /proc holds:
+    // processes hidden from us (hidepid, another pid namespace). Attribution is partial while any is recent.
+    std::unordered_map<uint64_t, Micros> unowned;
+    Micros last_now = INT64_MIN;
     int diag_fd = -1;
     uint64_t lsof_next_inode = 1;
     std::string text, link;
@@ -2914,7 +2920,9 @@ struct ProcessResolver::Impl {
         detail::run_capture({"lsof", "-n", "-P", "-w", "-F", "pcnPt", "-i"}, out, size_t(1) << 26);
         owners.clear();
         pids.clear();  // lsof's answer is the whole truth at this moment: pids that exited are gone from it
-        for (LsofSocket& s : parse_lsof(out)) {
+        std::vector<LsofSocket> found = parse_lsof(out);
+        lsof_empty = found.empty();
+        for (LsofSocket& s : found) {
             s.row.inode = lsof_next_inode++;  // lsof gives no inode: a private one ties the row to its pid
             sockets.add(s.row);
             owners[s.row.inode] = Owner{s.pid, -1, net_at};
@@ -3098,6 +3106,12 @@ struct ProcessResolver::Impl {
             if (ino >= 0) return uint64_t(ino);
             ::close(diag_fd);  // not supported here (old kernel, seccomp): the tables from now on
             diag_fd = -1;
+            if (no_net_tables) {  // and there are none: lsof is what is left
+                std::string out;
+                lsof_mode = cfg.allow_lsof && detail::run_capture({"lsof", "-v"}, out);
+                usable = lsof_mode;
+                if (!usable) return 0;
+            }
         }
 #endif
         uint64_t ino = sockets.find(k);
@@ -3106,9 +3120,23 @@ struct ProcessResolver::Impl {
     }
 
     std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, Micros now, uint64_t* inode_out) {
-        if (!usable) return nullptr;
-        uint64_t ino = find_socket(k, now);
+        uint64_t ino = 0;
+        auto p = lookup_inner(k, now, ino);
         if (inode_out) *inode_out = ino;
+        last_now = now;
+        if (ino && !lsof_mode) {
+            if (p) unowned.erase(ino);
+            else if (full_at == now && unowned.size() < 4096) unowned[ino] = now;  // a full walk did not find it
+        }
+        for (auto it = unowned.begin(); it != unowned.end();)
+            it = now - it->second > 30 * kMicrosPerSecond ? unowned.erase(it) : std::next(it);
+        return p;
+    }
+
+    std::shared_ptr<const ProcessInfo> lookup_inner(const FlowKey& k, Micros now, uint64_t& inode_out) {
+        if (!usable) return nullptr;
+        uint64_t& ino = inode_out;
+        ino = find_socket(k, now);
         if (!ino) return nullptr;  // no socket on this host has the pair: forwarded, or already closed
         bool stale = false;
         if (auto p = owner_of(ino, now, stale)) return p;
@@ -3159,16 +3187,19 @@ struct ProcessResolver::Impl {
 ProcessResolver::ProcessResolver(Config cfg) : impl_(std::make_unique<Impl>()) {
     impl_->cfg = std::move(cfg);
     const std::string net = impl_->cfg.proc_root + "/net/tcp";
-    if (access(net.c_str(), R_OK) != 0) {
+    impl_->no_net_tables = access(net.c_str(), R_OK) != 0;
+#if defined(__linux__)
+    // sock_diag needs no /proc/net: a /proc that hides its socket tables (some sandboxes) still has /proc/PID/fd,
+    // which is all the rest needs (F16).
+    if (impl_->cfg.sock_diag && impl_->cfg.proc_root == "/proc" && access("/proc/self/fd", R_OK) == 0)
+        impl_->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+#endif
+    if (impl_->no_net_tables && impl_->diag_fd < 0) {
         // /proc is not mounted or hides the socket tables (some sandboxes, macOS): lsof is the fallback
         std::string out;
         impl_->lsof_mode = impl_->cfg.allow_lsof && detail::run_capture({"lsof", "-v"}, out);
         impl_->usable = impl_->lsof_mode;
     }
-#if defined(__linux__)
-    if (impl_->usable && !impl_->lsof_mode && impl_->cfg.sock_diag && impl_->cfg.proc_root == "/proc")
-        impl_->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-#endif
 }
 ProcessResolver::~ProcessResolver() {
     if (impl_->diag_fd >= 0) ::close(impl_->diag_fd);
@@ -3195,8 +3226,13 @@ bool ProcessResolver::still_open(uint64_t inode) {
     return false;
 }
 Attribution ProcessResolver::level() const {
-    if (!impl_->usable) return Attribution::off;
-    return impl_->unreadable_pids ? Attribution::partial : Attribution::full;
+    const Impl& m = *impl_;
+    if (!m.usable) return Attribution::off;
+    // Partial whenever something could not be seen: an fd directory we may not read, sockets no visible process
+    // holds (hidepid, another pid namespace), or an lsof that lists nothing.
+    bool hidden = false;
+    for (const auto& kv : m.unowned) hidden = hidden || m.last_now - kv.second <= 30 * kMicrosPerSecond;
+    return m.unreadable_pids || hidden || (m.lsof_mode && m.lsof_empty) ? Attribution::partial : Attribution::full;
 }
 const ProcessResolver::Stats& ProcessResolver::stats() const { return impl_->stats; }
 std::string ProcessResolver::exe_open_path(int pid) const { return impl_->pid_path(pid) + "/exe"; }

@@ -1445,18 +1445,18 @@ inline void decode_ipv6(Decoded& d, const uint8_t* ip, uint32_t cap, uint32_t av
     d.dst = IpAddr::v6(ip + 24);
     uint8_t nh = ip[6];
     uint32_t off = 40;
-    bool first_fragment = false;
+    bool first_fragment = false, cut = false;
     for (;;) {
         uint32_t len = 0;
         if (nh == 0 || nh == 43 || nh == 60 || nh == 51) {
-            if (uint64_t(off) + 2 > cap || uint64_t(off) + 2 > d.bytes) break;
+            if (uint64_t(off) + 2 > cap || uint64_t(off) + 2 > d.bytes) { cut = true; break; }
             len = nh == 51 ? (ip[off + 1] + 2u) * 4u : (ip[off + 1] + 1u) * 8u;
         } else if (nh == 44) {
             len = 8;
         } else {
             break;
         }
-        if (uint64_t(off) + len > cap || uint64_t(off) + len > d.bytes) break;  // header cut: it is the protocol
+        if (uint64_t(off) + len > cap || uint64_t(off) + len > d.bytes) { cut = true; break; }
         if (nh == 44) {
             const uint8_t fnh = ip[off];
             const uint16_t offset = rd16(ip + off + 2) >> 3;
@@ -1476,8 +1476,16 @@ inline void decode_ipv6(Decoded& d, const uint8_t* ip, uint32_t cap, uint32_t av
         nh = ip[off];
         off += len;
     }
-    d.proto = nh;
-    read_ports(d, ip, cap, off);
+    if (cut && nh != 44 && off < cap && off < d.bytes) {
+        // A header cut by the capture (or running past the packet) whose next-header byte could still be read:
+        // the protocol is the last next-header value read, as tshark shows it (old 68-byte captures with VLAN
+        // tags cut hop-by-hop headers this way); no ports. A cut fragment header stays 44: without its offset it
+        // cannot say whether it starts the datagram.
+        d.proto = ip[off];
+    } else {
+        d.proto = nh;
+        read_ports(d, ip, cap, off);
+    }
     if (first_fragment) d.frag = FragKind::first;
 }
 }  // namespace detail

@@ -13,7 +13,7 @@ SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fra
 PREFIX   ?= /usr/local
 ARGS     ?=
 
-.PHONY: all run test bench deps deps-build deps-test clean install
+.PHONY: all run test bench deps deps-build deps-test clean install fuzz
 
 all: iftop
 
@@ -47,7 +47,22 @@ tests/embed_example: tests/embed_example.cpp iftop.hpp | deps-build
 tests/iftop-asan: main.cpp iftop.hpp | deps-build
 	$(CXX) $(WARN) -O1 -g $(SAN) -o $@ main.cpp $(LDLIBS)
 
-test: iftop tests/unit tests/hardening tests/procs tests/embed_example tests/iftop-asan | deps-test
+# --- fuzzing: libFuzzer targets (clang), and their regression inputs through a plain driver (g++) -------------
+FUZZ_TARGETS = decoder input config lsof procnet pcap flowtable sanitiser
+FUZZ_SECONDS ?= 60
+FUZZ_CXX ?= clang++
+
+tests/fuzz/bin/%: tests/fuzz/fuzz_main.cpp tests/fuzz/targets.hpp iftop.hpp themes.inc
+	@mkdir -p tests/fuzz/bin
+	$(FUZZ_CXX) $(WARN) -O1 -g -fsanitize=fuzzer,address,undefined -DIFTOP_FUZZ_TARGET=$* -o $@ tests/fuzz/fuzz_main.cpp $(LDLIBS)
+
+fuzz: $(FUZZ_TARGETS:%=tests/fuzz/bin/%)
+	@sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+tests/fuzz/regress-run: tests/fuzz/regress.cpp tests/fuzz/targets.hpp iftop.hpp themes.inc | deps-test
+	$(CXX) $(WARN) -O1 -g $(SAN) -o $@ tests/fuzz/regress.cpp $(LDLIBS)
+
+test: iftop tests/unit tests/hardening tests/fuzz/regress-run tests/procs tests/embed_example tests/iftop-asan | deps-test
 	@bash tests/run.sh
 
 # --- benchmarks -------------------------------------------------------------------------------------------
@@ -64,4 +79,5 @@ install: iftop
 	install -D -m 755 iftop $(DESTDIR)$(PREFIX)/sbin/iftop
 
 clean:
+	rm -rf tests/fuzz/bin tests/fuzz/regress-run
 	rm -f iftop tests/unit tests/hardening tests/procs tests/bench_procs tests/embed_example tests/iftop-asan tests/bench

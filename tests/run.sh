@@ -14,6 +14,7 @@ bad() { fail=$((fail + 1)); echo "FAIL $1"; }
 echo "== unit tests (doctest)"
 if ./tests/unit; then ok "unit tests"; else bad "unit tests"; fi
 if ./tests/hardening; then ok "hardening unit tests (safe file writer, capped reader, config, invoking user)"; else bad "hardening unit tests"; fi
+if ./tests/fuzz/regress-run; then ok "fuzz regression inputs (every target, ASan/UBSan)"; else bad "fuzz regression inputs"; fi
 if ./tests/procs; then ok "process attribution unit tests (fake /proc, lsof, SHA-256, publishers)"; else bad "process attribution unit tests"; fi
 
 echo "== command line"

@@ -16,16 +16,16 @@ apt_scripts="python3 procps"                # the test scripts: python3; sysctl 
 apt_reference="tshark iftop"                # independent counts (tshark); Debian's iftop, the text-mode reference
 apt_live="iproute2"                         # network namespaces for the live tests (ip netns)
 apt_screen="tmux"                           # the screen in a real terminal (tests/tmux.sh)
-apt_ship="man-db clang libc++-dev libc++abi-dev bmake binutils"  # man -l, libc++ build, BSD make, strip check
+apt_ship="man-db clang libc++-dev libc++abi-dev bmake binutils libcap2-bin"  # man -l, libc++, BSD make, nm, setcap
 # Fedora (dnf)
 dnf_build="gcc-c++ make libpcap-devel"
-dnf_test="doctest-devel python3 procps-ng wireshark-cli iftop iproute tmux man-db clang libcxx-devel bmake binutils"
+dnf_test="doctest-devel python3 procps-ng wireshark-cli iftop iproute tmux man-db clang libcxx-devel bmake binutils libcap"
 # Alpine (apk)
 apk_build="g++ make libpcap-dev linux-headers"
-apk_test="doctest-dev python3 procps tshark iftop iproute2 tmux bash mandoc clang libc++-dev bmake binutils"
+apk_test="doctest-dev python3 procps tshark iftop iproute2 tmux bash mandoc clang libc++-dev bmake binutils libcap-utils"
 # Arch (pacman)
 pacman_build="gcc make libpcap"
-pacman_test="doctest python procps-ng wireshark-cli iftop iproute2 tmux man-db clang libc++ bmake binutils"
+pacman_test="doctest python procps-ng wireshark-cli iftop iproute2 tmux man-db clang libc++ bmake binutils libcap"
 # FreeBSD (pkg): libpcap, clang (with libc++), make (BSD make) and man are in the base system
 pkg_build=""
 pkg_test="doctest python3 bash tshark iftop tmux"

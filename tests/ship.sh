@@ -23,6 +23,13 @@ done
 for e in NO_COLOR COLORTERM TERM; do grep -q "^\.B $e" iftop.8 || echo "$e" >>"$W/sections-missing"; done
 if [ ! -s "$W/sections-missing" ]; then ok "iftop.8 has every section and names NO_COLOR, COLORTERM, TERM"
 else bad "iftop.8 lacks: $(tr '\n' ' ' <"$W/sections-missing")"; fi
+# every ~/.iftoprc key the code reads (apply_config_text) is in CONFIGURATION, and every key named there is read
+awk '/^Result<bool> apply_config_text\(.*\{$/ { on = 1 } on { print } on && /^}/ { exit }' iftop.hpp |
+    grep -oE 'key == "[a-z0-9-]+"' | cut -d'"' -f2 | sort -u >"$W/keys-code"
+awk '/^\.SH CONFIGURATION/ { on = 1; next } /^\.SH/ { on = 0 } on' iftop.8 | sed 's/\\-/-/g' |
+    grep -oE '^\.BR? [a-z][a-z0-9-]*[a-z0-9]( ,| \.|$)' | awk '{ print $2 }' | grep -vxE 'sudo' | sort -u >"$W/keys-man"
+if [ -s "$W/keys-code" ] && cmp -s "$W/keys-code" "$W/keys-man"; then ok "iftop.8 CONFIGURATION names every config key the code reads and no other ($(wc -l <"$W/keys-code") keys)"
+else bad "iftop.8 config keys differ (< code only, > man only): $(diff "$W/keys-code" "$W/keys-man" | grep '^[<>]' | tr '\n' ' ')"; fi
 if MANWIDTH=100 man --warnings -l iftop.8 >"$W/man.txt" 2>"$W/man.err" && [ ! -s "$W/man.err" ] &&
    grep -q "^OPTIONS" "$W/man.txt" && grep -q -- "--max-flows N" "$W/man.txt"; then ok "man -l iftop.8 renders with no warnings"
 else bad "man -l iftop.8: $(head -c 300 "$W/man.err")"; fi

@@ -24,7 +24,7 @@ ARGS     ?=
 # libpcap.a's own needs for -static (pkg-config --static --libs libpcap on Debian 12: dbus)
 STATIC_LIBS ?= -ldbus-1 -lpthread
 
-TEST_BINS = iftop tests/unit tests/procs tests/embed_example tests/iftop-asan tests/doc_examples \
+TEST_BINS = iftop tests/unit tests/hardening tests/procs tests/embed_example tests/iftop-asan tests/doc_examples \
             tests/nopcap_example tests/iftop-libcxx
 
 .PHONY: all run test bench deps deps-build deps-test clean install install-setcap uninstall static
@@ -51,6 +51,10 @@ run: iftop
 tests/unit: tests/unit.cpp tests/second_tu.cpp tests/tui_test.cpp tests/frames.hpp iftop.hpp themes.inc
 	@sh scripts/deps.sh test
 	$(CXX) $(WARN) -O1 -g1 -o tests/unit tests/unit.cpp tests/second_tu.cpp tests/tui_test.cpp $(LDLIBS)
+
+tests/hardening: tests/hardening.cpp iftop.hpp
+	@sh scripts/deps.sh test
+	$(CXX) $(WARN) -O1 -g1 -o tests/hardening tests/hardening.cpp $(LDLIBS)
 
 tests/procs: tests/procs.cpp iftop.hpp
 	@sh scripts/deps.sh test
@@ -128,5 +132,5 @@ iftop-static: main.cpp iftop.hpp themes.inc scripts/static-sd.c
 	$(CXX) $(WARN) -O2 -static -o iftop-static main.cpp scripts/static-sd.c $(LDLIBS) $(STATIC_LIBS)
 
 clean:
-	rm -f iftop iftop-static tests/unit tests/procs tests/bench_procs tests/embed_example tests/iftop-asan \
+	rm -f iftop iftop-static tests/unit tests/hardening tests/procs tests/bench_procs tests/embed_example tests/iftop-asan \
 	    tests/bench tests/doc_examples tests/doc_examples.cpp tests/nopcap_example tests/iftop-libcxx

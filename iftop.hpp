@@ -955,6 +955,7 @@ struct Options {
     bool no_mouse = false;        ///< --no-mouse
     std::string color = "auto";   ///< --color auto|always|never
     bool ascii = false;           ///< --ascii
+    std::string user;             ///< --user NAME: who to become once the capture is open ("" = the sudo user, else nobody)
     // the screen's settings from ~/.iftoprc (iftop's keys and new ones); saved back when toggled on the screen
     std::string line_display = "two-line";  ///< two-line, one-line-both, one-line-sent, one-line-received
     bool show_totals = false;     ///< cumulative column
@@ -1055,10 +1056,15 @@ int main(int argc, const char* const* argv);
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
 #if defined(__linux__)
+#include <linux/capability.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -1143,6 +1149,131 @@ inline std::string printable(std::string_view s) {
         if (ok) { out.append(s.substr(i, n + 1)); i += n; }
         else out += '?';
     }
+    return out;
+}
+
+inline std::string errno_text(int e) { return std::strerror(e); }
+
+/// write(2) until done, through EINTR and short writes. False with errno set on failure.
+inline bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { if (n == 0) errno = EIO; return false; }
+        data.remove_prefix(size_t(n));
+    }
+    return true;
+}
+
+/// The directory part of a path ("." when there is none), for temporary files created beside their target.
+inline std::string dir_of(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+/// THE safe file writer (one for the whole tool: config, export, exporters' text files). Replaces `path` with
+/// `content` atomically: a temporary file made by mkstemp (O_CREAT|O_EXCL, so never through a link planted at its
+/// name) in the target's own directory, written, fsync'ed, renamed over the target (rename(2) replaces a directory
+/// entry and never follows a link at the target), then the directory is fsync'ed. An existing target must be a
+/// regular file owned by this process's effective uid: a symbolic link, a device, a FIFO or someone else's file is
+/// refused (lstat). A new file gets `mode`; an existing one keeps its permission bits. No chown: the caller already
+/// runs as the user the file belongs to (see the privilege drop in [13]). Errors name the path and the real errno.
+inline Result<bool> write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0600) {
+    const auto fail = [&](const std::string& why) { return make_error(Errc::io, "cannot write " + path + ": " + why); };
+    if (path.empty()) return fail("empty file name");
+    struct stat st {};
+    unsigned perm = mode & 0777;
+    if (::lstat(path.c_str(), &st) == 0) {
+        if (S_ISLNK(st.st_mode)) return fail("it is a symbolic link (refusing to write through it)");
+        if (!S_ISREG(st.st_mode)) return fail("not a regular file");
+        if (st.st_uid != ::geteuid()) return fail("the file belongs to uid " + std::to_string(st.st_uid) + ", not to uid " +
+                                                   std::to_string(::geteuid()) + " (refusing to replace it)");
+        perm = unsigned(st.st_mode) & 0777;
+    } else if (errno != ENOENT) {
+        return fail(errno_text(errno));
+    }
+    const size_t slash = path.rfind('/');
+    std::string tmpl = (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + "." +
+                       path.substr(slash == std::string::npos ? 0 : slash + 1) + ".XXXXXX";
+    std::vector<char> name(tmpl.begin(), tmpl.end());
+    name.push_back('\0');
+    const int fd = ::mkstemp(name.data());  // O_RDWR|O_CREAT|O_EXCL, mode 0600
+    if (fd < 0) return fail(errno_text(errno));
+    const std::string tmp(name.data());
+    bool ok = ::fchmod(fd, mode_t(perm)) == 0 && write_all(fd, content) && ::fsync(fd) == 0;
+    int err = ok ? 0 : errno;
+    if (::close(fd) != 0 && ok) { ok = false; err = errno; }
+    if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) { ok = false; err = errno; }
+    if (!ok) {
+        ::unlink(tmp.c_str());
+        return fail(errno_text(err));
+    }
+    const int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) { ::fsync(dfd); ::close(dfd); }  // the rename itself on disk; best effort (some fs refuse)
+    return true;
+}
+
+/// Creates a NEW file `dir/stem.ext` (or `dir/stem-2.ext`, `-3`, ... when the name is taken) with `content`, with
+/// O_CREAT|O_EXCL|O_NOFOLLOW: never an existing file, never through a link planted at any of the names. A failed
+/// write removes the file it created. Returns the path written, or an Error naming the real errno.
+inline Result<std::string> create_file_unique(const std::string& dir, const std::string& stem, const std::string& ext,
+                                              std::string_view content, unsigned mode = 0600) {
+    for (int n = 1; n <= 1000; ++n) {
+        const std::string path = dir + "/" + stem + (n == 1 ? std::string() : "-" + std::to_string(n)) + ext;
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                              mode_t(mode & 0777));
+        if (fd < 0) {
+            if (errno == EEXIST) continue;  // the name is taken (a file, or a link someone planted): the next one
+            return make_error(Errc::io, "cannot create " + path + ": " + errno_text(errno));
+        }
+        bool ok = write_all(fd, content) && ::fsync(fd) == 0;
+        int err = ok ? 0 : errno;
+        if (::close(fd) != 0 && ok) { ok = false; err = errno; }
+        if (!ok) {
+            ::unlink(path.c_str());  // ours: created with O_EXCL above
+            return make_error(Errc::io, "cannot write " + path + ": " + errno_text(err));
+        }
+        return path;
+    }
+    return make_error(Errc::io, "cannot create " + dir + "/" + stem + ext + ": 1000 files of that name exist");
+}
+
+/// What read_file_capped saw: whether the file was there, its owner, the errno of a failed open.
+struct FileFacts {
+    bool exists = false;
+    long long uid = -1;
+    int open_errno = 0;
+};
+
+/// Reads a small regular file whole: opened without blocking (a FIFO never hangs), checked to be a regular file
+/// (a device such as /dev/zero is refused), at most `cap` bytes; with `no_follow` a symbolic link is refused.
+/// `facts` (optional) receives its owner.
+inline Result<std::string> read_file_capped(const std::string& path, size_t cap, FileFacts* facts = nullptr,
+                                            bool no_follow = false) {
+    const auto fail = [&](const std::string& why) { return make_error(Errc::file_open, "cannot read " + path + ": " + why); };
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (no_follow ? O_NOFOLLOW : 0));
+    if (fd < 0) {
+        const int e = errno;
+        if (facts) { facts->open_errno = e; facts->exists = e != ENOENT; }
+        return fail(e == ELOOP && no_follow ? "it is a symbolic link" : errno_text(e));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) { const int e = errno; ::close(fd); return fail(errno_text(e)); }
+    if (facts) { facts->exists = true; facts->uid = (long long)st.st_uid; }
+    if (!S_ISREG(st.st_mode)) { ::close(fd); return fail("not a regular file"); }
+    if (uint64_t(st.st_size) > cap) { ::close(fd); return fail("larger than " + std::to_string(cap) + " bytes"); }
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) { const int e = errno; ::close(fd); return fail(errno_text(e)); }
+        if (n == 0) break;
+        out.append(buf, size_t(n));
+        if (out.size() > cap) { ::close(fd); return fail("larger than " + std::to_string(cap) + " bytes"); }
+    }
+    ::close(fd);
     return out;
 }
 
@@ -4609,6 +4740,7 @@ inline const std::vector<OptSpec>& option_table() {
         {0, "no-mouse", nullptr, "don't capture the mouse (the terminal's own selection works)", ""},
         {0, "color", "WHEN", "auto (default; honours NO_COLOR), always or never", "auto always never"},
         {0, "ascii", nullptr, "draw with ASCII only (no box or block glyphs)", ""},
+        {0, "user", "NAME", "once the capture is open, run as NAME (default: the user who ran sudo, else nobody)", ""},
         {0, "max-flows", "N", "cap on flows kept in memory (default " "100000" "); idle and smallest go first", ""},
     };
     return t;
@@ -4661,7 +4793,10 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
     else if (key == "promiscuous") o.promiscuous = true;
     else if (key == "no-bars") o.bars = false;
     else if (key == "bytes") o.bytes = true;
-    else if (key == "interface") o.interface = val;
+    else if (key == "interface") {
+        if (val.empty()) return usage_error(name + " needs an interface name, not ''");
+        o.interface = val;
+    }
     else if (key == "filter") o.bpf = val;
     else if (key == "net-filter") {
         auto n = Net::parse4(val);
@@ -4676,7 +4811,10 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
     else if (key == "max-bandwidth") {
         if (!parse_bandwidth(val, o.max_bandwidth))
             return usage_error(name + " needs a bandwidth like 10M, 1G or 500K, not '" + val + "'");
-    } else if (key == "config") o.config_file = val;
+    } else if (key == "config") {
+        if (val.empty()) return usage_error(name + " needs a file name, not ''");
+        o.config_file = val;
+    }
     else if (key == "text") o.text = true;
     else if (key == "seconds") return need_int(1, 86400 * 365, o.seconds);
     else if (key == "lines") return need_int(1, 1000000, o.lines);
@@ -4691,7 +4829,10 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
         if (val != "bash" && val != "zsh" && val != "fish") return usage_error("--completions takes bash, zsh or fish");
         o.completions = val;
     } else if (key == "version") o.version = true;
-    else if (key == "read") o.read_file = val;
+    else if (key == "read") {
+        if (val.empty()) return usage_error(name + " needs a file name ('-' for standard input), not ''");
+        o.read_file = val;
+    }
     else if (key == "replay") o.replay = true;
     else if (key == "theme") {
         if (!find_theme(val)) {
@@ -4706,6 +4847,10 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
         if (val != "auto" && val != "always" && val != "never") return usage_error("--color takes auto, always or never");
         o.color = val;
     } else if (key == "ascii") o.ascii = true;
+    else if (key == "user") {
+        if (val.empty()) return usage_error(name + " needs a user name, not ''");
+        o.user = val;
+    }
     else if (key == "max-flows") {
         int n = 0;
         auto r = need_int(1, 100000000, n);
@@ -4715,25 +4860,212 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
     return true;
 }
 
-inline std::string home_dir() {
-    // Under sudo the config is the invoking user's, not root's.
-    if (const char* su = std::getenv("SUDO_USER")) {
-        if (const struct passwd* pw = getpwnam(su)) return pw->pw_dir;
+/// The config file's size limit: ~/.iftoprc is a few hundred bytes; this stops /dev/zero-like surprises.
+constexpr size_t kConfigMax = size_t(1) << 20;
+
+/// Who ran the tool, whose files (config, exports) the tool reads and writes, and whom it becomes after the
+/// capture is open. Under sudo: SUDO_UID/SUDO_GID (sudo sets both; SUDO_USER alone, as su -p or a stale
+/// environment leaves it, is not trusted). As root without them: the owner of the controlling terminal when that
+/// is not root (su, doas). Otherwise the real uid.
+struct Invoker {
+    unsigned uid = 0, gid = 0;
+    std::string name, home;
+    bool via_sudo = false;  ///< found through SUDO_UID/SUDO_GID or the terminal, not the real uid
+};
+
+inline Invoker invoking_user() {
+    Invoker who;
+    who.uid = unsigned(getuid());
+    who.gid = unsigned(getgid());
+    if (who.uid == 0) {
+        unsigned u = 0, g = 0;
+        const char* su = std::getenv("SUDO_UID");
+        const char* sg = std::getenv("SUDO_GID");
+        if (su && sg && parse_number(std::string_view(su), u) && parse_number(std::string_view(sg), g) && u != 0) {
+            who.uid = u;
+            who.gid = g;
+            who.via_sudo = true;
+        } else {
+            const int fd = ::open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+            struct stat st {};
+            if (fd >= 0 && ::fstat(fd, &st) == 0 && st.st_uid != 0) {
+                if (const struct passwd* pw = getpwuid(st.st_uid)) {
+                    who.uid = unsigned(pw->pw_uid);
+                    who.gid = unsigned(pw->pw_gid);
+                    who.via_sudo = true;
+                }
+            }
+            if (fd >= 0) ::close(fd);
+        }
     }
-    if (const char* h = std::getenv("HOME")) return h;
-    if (const struct passwd* pw = getpwuid(getuid())) return pw->pw_dir;
-    return ".";
+    if (const struct passwd* pw = getpwuid(uid_t(who.uid))) {
+        who.name = pw->pw_name;
+        who.home = pw->pw_dir;
+    }
+    // Our own HOME when we are that user (tests and sandboxes point it elsewhere); never when we act for another.
+    if (!who.via_sudo)
+        if (const char* h = std::getenv("HOME"); h && *h) who.home = h;
+    if (who.home.empty()) who.home = ".";
+    return who;
 }
 
-inline bool read_whole_file(const std::string& path, std::string& out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    out = ss.str();
+inline std::string home_dir() { return invoking_user().home; }
+
+/// Capabilities the tool keeps after the privilege drop (bit numbers of linux/capability.h).
+enum class Keep : unsigned { nothing = 0, capture = 1, attribution = 2 };
+
+/// What the privilege drop did, for the tests and the README's promise: the uid/gid it now runs as, the
+/// capabilities left (a mask of bit numbers) and whether it changed anything.
+struct DropResult {
+    unsigned uid = 0, gid = 0;
+    uint64_t caps = 0;
+    std::string user;
+};
+
+#if defined(__linux__)
+inline bool cap_get(uint64_t& eff, uint64_t& perm) {
+    __user_cap_header_struct h {};
+    __user_cap_data_struct d[2] {};
+    h.version = _LINUX_CAPABILITY_VERSION_3;
+    if (syscall(SYS_capget, &h, d) != 0) return false;
+    eff = uint64_t(d[0].effective) | uint64_t(d[1].effective) << 32;
+    perm = uint64_t(d[0].permitted) | uint64_t(d[1].permitted) << 32;
     return true;
 }
+inline bool cap_set(uint64_t caps) {  // effective = permitted = caps, inheritable = none (this thread)
+    __user_cap_header_struct h {};
+    __user_cap_data_struct d[2] {};
+    h.version = _LINUX_CAPABILITY_VERSION_3;
+    for (int i = 0; i < 2; ++i) d[i].effective = d[i].permitted = uint32_t(caps >> (32 * i));
+    return syscall(SYS_capset, &h, d) == 0;
+}
+inline int thread_count() {
+    auto r = read_file_capped("/proc/self/status", 1 << 16);
+    if (!r) return 1;
+    const size_t p = r->find("\nThreads:");
+    int n = 1;
+    if (p != std::string::npos) parse_number(trim(std::string_view(*r).substr(p + 9, r->find('\n', p + 1) - p - 9)), n);
+    return n;
+}
+#endif
 
+/// The privilege drop, once the capture is open (tcpdump's -Z, with capabilities). As root: become `user` (the
+/// --user option), else the invoking user under sudo, else nobody; groups set; PR_SET_KEEPCAPS across the uid
+/// change so that only the kept capabilities survive in the permitted and effective sets (CAP_NET_RAW and
+/// CAP_NET_ADMIN to re-open and re-filter live captures; CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read other
+/// users' /proc/PID/fd for attribution); the bounding set is cut to the same, ambient and inheritable cleared;
+/// PR_SET_NO_NEW_PRIVS. Not root (a setcap'd binary or a plain user): keeps what it was given of that set and
+/// nothing else. Must run before any thread starts: capset(2) changes only the calling thread, so it refuses in a
+/// threaded process. Linux only; elsewhere only the uid change.
+inline Result<DropResult> drop_privileges(const Invoker& who, const std::string& user, unsigned keep) {
+    DropResult out;
+    const auto fail = [](const std::string& why) {
+        return make_error(Errc::capture, "cannot drop privileges: " + why + " (iftop will not run as root)");
+    };
+    uint64_t want = 0;
+#if defined(__linux__)
+    if (keep & unsigned(Keep::capture)) want |= 1ull << CAP_NET_RAW | 1ull << CAP_NET_ADMIN;
+    if (keep & unsigned(Keep::attribution)) want |= 1ull << CAP_SYS_PTRACE | 1ull << CAP_DAC_READ_SEARCH;
+    if (const int n = thread_count(); n != 1)
+        return fail(std::to_string(n) + " threads are running (the drop must come before any thread starts)");
+#endif
+    const bool root = geteuid() == 0;
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    std::string name;
+    if (root) {
+        if (!user.empty() || who.uid == 0) {
+            const std::string n = user.empty() ? "nobody" : user;
+            const struct passwd* pw = getpwnam(n.c_str());
+            if (!pw && !user.empty()) return fail("no user named '" + printable(user) + "'");
+            uid = pw ? pw->pw_uid : 65534;
+            gid = pw ? pw->pw_gid : 65534;
+            name = n;
+        } else {
+            uid = uid_t(who.uid);
+            gid = gid_t(who.gid);
+            name = who.name.empty() ? std::to_string(who.uid) : who.name;
+        }
+    }
+#if defined(__linux__)
+    uint64_t eff = 0, perm = 0;
+    if (!cap_get(eff, perm)) return fail(std::string("capget: ") + errno_text(errno));
+    want &= perm;  // a setcap'd binary keeps only what it was given
+    if (root || perm) {
+        // The bounding set first, while CAP_SETPCAP is still ours: nothing outside `want` can come back by exec.
+        for (int c = 0; c <= 63; ++c) {
+            if (want >> c & 1) continue;
+            if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0) break;  // past the last capability this kernel knows
+            if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EPERM) return fail(std::string("PR_CAPBSET_DROP: ") + errno_text(errno));
+        }
+    }
+    if (root && uid != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return fail(std::string("PR_SET_KEEPCAPS: ") + errno_text(errno));
+#endif
+    if (root) {
+        std::vector<gid_t> groups(64);
+        int n = int(groups.size());
+        if (!name.empty() && getgrouplist(name.c_str(), gid, groups.data(), &n) < 0) {
+            groups.resize(size_t(n));
+            if (getgrouplist(name.c_str(), gid, groups.data(), &n) < 0) n = 0;
+        }
+        if (n <= 0) { groups.assign(1, gid); n = 1; }
+        groups.resize(size_t(n));
+        if (setgroups(groups.size(), groups.data()) != 0) return fail(std::string("setgroups: ") + errno_text(errno));
+        if (setresgid(gid, gid, gid) != 0) return fail("setresgid(" + std::to_string(gid) + "): " + errno_text(errno));
+        if (setresuid(uid, uid, uid) != 0) return fail("setresuid(" + std::to_string(uid) + "): " + errno_text(errno));
+        if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) return fail("uid 0 could be regained");
+    }
+#if defined(__linux__)
+    if (!cap_set(want)) return fail(std::string("capset: ") + errno_text(errno));
+    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+#if defined(PR_CAP_AMBIENT)
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);  // EINVAL before Linux 4.3: nothing to clear then
+#endif
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return fail(std::string("PR_SET_NO_NEW_PRIVS: ") + errno_text(errno));
+    if (!cap_get(eff, perm)) return fail(std::string("capget: ") + errno_text(errno));
+    if ((eff | perm) & ~want) return fail("capabilities beyond the kept set remain");
+    out.caps = eff;
+#endif
+    out.uid = unsigned(geteuid());
+    out.gid = unsigned(getegid());
+    out.user = name;
+    return out;
+}
+
+/// Reads the config file with the invoking user's file permissions: under sudo the file-system uid, gid and groups
+/// are the user's for the open (Linux setfsuid), so a ~/.iftoprc linked to a root-only file is refused as the user
+/// would be refused. Capped at kConfigMax, regular files only, never blocks.
+inline Result<std::string> read_config_file(const std::string& path, const Invoker& who, FileFacts& facts) {
+#if defined(__linux__)
+    if (geteuid() == 0 && who.uid != 0) {
+        std::vector<gid_t> saved(size_t(std::max(0, getgroups(0, nullptr))));
+        if (!saved.empty() && getgroups(int(saved.size()), saved.data()) < 0) saved.clear();
+        std::vector<gid_t> groups(64);
+        int n = int(groups.size());
+        if (!who.name.empty() && getgrouplist(who.name.c_str(), gid_t(who.gid), groups.data(), &n) < 0) {
+            groups.resize(size_t(n));
+            if (getgrouplist(who.name.c_str(), gid_t(who.gid), groups.data(), &n) < 0) n = 0;
+        }
+        if (who.name.empty()) { groups[0] = gid_t(who.gid); n = 1; }
+        groups.resize(size_t(std::max(n, 0)));
+        const bool as_user = setgroups(groups.size(), groups.data()) == 0;
+        if (as_user) {
+            setfsgid(gid_t(who.gid));
+            setfsuid(uid_t(who.uid));
+        }
+        auto r = as_user ? read_file_capped(path, kConfigMax, &facts)
+                         : Result<std::string>(make_error(Errc::file_open, "cannot read " + path + " as uid " +
+                                                                               std::to_string(who.uid)));
+        setfsuid(0);
+        setfsgid(0);
+        setgroups(saved.size(), saved.data());
+        return r;
+    }
+#else
+    (void)who;
+#endif
+    return read_file_capped(path, kConfigMax, &facts);
+}
 }  // namespace detail
 
 Result<Options> parse_args_onto(int argc, const char* const* argv, Options o) {
@@ -4917,7 +5249,10 @@ std::optional<FlowKey> parse_flow_key(std::string_view text) {
 Result<bool> config_set(const std::string& path, const std::vector<std::pair<std::string, std::string>>& items) {
     using namespace detail;
     std::string old;
-    read_whole_file(path, old);
+    FileFacts facts;
+    auto cur = read_file_capped(path, kConfigMax, &facts, true);  // a link is refused here and by the writer
+    if (cur) old = std::move(*cur);
+    else if (facts.exists) return make_error(Errc::io, "cannot save settings: " + cur.error().message);
     std::vector<std::string> lines;
     for (size_t p = 0; p < old.size();) {
         size_t nl = old.find('\n', p);
@@ -4937,24 +5272,8 @@ Result<bool> config_set(const std::string& path, const std::vector<std::pair<std
     }
     std::string text;
     for (const std::string& l : lines) text += l + "\n";
-    // Atomic: write a temporary file beside it, flush it to disk, rename over the old one (rename(2)).
-    const std::string tmp = path + ".tmp." + std::to_string(getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return make_error(Errc::io, "cannot save settings to " + path + ": " + std::strerror(errno));
-    bool ok = ::write(fd, text.data(), text.size()) == ssize_t(text.size()) && fsync(fd) == 0;
-    if (ok && getuid() == 0) {  // under sudo: keep the file the invoking user's
-        int uid = 0, gid = 0;
-        const char* su = std::getenv("SUDO_UID");
-        const char* sg = std::getenv("SUDO_GID");
-        if (su && sg && parse_number(std::string_view(su), uid) && parse_number(std::string_view(sg), gid))
-            ok = fchown(fd, uid_t(uid), gid_t(gid)) == 0;
-    }
-    ok = ::close(fd) == 0 && ok;
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string why = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        return make_error(Errc::io, "cannot save settings to " + path + ": " + why);
-    }
+    auto w = write_file_atomic(path, text, 0600);
+    if (!w) return make_error(Errc::io, "cannot save settings: " + w.error().message);
     return true;
 }
 
@@ -5536,9 +5855,8 @@ inline void print_interface_banner(const std::string& dev) {
     std::fprintf(stderr, "interface: %s\n", dev.c_str());
     if (!v4.empty()) std::fprintf(stderr, "IP address is: %s\n", v4.c_str());
     if (!v6.empty()) std::fprintf(stderr, "IPv6 address is: %s\n", v6.c_str());
-    std::string mac;
-    if (read_whole_file("/sys/class/net/" + dev + "/address", mac)) {
-        mac = std::string(trim(mac));
+    if (auto r = read_file_capped("/sys/class/net/" + dev + "/address", 4096)) {
+        const std::string mac(trim(*r));
         if (!mac.empty()) std::fprintf(stderr, "MAC address is: %s\n", mac.c_str());
     }
 }
@@ -6005,21 +6323,20 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
                 st.message = "copied " + line;
             }
             if (a == InputAction::export_flows) {
+                // A new file, never an existing name or a link planted at one; in . or else the user's home.
                 const std::string text = export_table(vm, st.bytes);
-                char name[64];
+                char stem[64];
                 const time_t tt = time(nullptr);
                 struct tm tmv {};
                 localtime_r(&tt, &tmv);
-                std::strftime(name, sizeof name, "iftop-export-%Y%m%d-%H%M%S.txt", &tmv);
-                std::string path = name;
-                bool ok = false;
+                std::strftime(stem, sizeof stem, "iftop-export-%Y%m%d-%H%M%S", &tmv);
+                std::string why;
                 for (const std::string& dir : {std::string("."), home_dir()}) {
-                    path = dir + "/" + name;
-                    std::ofstream f(path);
-                    if (f && (f << text) && f.flush()) { ok = true; break; }
+                    auto r = create_file_unique(dir, stem, ".txt", text, 0600);
+                    if (r) { why.clear(); st.message = "exported " + std::to_string(vm.rows.size()) + " flows to " + *r; break; }
+                    why += (why.empty() ? "" : "; ") + r.error().message;
                 }
-                st.message = ok ? "exported " + std::to_string(vm.rows.size()) + " flows to " + path
-                                : "export failed: neither . nor $HOME is writable";
+                if (!why.empty()) st.message = "export failed: " + printable(why);
             }
             dirty = true;
         }
@@ -6168,6 +6485,13 @@ int run(const Options& opt) {
         acfg.local_addrs = local_addresses(src->name());
         acfg.idle_expiry_seconds = kHistorySeconds;
     }
+    // Root only for opening the capture: from here on the tool runs as the user (see drop_privileges), with
+    // nothing but the capabilities a live capture and attribution still need. No thread exists yet.
+    {
+        const unsigned keep = offline ? 0u : unsigned(Keep::capture) | (opt.no_processes ? 0u : unsigned(Keep::attribution));
+        auto d = drop_privileges(invoking_user(), opt.user, keep);
+        if (!d) { std::fprintf(stderr, "iftop: %s\n", d.error().message.c_str()); return 1; }
+    }
     // The screen when standard output is a terminal; text reports (-t) when it is a pipe or a file.
     const bool interactive = !opt.text && !opt.json && isatty(1);
     const bool text = !interactive && (opt.text || !opt.json);
@@ -6306,27 +6630,41 @@ int main(int argc, const char* const* argv) {
     // The command line wins over the config file, so read it first only to find -c, then apply both in order.
     auto first = parse_args(argc, argv);
     if (!first) { std::fprintf(stderr, "iftop: %s\n", first.error().message.c_str()); return exit_status(first.error()); }
+    // The config is the invoking user's (under sudo too), read with that user's permissions, a regular file of at
+    // most kConfigMax bytes. It is written back only when it is that user's own file; and when it is not, nothing of
+    // its content is echoed (a line that does not parse is named by number only).
+    const Invoker who = invoking_user();
+    const bool named = !first->config_file.empty();
+    const std::string cfg = named ? first->config_file : who.home + "/.iftoprc";
     Options base;
-    const std::string cfg = first->config_file.empty() ? home_dir() + "/.iftoprc" : first->config_file;
-    std::string text;
     base.config_path = cfg;
     base.config_writable = true;
-    if (read_whole_file(cfg, text)) {
+    FileFacts facts;
+    auto text = read_config_file(cfg, who, facts);
+    if (text) {
+        const bool own = facts.uid == (long long)who.uid;
         Options parsed;
-        auto r = apply_config_text(text, parsed);
+        auto r = apply_config_text(*text, parsed);
         if (r) {
-            parsed.config_path = cfg;
-            parsed.config_writable = true;
             base = parsed;
+            base.config_path = cfg;
+            base.config_writable = own;
         } else {
             // Reported once; the file is ignored and never overwritten, so nothing in it is lost.
-            std::fprintf(stderr, "iftop: %s: %s; ignoring the file (it will not be changed)\n", cfg.c_str(),
-                         r.error().message.c_str());
+            std::string why = r.error().message;
+            if (!own) why = why.substr(0, why.find(':')) + " does not parse (not shown: the file is not uid " +
+                            std::to_string(who.uid) + "'s)";
+            std::fprintf(stderr, "iftop: %s: %s; ignoring the file (it will not be changed)\n", printable(cfg).c_str(),
+                         printable(why).c_str());
             base.config_writable = false;
         }
-    } else if (!first->config_file.empty()) {
-        std::fprintf(stderr, "iftop: cannot read config file %s: %s\n", cfg.c_str(), std::strerror(errno));
+    } else if (named) {
+        std::fprintf(stderr, "iftop: config file: %s\n", printable(text.error().message).c_str());
         return 2;
+    } else if (facts.exists) {
+        std::fprintf(stderr, "iftop: ~/.iftoprc: %s; ignoring it (it will not be changed)\n",
+                     printable(text.error().message).c_str());
+        base.config_writable = false;
     }
     auto opt = parse_args_onto(argc, argv, base);
     if (!opt) { std::fprintf(stderr, "iftop: %s\n", opt.error().message.c_str()); return exit_status(opt.error()); }

@@ -19,6 +19,7 @@ part "unit tests (doctest)" tests/unit.sh
 part "command line" tests/cli.sh
 part "shipping: man page, install, completions, portable builds" tests/ship.sh
 part "the screen in a terminal (tmux)" tests/tmux.sh
+part "hardening: files under sudo, privilege drop (root only)" tests/security.sh
 part "test captures against tshark" tests/cases.sh
 part "corpus" tests/corpus.sh
 part "live capture (network namespaces)" tests/live.sh

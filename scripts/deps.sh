@@ -124,8 +124,23 @@ if [ "$pm" != brew ] && [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 echo "iftop: installing: $missing" >&2
-[ "$pm" = apt ] && echo "iftop: (if another apt or dpkg is running, this waits up to 5 minutes for its lock)" >&2
-sh -c "$cmd" >&2
+if [ "$pm" = apt ]; then
+    # apt-get install waits for dpkg's lock itself (DPkg::Lock::Timeout); apt-get update does not wait for the
+    # package lists' lock in every apt version, so it is retried here, every 5 s for up to 5 minutes.
+    err=$(mktemp)
+    tries=0
+    until apt-get $lock update -qq 2>"$err"; do
+        if ! grep -q "Could not get lock" "$err" || [ $tries -ge 60 ]; then cat "$err" >&2; rm -f "$err"; exit 1; fi
+        [ $tries = 0 ] && echo "iftop: another apt or dpkg is running (unattended-upgrades?); waiting up to 5 minutes for its lock" >&2
+        tries=$((tries + 1))
+        sleep 5
+    done
+    rm -f "$err"
+    echo "iftop: (if another apt or dpkg holds dpkg's lock, apt-get waits up to 5 minutes for it)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get $lock install -y -qq --no-install-recommends $missing >&2
+else
+    sh -c "$cmd" >&2
+fi
 still=""
 for p in $missing; do
     installed "$p" || still="$still $p"

@@ -5004,15 +5004,34 @@ inline Result<DropResult> drop_privileges(const Invoker& who, const std::string&
     if (root) {
         std::vector<gid_t> groups(64);
         int n = int(groups.size());
-        if (!name.empty() && getgrouplist(name.c_str(), gid, groups.data(), &n) < 0) {
+#if defined(__APPLE__)
+        // macOS declares getgrouplist with int group ids (the same 32 bits as gid_t)
+        auto* gl = reinterpret_cast<int*>(groups.data());
+        const int base = int(gid);
+#else
+        auto* gl = groups.data();
+        const gid_t base = gid;
+#endif
+        if (!name.empty() && getgrouplist(name.c_str(), base, gl, &n) < 0) {
             groups.resize(size_t(n));
-            if (getgrouplist(name.c_str(), gid, groups.data(), &n) < 0) n = 0;
+#if defined(__APPLE__)
+            gl = reinterpret_cast<int*>(groups.data());
+#else
+            gl = groups.data();
+#endif
+            if (getgrouplist(name.c_str(), base, gl, &n) < 0) n = 0;
         }
         if (n <= 0) { groups.assign(1, gid); n = 1; }
         groups.resize(size_t(n));
         if (setgroups(groups.size(), groups.data()) != 0) return fail(std::string("setgroups: ") + errno_text(errno));
+#if defined(__APPLE__)
+        // no setres[ug]id on macOS; as root, setgid/setuid set the real, effective and saved ids together (POSIX)
+        if (setgid(gid) != 0) return fail("setgid(" + std::to_string(gid) + "): " + errno_text(errno));
+        if (setuid(uid) != 0) return fail("setuid(" + std::to_string(uid) + "): " + errno_text(errno));
+#else
         if (setresgid(gid, gid, gid) != 0) return fail("setresgid(" + std::to_string(gid) + "): " + errno_text(errno));
         if (setresuid(uid, uid, uid) != 0) return fail("setresuid(" + std::to_string(uid) + "): " + errno_text(errno));
+#endif
         if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) return fail("uid 0 could be regained");
     }
 #if defined(__linux__)

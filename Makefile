@@ -25,7 +25,7 @@ ARGS     ?=
 STATIC_LIBS ?= -ldbus-1 -lpthread
 
 TEST_BINS = iftop tests/unit tests/hardening tests/procs tests/embed_example tests/iftop-asan tests/doc_examples \
-            tests/nopcap_example tests/iftop-libcxx
+            tests/nopcap_example tests/iftop-libcxx tests/export_unit
 
 .PHONY: all run test bench deps deps-build deps-test clean install install-setcap uninstall static
 
@@ -59,6 +59,10 @@ tests/hardening: tests/hardening.cpp iftop.hpp
 tests/procs: tests/procs.cpp iftop.hpp
 	@sh scripts/deps.sh test
 	$(CXX) $(WARN) -O1 -g1 -o tests/procs tests/procs.cpp $(LDLIBS)
+
+tests/export_unit: tests/export_unit.cpp iftop.hpp
+	@sh scripts/deps.sh test
+	$(CXX) $(WARN) -O1 -g1 -o tests/export_unit tests/export_unit.cpp $(LDLIBS)
 
 tests/embed_example: tests/embed_example.cpp iftop.hpp
 	@sh scripts/deps.sh build
@@ -133,4 +137,4 @@ iftop-static: main.cpp iftop.hpp themes.inc scripts/static-sd.c
 
 clean:
 	rm -f iftop iftop-static tests/unit tests/hardening tests/procs tests/bench_procs tests/embed_example tests/iftop-asan \
-	    tests/bench tests/doc_examples tests/doc_examples.cpp tests/nopcap_example tests/iftop-libcxx
+	    tests/bench tests/doc_examples tests/doc_examples.cpp tests/nopcap_example tests/iftop-libcxx tests/export_unit

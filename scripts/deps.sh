@@ -17,6 +17,7 @@ apt_reference="tshark iftop"                # independent counts (tshark); Debia
 apt_live="iproute2"                         # network namespaces for the live tests (ip netns)
 apt_screen="tmux"                           # the screen in a real terminal (tests/tmux.sh)
 apt_ship="man-db clang libc++-dev libc++abi-dev bmake binutils libcap2-bin"  # man -l, libc++, BSD make, nm, setcap
+apt_exports="nfdump prometheus prometheus-node-exporter"  # the collectors tests/export.sh checks the exports with
 # Fedora (dnf)
 dnf_build="gcc-c++ make libpcap-devel"
 dnf_test="doctest-devel python3 procps-ng wireshark-cli iftop iproute tmux man-db clang libcxx-devel bmake binutils libcap"
@@ -49,7 +50,7 @@ else pm=none
 fi
 
 case $pm in
-apt)    build=$apt_build; test="$apt_unit $apt_scripts $apt_reference $apt_live $apt_screen $apt_ship" ;;
+apt)    build=$apt_build; test="$apt_unit $apt_scripts $apt_reference $apt_live $apt_screen $apt_ship $apt_exports" ;;
 dnf)    build=$dnf_build; test=$dnf_test ;;
 apk)    build=$apk_build; test=$apk_test ;;
 pacman) build=$pacman_build; test=$pacman_test ;;

@@ -24,6 +24,7 @@ part "test captures against tshark" tests/cases.sh
 part "corpus" tests/corpus.sh
 part "live capture (network namespaces)" tests/live.sh
 part "live process attribution (network namespaces)" tests/live_procs.sh
+part "exports: IPFIX to nfcapd, Prometheus textfile through node_exporter" tests/export.sh
 
 while read -r p f s; do
     pass=$((pass + p)) fail=$((fail + f)) skip=$((skip + s))

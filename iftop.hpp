@@ -9,20 +9,27 @@
        // link with -lpcap
 
        auto src = iftop::open_file("trace.pcap", "");
-       if (!src) { fprintf(stderr, "%s\n", src.error().message.c_str()); return 1; }
-       iftop::Engine engine(iftop::EngineConfig{});
+       if (!src) { std::fprintf(stderr, "%s\n", src.error().message.c_str()); return 1; }
+       iftop::Engine engine;                            // iftop::AccountingConfig sets -F/-G, -l, --max-flows
        engine.run_offline(**src);                       // decode + account every frame
        engine.finish();
        for (const iftop::FlowView& f : engine.table().sorted_flows(iftop::SortKey::total_bytes, 10))
-           printf("%s\n", iftop::flow_label(f).c_str());
+           std::printf("%s\n", iftop::flow_label(f).c_str());
+
+   (make test compiles and runs this block and the README's, as they stand: tests/doc_examples.py.)
+   Without libpcap: define IFTOP_NO_PCAP (everything but open_file/open_live, which then return an error, builds
+   and links without -lpcap) and feed frames through a PacketSource of your own: tests/nopcap_example.cpp.
 
    Other translation units include the header without the macro and see declarations only. The public half
    includes C++ standard headers only; libpcap, POSIX and Linux headers stay in the implementation half.
 
    CONFIG MACROS (define before including)
        IFTOP_IMPLEMENTATION        compile the implementation into this translation unit
+       IFTOP_NO_PCAP               build without libpcap: the program brings its own PacketSource
        IFTOP_DEFAULT_MAX_FLOWS     flow-table cap when --max-flows is not given (100000)
        IFTOP_SNAPLEN               bytes captured per packet live (256: headers only, lengths come from the IP header)
+       IFTOP_IPFIX_PEN             Private Enterprise Number of the IPFIX process-id element (32473, RFC 5612's;
+                                   set your organisation's own: see README "Many hosts")
 
    SECTIONS (the same numbers in both halves; search for "[6]" to jump between declaration and definition)
        [1] config macros  [2] std includes  [3] errors  [4] core types  [5] capture/decoding  [6] accounting
@@ -47,6 +54,9 @@
 #endif
 #ifndef IFTOP_SNAPLEN
 #define IFTOP_SNAPLEN 256
+#endif
+#ifndef IFTOP_IPFIX_PEN
+#define IFTOP_IPFIX_PEN 32473
 #endif
 
 /* ========================================================================================================== */
@@ -369,6 +379,11 @@ public:
     void set_origin(Micros t);
     /// Forgets every flow, total and counter (a new capture), keeping the configuration but the local addresses.
     void reset(std::vector<IpAddr> local_addrs);
+    /// Called with each flow the table is about to forget (evicted by the cap, expired when idle, or dropped by
+    /// reset), its counts final and its rates not computed, and the table's time: exports hear of every byte
+    /// before it is gone. Runs inside add() when a flood evicts, so it must be quick and must not touch the table.
+    using ForgetFn = std::function<void(const FlowView& flow, Micros now)>;
+    void on_forget(ForgetFn fn) { on_forget_ = std::move(fn); }
     bool has_origin() const;
 
     size_t size() const;
@@ -389,11 +404,12 @@ public:
 private:
     void add_hashed(const Decoded& d, Micros now, uint64_t hash);
     void evict(Micros now);
-    void remove_marked(const std::vector<char>& victim);
+    void remove_marked(const std::vector<char>& victim, Micros now);
     struct Impl;
     std::unique_ptr<Impl> impl_;
     AccountingConfig cfg_;
     CaptureCounts capture_;
+    ForgetFn on_forget_;
 };
 
 /// Sorts flows in place: rates descending (ties: more bytes first), names ascending.
@@ -951,6 +967,11 @@ struct Options {
     std::string color = "auto";   ///< --color auto|always|never
     bool ascii = false;           ///< --ascii
     std::string user;             ///< --user NAME: who to become once the capture is open ("" = the sudo user, else nobody)
+    std::vector<std::string> ipfix;   ///< --ipfix HOST:PORT, repeatable: IPFIX collectors ([14])
+    int ipfix_active_timeout = 60;    ///< --ipfix-active-timeout SECONDS
+    int ipfix_inactive_timeout = 15;  ///< --ipfix-inactive-timeout SECONDS
+    int ipfix_template_refresh = 60;  ///< --ipfix-template-refresh SECONDS
+    std::string prometheus;           ///< --prometheus FILE: node_exporter textfile ([14])
     // the screen's settings from ~/.iftoprc (iftop's keys and new ones); saved back when toggled on the screen
     std::string line_display = "two-line";  ///< two-line, one-line-both, one-line-sent, one-line-received
     bool show_totals = false;     ///< cumulative column
@@ -999,20 +1020,104 @@ struct TextStyle {
 };
 /// One iftop -t report (the block from the "#" header to the "====" line).
 std::string text_report(const FlowTable& t, const TextStyle& st);
+struct ExportStatus;  // [14]
 /// One NDJSON snapshot line (ends in '\n'). Rates in bytes per second whatever the display flags say.
 /// With `owners`, each flow carries its pid, process, publisher and sha256 (null when unknown) and the snapshot its
-/// "attribution" level; without, they are null and the level is "off".
+/// "attribution" level; without, they are null and the level is "off". With `exports`, an "export" object says
+/// how the IPFIX and Prometheus exports are doing (records, send failures, last errors).
 std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
-                          const FlowAttribution* owners = nullptr);
+                          const FlowAttribution* owners = nullptr, const ExportStatus* exports = nullptr);
 /// The same line handed to `sink` in pieces of about 64 KiB, so a snapshot of a big table needs no big buffer.
 /// Stops early and returns false when the sink returns false (e.g. the reader went away).
 bool write_json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
-                         const std::function<bool(std::string_view)>& sink, const FlowAttribution* owners = nullptr);
+                         const std::function<bool(std::string_view)>& sink, const FlowAttribution* owners = nullptr,
+                         const ExportStatus* exports = nullptr);
 
 /// Runs the whole tool with these options; returns the process exit status. Never calls exit().
 int run(const Options& opt);
 /// main(): parse, config, run. Prints errors to stderr.
 int main(int argc, const char* const* argv);
+
+/* ========================================================================================================== */
+/* [14] export — flow records to IPFIX collectors (RFC 7011 over UDP) and totals to a Prometheus textfile;     */
+/*      fed once per tick and as the table forgets flows; never blocks the packet path, never fatal at run time */
+/* ========================================================================================================== */
+
+/// A collector address: "host:port", "192.0.2.1:4739" or "[2001:db8::1]:4739".
+struct Endpoint {
+    std::string host;
+    uint16_t port = 0;
+};
+/// Parses "HOST:PORT" (IPv6 literals in brackets). Errors (Errc::usage) say what is wrong with the text.
+Result<Endpoint> parse_endpoint(std::string_view text);
+
+/// Processes with their own iftop_process_bytes_total series; the others are summed in process="other".
+constexpr size_t kPrometheusProcesses = 20;
+
+/// What the exports are told at start.
+struct ExportConfig {
+    std::vector<std::string> ipfix;  ///< --ipfix collectors, "HOST:PORT" each; empty = no IPFIX
+    int active_timeout = 60;         ///< seconds: a flow still active is reported after this long (--ipfix-active-timeout)
+    int inactive_timeout = 15;       ///< seconds without a packet before a flow is reported (--ipfix-inactive-timeout)
+    int template_refresh = 60;       ///< seconds between re-sent templates (RFC 7011 §8.4: UDP collectors restart)
+    std::string prometheus;          ///< --prometheus FILE; "" = no textfile
+    std::string interface;           ///< the capture interface or file: interfaceName, the "interface" label
+    uint32_t if_index = 0;           ///< its ifIndex (0 for a file); also the IPFIX Observation Domain ID
+    Micros epoch_offset = 0;         ///< table time + this = Unix time in µs (0 when the table runs on packet time)
+    bool fast_offline = false;       ///< -r as fast as possible: the textfile at most once per second of real time
+};
+
+/// How one IPFIX collector is doing.
+struct CollectorStatus {
+    std::string address;         ///< as given on the command line
+    uint64_t messages = 0;       ///< IPFIX messages the kernel took
+    uint64_t send_failures = 0;  ///< messages that could not be sent (collector down, ICMP unreachable, full buffer)
+    std::string last_error;      ///< of the last failed send; "" when none failed
+};
+/// How the exports are doing, for --json and the screen.
+struct ExportStatus {
+    std::vector<CollectorStatus> collectors;
+    uint64_t records = 0;                 ///< IPFIX data records built (the sequence number counts them)
+    uint64_t octets = 0, packets = 0;     ///< their octetDeltaCount and packetDeltaCount, summed
+    std::string prometheus;               ///< the textfile; "" when off
+    uint64_t prometheus_writes = 0, prometheus_failures = 0;
+    std::string prometheus_error;         ///< of the last failed write; "" when none failed
+};
+
+/// Both exports. IPFIX: one record per flow and direction (sent = local→remote) when a flow has been idle for
+/// the inactive timeout, has been active for the active timeout, leaves the table, or at finish(); each record
+/// carries the counts since the flow's previous record, so over a run they add up to the table's totals.
+/// Prometheus: the textfile replaced atomically at every tick. Time is the table's (packet time with -r).
+/// Not thread-safe; no call blocks (sockets are non-blocking; a failed send is counted, never retried).
+class Exporter {
+public:
+    /// Resolves the collectors and opens one UDP socket each. Errors (Errc::usage: exit status 2) name the
+    /// collector and what is wrong: bad syntax, bad port, a host that does not resolve.
+    static Result<std::unique_ptr<Exporter>> open(const ExportConfig& cfg);
+    ~Exporter();
+    Exporter(const Exporter&) = delete;
+    Exporter& operator=(const Exporter&) = delete;
+
+    /// Hooks `t`'s forget observer, so flows evicted or expired are exported before they are gone. `owners`
+    /// (may be null) names their processes; it must outlive the table's use of the hook.
+    void attach(FlowTable& t, const FlowAttribution* owners);
+    /// Once per closed second: flows past a timeout are exported, templates re-sent when due, the textfile
+    /// rewritten.
+    void tick(const FlowTable& t, Micros now, const FlowAttribution* owners);
+    /// End of the run: every flow's remaining counts are exported and the textfile written a last time.
+    void finish(const FlowTable& t, Micros now, const FlowAttribution* owners);
+    /// The capture moved to another interface (the screen's i): later records carry its name and index.
+    void set_interface(const std::string& name, uint32_t if_index);
+    ExportStatus status() const;
+    /// One line about a failure that is new since the last call (a collector that starts failing, a textfile
+    /// that cannot be written), for the screen's status line or stderr; "" when nothing changed.
+    std::string take_news();
+
+private:
+    Exporter() = default;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace iftop
 
@@ -1036,11 +1141,14 @@ int main(int argc, const char* const* argv);
 #include <charconv>
 #include <fstream>
 #include <mutex>
+#include <locale>
 #include <sstream>
 #include <thread>
 #include <unordered_set>
 
+#ifndef IFTOP_NO_PCAP
 #include <pcap/pcap.h>
+#endif
 #if defined(__GLIBC__)
 #include <stdio_ext.h>
 #endif
@@ -1091,6 +1199,25 @@ bool parse_number(std::string_view s, T& out) {
     if (s.empty()) return false;
     auto r = std::from_chars(s.data(), s.data() + s.size(), out);
     return r.ec == std::errc() && r.ptr == s.data() + s.size();
+}
+
+/// Parses a whole non-negative decimal ("10", "1.5", ".5"; no sign, exponent, space or locale's comma) into `out`.
+/// std::from_chars for double is missing from libc++ and strtod follows LC_NUMERIC, so the text is checked here and
+/// converted by a stream imbued with the classic locale (correctly rounded, as strtod).
+inline bool parse_decimal(std::string_view s, double& out) {
+    size_t digits = 0, dots = 0;
+    for (char c : s) {
+        if (c >= '0' && c <= '9') ++digits;
+        else if (c == '.' && ++dots == 1) continue;
+        else return false;
+    }
+    if (digits == 0) return false;
+    std::istringstream in{std::string(s)};
+    in.imbue(std::locale::classic());
+    double v = 0;
+    if (!(in >> v) || in.peek() != std::char_traits<char>::eof()) return false;
+    out = v;
+    return true;
 }
 
 inline std::string_view trim(std::string_view s) {
@@ -1569,7 +1696,21 @@ bool linktype_supported(int lt) {
 }
 
 std::string linktype_name(int lt) {
+#ifndef IFTOP_NO_PCAP
     const char* n = pcap_datalink_val_to_name(lt);
+#else
+    // libpcap's names (pcap_datalink_val_to_name) for the link types a capture most often has
+    static const std::pair<int, const char*> names[] = {
+        {0, "NULL"}, {1, "EN10MB"}, {6, "IEEE802"}, {8, "SLIP"}, {9, "PPP"}, {10, "FDDI"}, {12, "RAW"},
+        {14, "RAW"}, {50, "PPP_HDLC"}, {51, "PPP_ETHER"}, {101, "RAW"}, {104, "C_HDLC"}, {105, "IEEE802_11"},
+        {107, "FRELAY"}, {108, "LOOP"}, {113, "LINUX_SLL"}, {119, "PRISM_HEADER"}, {127, "IEEE802_11_RADIO"},
+        {129, "ARCNET_LINUX"}, {163, "IEEE802_11_RADIO_AVS"}, {178, "JUNIPER_ETHER"}, {192, "PPI"},
+        {195, "IEEE802_15_4"}, {201, "BLUETOOTH_HCI_H4_WITH_PHDR"}, {220, "USB_LINUX_MMAPPED"}, {228, "IPV4"},
+        {229, "IPV6"}, {239, "NFLOG"}, {258, "PKTAP"}, {276, "LINUX_SLL2"}};
+    const char* n = nullptr;
+    for (const auto& e : names)
+        if (e.first == lt) n = e.second;
+#endif
     return n ? std::string(n) : "linktype " + std::to_string(lt);
 }
 
@@ -1594,6 +1735,7 @@ Result<int> MemorySource::dispatch(FrameSink& sink, int max) {
     return n;
 }
 
+#ifndef IFTOP_NO_PCAP
 namespace detail {
 inline Result<bool> set_filter(pcap_t* p, const std::string& bpf, bpf_u_int32 netmask);
 
@@ -1762,6 +1904,20 @@ Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
     }
     return std::unique_ptr<PacketSource>(new PcapSource(p, dev, true));
 }
+#else   // IFTOP_NO_PCAP: the program brings its own packet source (a PacketSource subclass, or MemorySource)
+namespace detail {
+inline Error no_pcap(const std::string& what) {
+    return make_error(Errc::capture, what + ": this program was built with IFTOP_NO_PCAP (no libpcap); feed frames "
+                                            "through a PacketSource of its own");
+}
+}  // namespace detail
+Result<std::unique_ptr<PacketSource>> open_file(const std::string& path, const std::string&) {
+    return detail::no_pcap("cannot read " + path);
+}
+Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
+    return detail::no_pcap("cannot capture on " + (opt.interface.empty() ? std::string("the default interface") : opt.interface));
+}
+#endif
 
 Result<std::string> default_interface() {
     // /proc/net/route: the row whose Destination is 00000000 is the default route (proc(5)).
@@ -1773,6 +1929,7 @@ Result<std::string> default_interface() {
         std::string iface, dest;
         if (ss >> iface >> dest && dest == "00000000") return iface;
     }
+#ifndef IFTOP_NO_PCAP
     char err[PCAP_ERRBUF_SIZE] = "";
     pcap_if_t* all = nullptr;
     if (pcap_findalldevs(&all, err) == 0) {
@@ -1786,11 +1943,39 @@ Result<std::string> default_interface() {
         pcap_freealldevs(all);
         if (!found.empty()) return found;
     }
+#else
+    if (auto all = list_interfaces())
+        for (const InterfaceInfo& i : *all)
+            if (i.up && !i.loopback && !i.addresses.empty()) return i.name;
+#endif
     return detail::make_error(Errc::no_default_interface,
                               "no default route and no interface up: name one with -i (see ./iftop --list-interfaces)");
 }
 
 Result<std::vector<InterfaceInfo>> list_interfaces() {
+#ifdef IFTOP_NO_PCAP
+    // Without libpcap: the system's own list (getifaddrs), one entry per interface, in the order it gives them.
+    struct ifaddrs* ifa = nullptr;
+    if (getifaddrs(&ifa) != 0) return detail::make_error(Errc::capture, std::string("cannot list interfaces: ") + std::strerror(errno));
+    std::vector<InterfaceInfo> out;
+    for (struct ifaddrs* a = ifa; a; a = a->ifa_next) {
+        auto it = std::find_if(out.begin(), out.end(), [&](const InterfaceInfo& i) { return i.name == a->ifa_name; });
+        if (it == out.end()) {
+            out.push_back(InterfaceInfo{});
+            it = out.end() - 1;
+            it->name = a->ifa_name;
+            it->up = (a->ifa_flags & IFF_UP) != 0;
+            it->loopback = (a->ifa_flags & IFF_LOOPBACK) != 0;
+        }
+        if (!a->ifa_addr) continue;
+        if (a->ifa_addr->sa_family == AF_INET)
+            it->addresses.push_back(IpAddr::v4(reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr)).to_string());
+        else if (a->ifa_addr->sa_family == AF_INET6)
+            it->addresses.push_back(IpAddr::v6(reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr)).to_string());
+    }
+    freeifaddrs(ifa);
+    return out;
+#else
     char err[PCAP_ERRBUF_SIZE] = "";
     pcap_if_t* all = nullptr;
     if (pcap_findalldevs(&all, err) != 0) return detail::make_error(Errc::capture, std::string("cannot list interfaces: ") + err);
@@ -1812,6 +1997,7 @@ Result<std::vector<InterfaceInfo>> list_interfaces() {
     }
     pcap_freealldevs(all);
     return out;
+#endif
 }
 
 std::vector<IpAddr> local_addresses(const std::string& interface) {
@@ -2073,6 +2259,22 @@ struct FlowTable::Impl {
         fold();
         cur_sec = sec;
     }
+    /// Flow `i` as outputs see it: counts up to now (the second being filled included); rates only when asked.
+    void view(size_t i, FlowView& v, bool with_rates) const {
+        const detail::HotFlow& h = hot[i];
+        const detail::ColdFlow& c = cold[i];
+        v.key = h.key;
+        v.counts = c.counts;
+        for (int d = 0; d < 2; ++d) {
+            v.counts.bytes[d] += h.acc_bytes[d];
+            v.counts.packets[d] += h.acc_packets[d];
+        }
+        v.rates = with_rates ? detail::rates_of(c.hist, closed) : Rates{};
+        v.peak[0] = c.peak[0];
+        v.peak[1] = c.peak[1];
+        v.first_seen = c.first_seen;
+        v.last_seen = h.last_seen;
+    }
 };
 
 FlowTable::FlowTable(AccountingConfig cfg) : impl_(new Impl), cfg_(std::move(cfg)) {
@@ -2082,6 +2284,13 @@ FlowTable::FlowTable(AccountingConfig cfg) : impl_(new Impl), cfg_(std::move(cfg
 FlowTable::~FlowTable() = default;
 
 void FlowTable::reset(std::vector<IpAddr> local_addrs) {
+    if (on_forget_) {
+        FlowView v;
+        for (size_t i = 0; i < impl_->hot.size(); ++i) {
+            impl_->view(i, v, false);
+            on_forget_(v, last_tick());
+        }
+    }
     impl_.reset(new Impl);
     impl_->rebuild_index();
     capture_ = CaptureCounts{};
@@ -2220,12 +2429,20 @@ void FlowTable::evict(Micros now) {
     std::nth_element(score.begin(), score.begin() + static_cast<long>(batch - 1), score.end());
     std::vector<char> victim(n, 0);
     for (size_t i = 0; i < batch; ++i) victim[score[i].second] = 1;
-    remove_marked(victim);
+    remove_marked(victim, now);
     capture_.evicted_flows += batch;
 }
 
-void FlowTable::remove_marked(const std::vector<char>& victim) {
+void FlowTable::remove_marked(const std::vector<char>& victim, Micros now) {
     Impl& m = *impl_;
+    if (on_forget_) {
+        FlowView v;
+        for (size_t i = 0; i < victim.size(); ++i)
+            if (victim[i]) {
+                m.view(i, v, false);
+                on_forget_(v, now);
+            }
+    }
     // Swap-remove from the highest index down: every index above the current one is already settled.
     for (size_t i = victim.size(); i-- > 0;) {
         if (!victim[i]) continue;
@@ -2277,7 +2494,7 @@ void FlowTable::tick(Micros now) {
         bool any = false;
         for (size_t i = 0; i < m.hot.size(); ++i)
             if (now - m.hot[i].last_seen >= limit) { victim[i] = 1; any = true; }
-        if (any) remove_marked(victim);
+        if (any) remove_marked(victim, now);
     }
     m.frags.prune(now);
 }
@@ -2307,19 +2524,7 @@ void FlowTable::for_each_flow(const std::function<void(const FlowView&)>& fn) co
     const Impl& m = *impl_;
     FlowView v;
     for (size_t i = 0; i < m.hot.size(); ++i) {
-        const detail::HotFlow& h = m.hot[i];
-        const detail::ColdFlow& c = m.cold[i];
-        v.key = h.key;
-        v.counts = c.counts;
-        for (int d = 0; d < 2; ++d) {  // plus the second being filled
-            v.counts.bytes[d] += h.acc_bytes[d];
-            v.counts.packets[d] += h.acc_packets[d];
-        }
-        v.rates = detail::rates_of(c.hist, m.closed);
-        v.peak[0] = c.peak[0];
-        v.peak[1] = c.peak[1];
-        v.first_seen = c.first_seen;
-        v.last_seen = h.last_seen;
+        m.view(i, v, true);
         fn(v);
     }
 }
@@ -2787,6 +2992,29 @@ inline std::vector<std::string> usrmerge_aliases(std::string_view p) {
     return v;
 }
 
+/// pipe(2) with both ends close-on-exec. pipe2 sets the flag atomically where it exists (Linux, the BSDs); macOS
+/// has only pipe + fcntl, which leaves a short window in which a fork elsewhere may inherit the fds.
+inline bool cloexec_pipe(int fds[2]) {
+#if defined(__APPLE__)
+    if (pipe(fds) != 0) return false;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    return true;
+#else
+    return pipe2(fds, O_CLOEXEC) == 0;
+#endif
+}
+
+/// A file's modification time as "seconds.nanoseconds" (st_mtim in POSIX 2008; macOS calls it st_mtimespec).
+inline std::string mtime_text(const struct stat& st) {
+#if defined(__APPLE__)
+    const struct timespec& t = st.st_mtimespec;
+#else
+    const struct timespec& t = st.st_mtim;
+#endif
+    return std::to_string(t.tv_sec) + "." + std::to_string(t.tv_nsec);
+}
+
 /// Runs argv without a shell; returns standard output (at most `cap` bytes) and whether it exited 0.
 inline bool run_capture(const std::vector<std::string>& argv, std::string& out, size_t cap = 1 << 20) {
     out.clear();
@@ -2795,7 +3023,7 @@ inline bool run_capture(const std::vector<std::string>& argv, std::string& out, 
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    if (!cloexec_pipe(fds)) return false;
     const pid_t pid = fork();
     if (pid < 0) { ::close(fds[0]); ::close(fds[1]); return false; }
     if (pid == 0) {
@@ -3322,8 +3550,7 @@ struct FlowAttribution::Impl {
             struct stat st {};
             const std::string open_path = resolver.exe_open_path(p.pid);
             if (!p.exe.empty() && ::stat(open_path.c_str(), &st) == 0)
-                pe.key = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
-                         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+                pe.key = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + detail::mtime_text(st);
         }
         if (pe.key.empty()) return;  // no executable to read (kernel thread, or not ours to read)
         if (auto it = facts.find(pe.key); it != facts.end()) { e.owner.exe = it->second; return; }
@@ -4784,6 +5011,11 @@ inline const std::vector<OptSpec>& option_table() {
         {0, "ascii", nullptr, "draw with ASCII only (no box or block glyphs)", ""},
         {0, "user", "NAME", "once the capture is open, run as NAME (default: the user who ran sudo, else nobody)", ""},
         {0, "max-flows", "N", "cap on flows kept in memory (default " "100000" "); idle and smallest go first", ""},
+        {0, "ipfix", "HOST:PORT", "send flow records to an IPFIX collector over UDP (repeatable; [v6]:port)", ""},
+        {0, "ipfix-active-timeout", "SECONDS", "IPFIX: report a flow that is still active after this long (default 60)", ""},
+        {0, "ipfix-inactive-timeout", "SECONDS", "IPFIX: report a flow once it has been idle this long (default 15)", ""},
+        {0, "ipfix-template-refresh", "SECONDS", "IPFIX: send the templates again this often (default 60)", ""},
+        {0, "prometheus", "FILE", "write totals, rates and capture counters to a node_exporter textfile every second", "FILE"},
     };
     return t;
 }
@@ -4806,8 +5038,7 @@ inline bool parse_bandwidth(std::string_view s, double& out) {
     else if (c == 'g' || c == 'G') mult = 1e9;
     if (mult != 1) s.remove_suffix(1);
     double v = 0;
-    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !(v >= 0) || !std::isfinite(v)) return false;
+    if (!parse_decimal(s, v) || !std::isfinite(v)) return false;
     if (v * mult > kMaxBandwidth) return false;  // 1e300G would make every scale and cast meaningless (F5, F14)
     out = v * mult;
     return true;
@@ -4903,6 +5134,16 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
         auto r = need_int(1, 100000000, n);
         if (!r) return r;
         o.max_flows = static_cast<size_t>(n);
+    } else if (key == "ipfix") {
+        auto ep = parse_endpoint(val);
+        if (!ep) return usage_error("--ipfix " + ep.error().message);
+        o.ipfix.push_back(val);
+    } else if (key == "ipfix-active-timeout") return need_int(1, 86400, o.ipfix_active_timeout);
+    else if (key == "ipfix-inactive-timeout") return need_int(1, 86400, o.ipfix_inactive_timeout);
+    else if (key == "ipfix-template-refresh") return need_int(1, 86400, o.ipfix_template_refresh);
+    else if (key == "prometheus") {
+        if (val.empty()) return usage_error("--prometheus needs a file name (a .prom file in node_exporter's textfile directory)");
+        o.prometheus = val;
     }
     return true;
 }
@@ -5051,15 +5292,34 @@ inline Result<DropResult> drop_privileges(const Invoker& who, const std::string&
     if (root) {
         std::vector<gid_t> groups(64);
         int n = int(groups.size());
-        if (!name.empty() && getgrouplist(name.c_str(), gid, groups.data(), &n) < 0) {
+#if defined(__APPLE__)
+        // macOS declares getgrouplist with int group ids (the same 32 bits as gid_t)
+        auto* gl = reinterpret_cast<int*>(groups.data());
+        const int base = int(gid);
+#else
+        auto* gl = groups.data();
+        const gid_t base = gid;
+#endif
+        if (!name.empty() && getgrouplist(name.c_str(), base, gl, &n) < 0) {
             groups.resize(size_t(n));
-            if (getgrouplist(name.c_str(), gid, groups.data(), &n) < 0) n = 0;
+#if defined(__APPLE__)
+            gl = reinterpret_cast<int*>(groups.data());
+#else
+            gl = groups.data();
+#endif
+            if (getgrouplist(name.c_str(), base, gl, &n) < 0) n = 0;
         }
         if (n <= 0) { groups.assign(1, gid); n = 1; }
         groups.resize(size_t(n));
         if (setgroups(groups.size(), groups.data()) != 0) return fail(std::string("setgroups: ") + errno_text(errno));
+#if defined(__APPLE__)
+        // no setres[ug]id on macOS; as root, setgid/setuid set the real, effective and saved ids together (POSIX)
+        if (setgid(gid) != 0) return fail("setgid(" + std::to_string(gid) + "): " + errno_text(errno));
+        if (setuid(uid) != 0) return fail("setuid(" + std::to_string(uid) + "): " + errno_text(errno));
+#else
         if (setresgid(gid, gid, gid) != 0) return fail("setresgid(" + std::to_string(gid) + "): " + errno_text(errno));
         if (setresuid(uid, uid, uid) != 0) return fail("setresuid(" + std::to_string(uid) + "): " + errno_text(errno));
+#endif
         if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) return fail("uid 0 could be regained");
     }
 #if defined(__linux__)
@@ -5343,6 +5603,16 @@ std::string usage_text() {
 
 std::string completion_script(std::string_view shell) {
     const auto& t = detail::option_table();
+    // An option's candidates: its fixed words, or the theme names; FILE and IFACE are completed by each shell's way.
+    auto words_of = [](const detail::OptSpec& o) {
+        std::string v = o.values;
+        if (v != "THEME") return v;
+        v.clear();
+        for (const Theme& th : themes()) v += (v.empty() ? "" : " ") + std::string(th.name);
+        return v;
+    };
+    // Interfaces: Linux lists them in /sys/class/net, the BSDs and macOS with ifconfig -l.
+    const std::string ifaces = "$(ls /sys/class/net 2>/dev/null || ifconfig -l 2>/dev/null) any";
     std::string out;
     if (shell == "bash") {
         std::string words;
@@ -5357,9 +5627,9 @@ std::string completion_script(std::string_view shell) {
             std::string pat;
             if (o.short_name) pat += std::string("-") + o.short_name;
             if (o.long_name) pat += std::string(pat.empty() ? "" : "|") + "--" + o.long_name;
-            std::string v = o.values;
+            const std::string v = words_of(o);
             if (v == "FILE") out += "        " + pat + ") COMPREPLY=( $(compgen -f -- \"$cur\") ); return ;;\n";
-            else if (v == "IFACE") out += "        " + pat + ") COMPREPLY=( $(compgen -W \"$(ls /sys/class/net 2>/dev/null) any\" -- \"$cur\") ); return ;;\n";
+            else if (v == "IFACE") out += "        " + pat + ") COMPREPLY=( $(compgen -W \"" + ifaces + "\" -- \"$cur\") ); return ;;\n";
             else if (!v.empty()) out += "        " + pat + ") COMPREPLY=( $(compgen -W \"" + v + "\" -- \"$cur\") ); return ;;\n";
             else out += "        " + pat + ") return ;;\n";
         }
@@ -5371,7 +5641,7 @@ std::string completion_script(std::string_view shell) {
             for (auto& c : help) if (c == '[' || c == ']' || c == '\'' || c == ':') c = ' ';
             std::string action;
             if (o.arg) {
-                std::string v = o.values;
+                const std::string v = words_of(o);
                 action = v == "FILE" ? ":file:_files" : v == "IFACE" ? ":interface:_net_interfaces"
                         : !v.empty() ? ":" + std::string(o.arg) + ":(" + v + ")" : ":" + std::string(o.arg) + ": ";
             }
@@ -5391,9 +5661,9 @@ std::string completion_script(std::string_view shell) {
             if (o.short_name) out += std::string(" -s ") + o.short_name;
             if (o.long_name) out += std::string(" -l ") + o.long_name;
             if (o.arg) {
-                std::string v = o.values;
+                const std::string v = words_of(o);
                 if (v == "FILE") out += " -r -F";
-                else if (v == "IFACE") out += " -x -a '(ls /sys/class/net) any'";
+                else if (v == "IFACE") out += " -x -a '(ls /sys/class/net 2>/dev/null; or ifconfig -l 2>/dev/null) any'";
                 else if (!v.empty()) out += " -x -a '" + v + "'";
                 else out += " -x";
             }
@@ -5663,8 +5933,43 @@ inline void json_counts_rates(JsonOut& o, const Counts& c, const Rates& r) {
 }  // namespace detail
 
 namespace detail {
+/// "export": how IPFIX and the Prometheus textfile are doing (null for an export that is off).
+inline void json_export_status(JsonOut& o, const ExportStatus& e) {
+    const auto str_or_null = [&](const std::string& v) { if (v.empty()) o.lit("null"); else o.str(v); };
+    o.lit(",\"export\":{\"ipfix\":");
+    if (e.collectors.empty()) {
+        o.lit("null");
+    } else {
+        o.lit("{\"records\":"); o.u64(e.records);
+        o.lit(",\"octets\":"); o.u64(e.octets);
+        o.lit(",\"packets\":"); o.u64(e.packets);
+        o.lit(",\"collectors\":[");
+        for (size_t i = 0; i < e.collectors.size(); ++i) {
+            const CollectorStatus& c = e.collectors[i];
+            if (i) o.ch(',');
+            o.lit("{\"address\":"); o.str(c.address);
+            o.lit(",\"messages\":"); o.u64(c.messages);
+            o.lit(",\"send_failures\":"); o.u64(c.send_failures);
+            o.lit(",\"last_error\":"); str_or_null(c.last_error);
+            o.ch('}');
+        }
+        o.lit("]}");
+    }
+    o.lit(",\"prometheus\":");
+    if (e.prometheus.empty()) {
+        o.lit("null");
+    } else {
+        o.lit("{\"file\":"); o.str(e.prometheus);
+        o.lit(",\"writes\":"); o.u64(e.prometheus_writes);
+        o.lit(",\"failures\":"); o.u64(e.prometheus_failures);
+        o.lit(",\"last_error\":"); str_or_null(e.prometheus_error);
+        o.ch('}');
+    }
+    o.ch('}');
+}
+
 inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view interface, Micros timestamp,
-                               bool final_object, const FlowAttribution* owners) {
+                               bool final_object, const FlowAttribution* owners, const ExportStatus* exports) {
     o.lit("{\"timestamp\":");
     char ts[48];
     const int n = std::snprintf(ts, sizeof ts, "%" PRId64 ".%06" PRId64, timestamp / kMicrosPerSecond,
@@ -5694,7 +5999,9 @@ inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view 
     o.lit("},\"dropped\":"); o.u64(c.dropped);
     o.lit(",\"evicted_flows\":"); o.u64(c.evicted_flows);
     o.lit(",\"flows\":"); o.u64(t.size());
-    o.lit("},\"flows\":[");
+    o.ch('}');
+    if (exports) json_export_status(o, *exports);
+    o.lit(",\"flows\":[");
     bool first = true;
     t.for_each_flow([&](const FlowView& f) {  // table order: consumers sort as they need
         if (!first) o.ch(',');
@@ -5734,16 +6041,17 @@ inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view 
 }  // namespace detail
 
 std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
-                          const FlowAttribution* owners) {
+                          const FlowAttribution* owners, const ExportStatus* exports) {
     detail::JsonOut o(4096 + t.size() * 360);
-    detail::json_snapshot_into(o, t, interface, timestamp, final_object, owners);
+    detail::json_snapshot_into(o, t, interface, timestamp, final_object, owners, exports);
     return o.take();
 }
 
 bool write_json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
-                         const std::function<bool(std::string_view)>& sink, const FlowAttribution* owners) {
+                         const std::function<bool(std::string_view)>& sink, const FlowAttribution* owners,
+                         const ExportStatus* exports) {
     detail::JsonOut o(80 * 1024, &sink);
-    detail::json_snapshot_into(o, t, interface, timestamp, final_object, owners);
+    detail::json_snapshot_into(o, t, interface, timestamp, final_object, owners, exports);
     return o.spill();
 }
 
@@ -6181,7 +6489,7 @@ inline std::vector<std::pair<std::string, std::string>> config_items(const ViewS
 
 /// The interactive screen: one poll loop over the capture, the terminal, and a self-pipe for signals.
 inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, Resolver& resolver,
-                   Services& services, FlowAttribution* owners) {
+                   Services& services, FlowAttribution* owners, Exporter* exports) {
     PacketSource* cur = &first_src;             // i switches capture: the new source is owned here
     std::unique_ptr<PacketSource> switched;
     auto t = Terminal::open(!opt.no_mouse && opt.mouse);
@@ -6253,6 +6561,13 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
     bool ticked = true;
     engine.on_tick([&](int64_t index, Micros at) {
         if (owners) owners->update(engine.table(), at);  // new flows looked up once per tick, never per packet
+        if (exports) {                                   // [14]: IPFIX timeouts, the textfile; failures say so once
+            const CaptureStats cs = cur->stats();
+            if (cs.available) engine.table().capture().dropped = cs.dropped;
+            exports->tick(engine.table(), at, owners);
+            std::string news = exports->take_news();
+            if (!news.empty()) { st.message = std::move(news); ticked = true; }
+        }
         if (index % st.refresh == 0) ticked = true;      // R: the screen follows every 1, 2, 5 or 10 s
         return true;
     });
@@ -6340,7 +6655,8 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
                     // A new capture: a fresh table (flows of two interfaces are not one picture), the new local addresses.
                     switched = std::move(*n);
                     cur = switched.get();
-                    engine.reset(local_addresses(cur->name()));
+                    engine.reset(local_addresses(cur->name()));  // the old flows are exported as they are forgotten
+                    if (exports) exports->set_interface(cur->name(), if_nametoindex(cur->name().c_str()));
                     const Micros start = mono_now();
                     engine.table().set_origin(start);
                     engine.advance(start);
@@ -6458,7 +6774,14 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
 int run(const Options& opt) {
     using namespace detail;
     if (opt.help) { std::fputs(usage_text().c_str(), stdout); return 0; }
-    if (opt.version) { std::printf("iftop " IFTOP_VERSION " (iftop.hpp; %s)\n", pcap_lib_version()); return 0; }
+    if (opt.version) {
+#ifndef IFTOP_NO_PCAP
+        std::printf("iftop " IFTOP_VERSION " (iftop.hpp; %s)\n", pcap_lib_version());
+#else
+        std::printf("iftop " IFTOP_VERSION " (iftop.hpp; built without libpcap)\n");
+#endif
+        return 0;
+    }
     if (!opt.completions.empty()) { std::fputs(completion_script(opt.completions).c_str(), stdout); return 0; }
     if (opt.list_colors) {
         // Swatches in 24-bit colour when standard output is a terminal that may show colour.
@@ -6558,6 +6881,31 @@ int run(const Options& opt) {
         if (opt.processes) style.owners = owners.get();
     }
 
+    // [14] exports, beside the screen, -t or --json. Live, the table runs on the monotonic clock: the offset turns
+    // its times into Unix time; offline the table's time is the packets' own.
+    std::unique_ptr<Exporter> exports;
+    if (!opt.ipfix.empty() || !opt.prometheus.empty()) {
+        ExportConfig ec;
+        ec.ipfix = opt.ipfix;
+        ec.prometheus = opt.prometheus;
+        ec.active_timeout = opt.ipfix_active_timeout;
+        ec.inactive_timeout = opt.ipfix_inactive_timeout;
+        ec.template_refresh = opt.ipfix_template_refresh;
+        ec.interface = iface;
+        ec.if_index = live ? if_nametoindex(iface.c_str()) : 0;
+        ec.epoch_offset = live ? wall_now() - mono_now() : 0;
+        ec.fast_offline = offline && !opt.replay;
+        auto e = Exporter::open(ec);
+        if (!e) { std::fprintf(stderr, "iftop: %s\n", printable(e.error().message).c_str()); return exit_status(e.error()); }
+        exports = std::move(*e);
+        exports->attach(engine.table(), owners.get());
+    }
+    auto tell_export_news = [&] {
+        if (!exports) return;
+        const std::string news = exports->take_news();
+        if (!news.empty()) std::fprintf(stderr, "iftop: %s\n", news.c_str());
+    };
+
     if (interactive) {
         // After the drop the screen saves settings as the user it now is; say once (it shows after the screen
         // closes) when that user cannot write the file, e.g. root's own ~/.iftoprc once running as nobody.
@@ -6574,7 +6922,12 @@ int run(const Options& opt) {
                              printable(opt.config_path).c_str());
             }
         }
-        return run_tui(screen_opt, *src, engine, resolver, services, owners.get());
+        const int rc = run_tui(screen_opt, *src, engine, resolver, services, owners.get(), exports.get());
+        if (exports) {
+            engine.finish();
+            exports->finish(engine.table(), engine.table().last_tick(), owners.get());
+        }
+        return rc;
     }
 
     // Offline the capture clock is the packets' time; live (and --replay) the JSON timestamp is the wall clock.
@@ -6589,9 +6942,13 @@ int run(const Options& opt) {
             owners->update(engine.table(), at);
             owners->settle(1000);
         }
-        if (opt.json)
+        if (opt.json) {
+            ExportStatus es;
+            if (exports) es = exports->status();
             return write_json_snapshot(engine.table(), iface, at + wall_offset, final_object,
-                                       [&](std::string_view piece) { return out.write(piece); }, owners.get());
+                                       [&](std::string_view piece) { return out.write(piece); }, owners.get(),
+                                       exports ? &es : nullptr);
+        }
         if (final_object && opt.dns) {
             for (const FlowView& f : engine.table().sorted_flows(opt.sort, size_t(opt.lines))) { resolver.name(f.key.local); resolver.name(f.key.remote); }
             resolver.settle(1000);
@@ -6608,6 +6965,11 @@ int run(const Options& opt) {
                 std::fprintf(stderr, "iftop: process attribution is partial: other users' processes cannot be read "
                                      "(run as root, or setcap cap_sys_ptrace,cap_dac_read_search+ep ./iftop)\n");
             }
+        }
+        if (exports) {
+            update_drops();
+            exports->tick(engine.table(), at, owners.get());
+            tell_export_news();
         }
         if (opt.seconds && index >= opt.seconds) return false;  // the final report is written by the caller
         if (opt.json) return emit(at, false);
@@ -6675,6 +7037,12 @@ int run(const Options& opt) {
             engine.advance(mono_now());
         }
     }
+    engine.finish();
+    const Micros at = engine.table().has_origin() ? engine.table().last_tick() : wall_now() - wall_offset;
+    if (exports) {  // every flow's last counts leave before the final report, which then shows them sent
+        exports->finish(engine.table(), at, owners.get());
+        tell_export_news();
+    }
     if (out.closed()) return 0;  // the reader went away (| head): quietly done
     if (!status) {
         if (live) { std::fprintf(stderr, "iftop: %s\n", printable(status.error().message).c_str()); return 1; }
@@ -6682,11 +7050,7 @@ int run(const Options& opt) {
         // tcpdump), so a script never takes a partial count for a whole one.
         std::fprintf(stderr, "iftop: %s; reporting what was read before it\n", printable(status.error().message).c_str());
     }
-    engine.finish();
-    if (offline || opt.seconds || opt.json) {
-        const Micros at = engine.table().has_origin() ? engine.table().last_tick() : wall_now() - wall_offset;
-        emit(at, true);
-    }
+    if (offline || opt.seconds || opt.json) emit(at, true);
     return status ? 0 : 1;
 }
 
@@ -6734,6 +7098,690 @@ int main(int argc, const char* const* argv) {
     auto opt = parse_args_onto(argc, argv, base);
     if (!opt) { std::fprintf(stderr, "iftop: %s\n", printable(opt.error().message).c_str()); return exit_status(opt.error()); }
     return run(*opt);
+}
+
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* [14] export — IPFIX encoding and sockets, the Prometheus textfile; fed by the run loop, never per packet     */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+Result<Endpoint> parse_endpoint(std::string_view text) {
+    using namespace detail;
+    const std::string shown(text);
+    Endpoint e;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {  // [v6]:port, as in a URL (RFC 3986 §3.2.2)
+        const size_t close = text.find(']');
+        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+            return make_error(Errc::usage, "'" + shown + "' is not HOST:PORT (an IPv6 address goes in brackets: [2001:db8::1]:4739)");
+        e.host = std::string(text.substr(1, close - 1));
+        port = text.substr(close + 2);
+    } else {
+        const size_t colon = text.rfind(':');
+        if (colon == std::string_view::npos)
+            return make_error(Errc::usage, "'" + shown + "' has no port: HOST:PORT, e.g. collector.example:4739");
+        if (text.find(':') != colon)
+            return make_error(Errc::usage, "'" + shown + "': an IPv6 address goes in brackets: [2001:db8::1]:4739");
+        e.host = std::string(text.substr(0, colon));
+        port = text.substr(colon + 1);
+    }
+    if (e.host.empty()) return make_error(Errc::usage, "'" + shown + "' has no host");
+    unsigned p = 0;
+    if (!parse_number(port, p) || p == 0 || p > 65535)
+        return make_error(Errc::usage, "'" + shown + "': the port must be a number from 1 to 65535");
+    e.port = uint16_t(p);
+    return e;
+}
+
+namespace detail {
+
+// IANA "IPFIX Information Elements" registry (https://www.iana.org/assignments/ipfix): the elements iftop sends.
+enum IpfixElement : uint16_t {
+    kIeOctetDeltaCount = 1,
+    kIePacketDeltaCount = 2,
+    kIeProtocolIdentifier = 4,
+    kIeSourceTransportPort = 7,
+    kIeSourceIPv4Address = 8,
+    kIeIngressInterface = 10,
+    kIeDestinationTransportPort = 11,
+    kIeDestinationIPv4Address = 12,
+    kIeEgressInterface = 14,
+    kIeSourceIPv6Address = 27,
+    kIeDestinationIPv6Address = 28,
+    kIeFlowDirection = 61,  // 0 ingress (received), 1 egress (sent)
+    kIeInterfaceName = 82,
+    kIeApplicationName = 96,  // the process name: see README "Many hosts" for why this element
+    kIeFlowStartMilliseconds = 152,
+    kIeFlowEndMilliseconds = 153,
+};
+constexpr uint16_t kIeProcessId = 1;       // enterprise-specific (under IFTOP_IPFIX_PEN): the owning pid, unsigned32
+constexpr uint16_t kIpfixVarLen = 0xffff;  // RFC 7011 §7: a variable-length element
+constexpr uint16_t kTemplateV4 = 256, kTemplateV6 = 257;  // RFC 7011 §3.4.1: data template IDs start at 256
+
+struct IpfixField {
+    uint16_t id, length;
+    bool enterprise;
+};
+/// The template of each family, in record order; ipfix_record() writes exactly these fields.
+inline const std::vector<IpfixField>& ipfix_template(int family) {
+    static const auto make = [](bool v6) {
+        std::vector<IpfixField> f = {
+            {v6 ? kIeSourceIPv6Address : kIeSourceIPv4Address, uint16_t(v6 ? 16 : 4), false},
+            {v6 ? kIeDestinationIPv6Address : kIeDestinationIPv4Address, uint16_t(v6 ? 16 : 4), false},
+            {kIeSourceTransportPort, 2, false},   {kIeDestinationTransportPort, 2, false},
+            {kIeProtocolIdentifier, 1, false},    {kIeFlowDirection, 1, false},
+            {kIeOctetDeltaCount, 8, false},       {kIePacketDeltaCount, 8, false},
+            {kIeFlowStartMilliseconds, 8, false}, {kIeFlowEndMilliseconds, 8, false},
+            {kIeIngressInterface, 4, false},      {kIeEgressInterface, 4, false},
+            {kIeInterfaceName, kIpfixVarLen, false}, {kIeApplicationName, kIpfixVarLen, false},
+            {kIeProcessId, 4, true},
+        };
+        return f;
+    };
+    static const std::vector<IpfixField> v4 = make(false), v6 = make(true);
+    return family == 6 ? v6 : v4;
+}
+
+/// One data record: one direction of one flow over one reporting period.
+struct IpfixRecord {
+    IpAddr src, dst;
+    uint16_t sport = 0, dport = 0;
+    uint8_t proto = 0;
+    uint8_t direction = 0;  ///< flowDirection: 0 ingress (received), 1 egress (sent)
+    uint64_t octets = 0, packets = 0;
+    uint64_t start_ms = 0, end_ms = 0;
+    uint32_t ingress = 0, egress = 0;
+    std::string_view interface, process;
+    uint32_t pid = 0;
+};
+
+inline void put16(std::string& b, uint16_t v) { b += char(v >> 8); b += char(v & 0xff); }
+inline void put32(std::string& b, uint32_t v) { put16(b, uint16_t(v >> 16)); put16(b, uint16_t(v & 0xffff)); }
+inline void put64(std::string& b, uint64_t v) { put32(b, uint32_t(v >> 32)); put32(b, uint32_t(v & 0xffffffffu)); }
+inline void set16(std::string& b, size_t at, uint16_t v) { b[at] = char(v >> 8); b[at + 1] = char(v & 0xff); }
+inline void set32(std::string& b, size_t at, uint32_t v) { set16(b, at, uint16_t(v >> 16)); set16(b, at + 2, uint16_t(v & 0xffff)); }
+
+/// A string for a variable-length element: at most 64 bytes, cut at a UTF-8 character boundary.
+inline std::string_view ipfix_text(std::string_view s) {
+    if (s.size() <= 64) return s;
+    size_t n = 64;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;
+    return s.substr(0, n);
+}
+/// RFC 7011 §7: a length octet, or 255 and two length octets from 255 on.
+inline void put_varlen(std::string& b, std::string_view s) {
+    if (s.size() < 255) b += char(s.size());
+    else { b += char(255); put16(b, uint16_t(s.size())); }
+    b.append(s);
+}
+inline size_t ipfix_record_size(const IpfixRecord& r) {
+    const auto var = [](std::string_view s) { return (s.size() < 255 ? 1 : 3) + s.size(); };
+    return (r.src.family == 6 ? 32 : 8) + 2 + 2 + 1 + 1 + 8 * 4 + 4 + 4 + var(r.interface) + var(r.process) + 4;
+}
+inline void ipfix_record(std::string& b, const IpfixRecord& r) {
+    b.append(reinterpret_cast<const char*>(r.src.bytes), r.src.family == 6 ? 16 : 4);
+    b.append(reinterpret_cast<const char*>(r.dst.bytes), r.dst.family == 6 ? 16 : 4);
+    put16(b, r.sport);
+    put16(b, r.dport);
+    b += char(r.proto);
+    b += char(r.direction);
+    put64(b, r.octets);
+    put64(b, r.packets);
+    put64(b, r.start_ms);
+    put64(b, r.end_ms);
+    put32(b, r.ingress);
+    put32(b, r.egress);
+    put_varlen(b, r.interface);
+    put_varlen(b, r.process);
+    put32(b, r.pid);
+}
+
+/// Builds IPFIX messages (RFC 7011 §3): a 16-byte header, then sets. Records are appended to the message under
+/// construction; a message is handed to `send` when the next record would not fit in `max_size` bytes, or on
+/// flush(). The sequence number of a message is the number of data records in all earlier messages (§3.1).
+class IpfixEncoder {
+public:
+    using SendFn = std::function<void(std::string_view message, uint32_t records)>;
+    IpfixEncoder(uint32_t domain, size_t max_size, SendFn send)
+        : domain_(domain), max_(std::max<size_t>(max_size, kMinSize)), send_(std::move(send)) {}
+    void set_max_size(size_t n) {
+        flush(last_time_);
+        max_ = std::max<size_t>(n, kMinSize);
+    }
+    size_t max_size() const { return max_; }
+    /// Sends both templates in a message of their own (they precede the data they describe: §8).
+    void send_templates(uint32_t export_time) {
+        flush(export_time);
+        begin(export_time);
+        const size_t set = msg_.size();
+        put16(msg_, 2);  // Template Set
+        put16(msg_, 0);
+        for (int family : {4, 6}) {
+            const auto& fields = ipfix_template(family);
+            put16(msg_, family == 6 ? kTemplateV6 : kTemplateV4);
+            put16(msg_, uint16_t(fields.size()));
+            for (const IpfixField& f : fields) {
+                put16(msg_, uint16_t(f.id | (f.enterprise ? 0x8000 : 0)));
+                put16(msg_, f.length);
+                if (f.enterprise) put32(msg_, IFTOP_IPFIX_PEN);
+            }
+        }
+        set16(msg_, set + 2, uint16_t(msg_.size() - set));
+        emit();
+    }
+    void add(const IpfixRecord& r, uint32_t export_time) {
+        const uint16_t tid = r.src.family == 6 ? kTemplateV6 : kTemplateV4;
+        const size_t need = ipfix_record_size(r) + (tid == set_id_ ? 0 : 4);
+        if (!msg_.empty() && msg_.size() + need > max_) flush(export_time);
+        if (msg_.empty()) begin(export_time);
+        if (tid != set_id_) {
+            close_set();
+            set_at_ = msg_.size();
+            set_id_ = tid;
+            put16(msg_, tid);
+            put16(msg_, 0);
+        }
+        ipfix_record(msg_, r);
+        ++records_;
+    }
+    void flush(uint32_t export_time) {
+        if (msg_.empty()) return;
+        set32(msg_, 4, export_time);  // the time the message leaves, not the time it was started
+        emit();
+    }
+    uint32_t sequence() const { return sequence_; }
+
+private:
+    static constexpr size_t kMinSize = 256;  // the two templates need 160 bytes; a record of IPv6 at most 238
+    void begin(uint32_t export_time) {
+        last_time_ = export_time;
+        msg_.clear();
+        put16(msg_, 10);  // version: IPFIX
+        put16(msg_, 0);   // length, set on emit
+        put32(msg_, export_time);
+        put32(msg_, sequence_);
+        put32(msg_, domain_);
+        set_id_ = 0;
+        records_ = 0;
+    }
+    void close_set() {
+        if (set_id_) set16(msg_, set_at_ + 2, uint16_t(msg_.size() - set_at_));
+        set_id_ = 0;
+    }
+    void emit() {
+        close_set();
+        set16(msg_, 2, uint16_t(msg_.size()));
+        send_(msg_, records_);
+        sequence_ += records_;  // modulo 2^32 (§3.1): uint32_t wraps
+        records_ = 0;
+        msg_.clear();
+    }
+    uint32_t domain_;
+    size_t max_;
+    SendFn send_;
+    std::string msg_;
+    size_t set_at_ = 0;
+    uint16_t set_id_ = 0;
+    uint32_t records_ = 0, sequence_ = 0, last_time_ = 0;
+};
+
+/// One collector: a connected, non-blocking UDP socket. Connected, so an ICMP port or host unreachable for an
+/// earlier datagram comes back as the error of a later send (ECONNREFUSED, EHOSTUNREACH) and is counted.
+struct Collector {
+    CollectorStatus status;
+    int fd = -1;
+    int family = 0;
+    ~Collector() { if (fd >= 0) ::close(fd); }
+    /// The largest IPFIX message for this path: the path MTU the kernel knows for the connected socket minus the
+    /// IP and UDP headers; RFC 7011 §10.3.3's 512-byte packet when the MTU is unknown.
+    size_t max_message() const {
+        const size_t headers = (family == AF_INET6 ? 40 : 20) + 8;
+        size_t mtu = 512;
+#if defined(__linux__)
+        int v = 0;
+        socklen_t len = sizeof v;
+        const int r = family == AF_INET6 ? getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &v, &len)
+                                         : getsockopt(fd, IPPROTO_IP, IP_MTU, &v, &len);
+        if (r == 0 && v >= 576) mtu = size_t(v);
+#endif
+        return std::min<size_t>(mtu, 65535 + headers) - headers;
+    }
+    void send(std::string_view msg) {
+        const ssize_t n = ::send(fd, msg.data(), msg.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n == ssize_t(msg.size())) { ++status.messages; return; }
+        ++status.send_failures;
+        status.last_error = n < 0 ? std::strerror(errno) : "short send";
+    }
+};
+
+inline Result<std::unique_ptr<Collector>> open_collector(const std::string& text) {
+    auto ep = parse_endpoint(text);
+    if (!ep) return make_error(Errc::usage, "--ipfix " + ep.error().message);
+    addrinfo hints {};
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    const std::string port = std::to_string(ep->port);
+    const int gai = getaddrinfo(ep->host.c_str(), port.c_str(), &hints, &res);
+    if (gai != 0 || !res)
+        return make_error(Errc::usage, "--ipfix " + text + ": cannot resolve '" + ep->host + "': " + gai_strerror(gai));
+    auto c = std::make_unique<Collector>();
+    c->status.address = text;
+    std::string why;
+    for (addrinfo* a = res; a; a = a->ai_next) {
+        const int fd = ::socket(a->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) { why = std::strerror(errno); continue; }
+        if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) { why = std::strerror(errno); ::close(fd); continue; }
+        int buf = 1 << 20;  // room for a burst of evictions; the kernel caps it at net.core.wmem_max
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+        c->fd = fd;
+        c->family = a->ai_family;
+        break;
+    }
+    freeaddrinfo(res);
+    if (c->fd < 0) return make_error(Errc::usage, "--ipfix " + text + ": " + why);
+    return c;
+}
+
+/// What the IPFIX export remembers per flow: the counts already reported, and where the unreported ones start.
+struct IpfixFlowState {
+    uint64_t bytes[2] = {0, 0}, packets[2] = {0, 0};
+    Micros period_start = -1;  ///< first packet not yet reported (a lower bound); -1: none at the last look
+};
+
+/// A label value in the Prometheus text format: backslash, double quote and line feed escaped.
+inline void prom_label(std::string& out, std::string_view v) {
+    for (char c : v) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '"') out += "\\\"";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+}
+/// A sample value: the number format of --json, so the textfile and the NDJSON agree digit for digit.
+inline void prom_value(std::string& out, double v) {
+    JsonOut o(48);
+    o.num(v);
+    out += o.take();
+}
+
+/// Bytes per process for iftop_process_bytes_total, kept as counters: each flow's bytes are credited, as they
+/// are counted, to the process that owns it then ("unknown" while none does), so a process's count never goes
+/// down when its flows leave the table or are attributed late. The kPrometheusProcesses processes with the most
+/// bytes get their own series when a place is free, and keep it. A process promoted later than the write that
+/// first showed its bytes leaves what "other" already showed of it in "other": every series only grows, and all
+/// of them add up to the totals.
+struct ProcessCounters {
+    struct Pair { uint64_t v[2] = {0, 0}; };
+    std::unordered_map<FlowKey, Pair, FlowKeyHash> credited;  // per flow: bytes already credited
+    std::unordered_map<std::string, Pair> bytes;              // per process name: bytes credited so far
+    std::unordered_map<std::string, Pair> named;              // processes with their own series: bytes left in other
+    std::unordered_map<std::string, Pair> shown;              // the others: their bytes as the last rows() summed them
+    static constexpr size_t kNamesMax = 10000;                // names beyond this are credited to "other" at once
+
+    static std::string owner_name(const FlowView& f, const FlowAttribution& owners) {
+        const FlowOwner* w = owners.owner(f.key);
+        return w && w->proc ? w->proc->name : std::string("unknown");
+    }
+    /// Credits what `f` counted since the last call to `process` ("unknown": no process owns it).
+    void credit(const FlowView& f, std::string name) {
+        Pair& c = credited[f.key];
+        if (name != "unknown" && !named.count(name) && !bytes.count(name) && bytes.size() >= kNamesMax) name = "other";
+        Pair& b = bytes[name];
+        for (int d = 0; d < 2; ++d) {
+            if (f.counts.bytes[d] < c.v[d]) c.v[d] = 0;  // a table that started over
+            b.v[d] += f.counts.bytes[d] - c.v[d];
+            c.v[d] = f.counts.bytes[d];
+        }
+    }
+    void forget(const FlowView& f, std::string process) {
+        credit(f, std::move(process));
+        credited.erase(f.key);
+    }
+    /// Rows: (process label, bytes sent, bytes received), the promoted processes first.
+    std::vector<std::pair<std::string, Pair>> rows() {
+        std::vector<std::pair<std::string, uint64_t>> order;  // candidates for a free place, most bytes first
+        for (const auto& [name, b] : bytes)
+            if (!named.count(name) && name != "other" && name != "unknown") order.emplace_back(name, b.v[0] + b.v[1]);
+        std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
+        for (size_t i = 0; i < order.size() && named.size() < kPrometheusProcesses; ++i) {
+            auto it = shown.find(order[i].first);
+            named[order[i].first] = it == shown.end() ? Pair{} : it->second;
+            if (it != shown.end()) shown.erase(it);
+        }
+        std::vector<std::pair<std::string, Pair>> out;
+        Pair other, unknown;
+        for (const auto& [name, b] : bytes) {
+            auto it = named.find(name);
+            Pair& sink = name == "unknown" ? unknown : other;
+            for (int d = 0; d < 2; ++d) {
+                if (it != named.end()) sink.v[d] += it->second.v[d];  // what it had before its promotion
+                else sink.v[d] += b.v[d];
+            }
+            if (it != named.end()) {
+                Pair own;
+                for (int d = 0; d < 2; ++d) own.v[d] = b.v[d] - it->second.v[d];
+                out.emplace_back(name, own);
+            } else if (name != "unknown" && name != "other") {
+                shown[name] = b;
+            }
+        }
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        out.emplace_back("other", other);
+        out.emplace_back("unknown", unknown);
+        return out;
+    }
+};
+
+}  // namespace detail
+
+struct Exporter::Impl {
+    ExportConfig cfg;
+    std::string news;
+    // IPFIX
+    std::vector<std::unique_ptr<detail::Collector>> collectors;
+    std::unique_ptr<detail::IpfixEncoder> encoder;
+    std::unordered_map<FlowKey, detail::IpfixFlowState, detail::FlowKeyHash> flows;
+    Micros last_scan = -1;       // table time of the previous tick
+    Micros templates_at = 0;     // table time the templates were last sent
+    uint64_t records = 0, octets = 0, packets = 0;
+    // Prometheus
+    detail::ProcessCounters procs;
+    uint64_t prom_writes = 0, prom_failures = 0;
+    std::string prom_error;
+    bool prom_failing = false;
+    Micros prom_written_at = -1;  // monotonic time of the last write (-r as fast as possible: one a second)
+    std::vector<uint64_t> failures_seen;  // per collector, at the previous tick
+    std::vector<Micros> failed_at;        // per collector: table time of the last tick with a failed send; -1 never
+
+    uint32_t export_time(Micros now) const { return uint32_t(std::max<Micros>(0, now + cfg.epoch_offset) / kMicrosPerSecond); }
+    uint64_t ms(Micros t) const { return uint64_t(std::max<Micros>(0, t + cfg.epoch_offset) / 1000); }
+
+    /// Reports the counts of `f` not reported yet: one record per direction that has packets.
+    void report(const FlowView& f, detail::IpfixFlowState& st, Micros period_start, Micros now,
+                const FlowAttribution* owners) {
+        const FlowOwner* w = owners ? owners->owner(f.key) : nullptr;
+        const ProcessInfo* proc = w && w->proc ? w->proc.get() : nullptr;
+        for (int dir = 0; dir < 2; ++dir) {
+            if (f.counts.packets[dir] < st.packets[dir] || f.counts.bytes[dir] < st.bytes[dir]) {
+                st.packets[dir] = st.bytes[dir] = 0;  // counts went down: a table that started over
+            }
+            const uint64_t p = f.counts.packets[dir] - st.packets[dir];
+            if (!p) continue;
+            detail::IpfixRecord r;
+            const bool sent = dir == 0;
+            r.src = sent ? f.key.local : f.key.remote;
+            r.dst = sent ? f.key.remote : f.key.local;
+            r.sport = sent ? f.key.local_port : f.key.remote_port;
+            r.dport = sent ? f.key.remote_port : f.key.local_port;
+            r.proto = f.key.proto;
+            r.direction = sent ? 1 : 0;
+            r.octets = f.counts.bytes[dir] - st.bytes[dir];
+            r.packets = p;
+            r.start_ms = ms(std::min(period_start, f.last_seen));
+            r.end_ms = ms(f.last_seen);
+            (sent ? r.egress : r.ingress) = cfg.if_index;
+            r.interface = detail::ipfix_text(cfg.interface);
+            if (proc) {
+                r.process = detail::ipfix_text(proc->name);
+                r.pid = uint32_t(proc->pid);
+            }
+            encoder->add(r, export_time(now));
+            ++records;
+            octets += r.octets;
+            packets += r.packets;
+            st.packets[dir] = f.counts.packets[dir];
+            st.bytes[dir] = f.counts.bytes[dir];
+        }
+        st.period_start = -1;
+    }
+    /// The period start of counts that are pending now but were not at the previous look: the flow's first packet
+    /// for a flow not seen before, else the previous tick (its new packets arrived after it).
+    Micros period_start_of(const FlowView& f, const detail::IpfixFlowState& st, bool fresh) const {
+        if (st.period_start >= 0) return st.period_start;
+        return fresh || last_scan < 0 ? f.first_seen : std::max(last_scan, f.first_seen);
+    }
+    static bool pending(const FlowView& f, const detail::IpfixFlowState& st) {
+        return f.counts.packets[0] != st.packets[0] || f.counts.packets[1] != st.packets[1];
+    }
+    void forget(const FlowView& f, Micros now, const FlowAttribution* owners) {
+        if (!cfg.prometheus.empty() && owners) procs.forget(f, detail::ProcessCounters::owner_name(f, *owners));
+        if (!encoder) return;
+        auto it = flows.find(f.key);
+        detail::IpfixFlowState fresh_state;
+        detail::IpfixFlowState& st = it == flows.end() ? fresh_state : it->second;
+        if (pending(f, st)) report(f, st, period_start_of(f, st, it == flows.end()), now, owners);
+        if (it != flows.end()) flows.erase(it);
+    }
+    void scan(const FlowTable& t, Micros now, const FlowAttribution* owners, bool all) {
+        const Micros active = Micros(cfg.active_timeout) * kMicrosPerSecond;
+        const Micros inactive = Micros(cfg.inactive_timeout) * kMicrosPerSecond;
+        t.for_each_flow([&](const FlowView& f) {
+            auto [it, fresh] = flows.try_emplace(f.key);
+            detail::IpfixFlowState& st = it->second;
+            if (!pending(f, st)) { st.period_start = -1; return; }
+            st.period_start = period_start_of(f, st, fresh);
+            if (all || now - f.last_seen >= inactive || now - st.period_start >= active)
+                report(f, st, st.period_start, now, owners);
+        });
+        last_scan = now;
+    }
+    void send(std::string_view msg) {
+        if (cfg.fast_offline) pace(msg.size() * collectors.size());
+        for (auto& c : collectors) c->send(msg);
+    }
+    // -r as fast as possible could hand a whole capture's records to the kernel in milliseconds, more than a
+    // collector's socket buffer holds (UDP has no flow control: the loss would only show as sequence gaps at the
+    // collector). Reading a file, messages leave at most kOfflineRate bytes a second (a token bucket, 64 KiB of
+    // burst); a live capture never waits.
+    static constexpr double kOfflineRate = 2e6;
+    static constexpr double kOfflineBurst = 65536;
+    double tokens = kOfflineBurst;
+    Micros tokens_at = -1;
+    void pace(size_t n) {
+        const Micros now = detail::mono_now();
+        if (tokens_at >= 0) tokens = std::min(kOfflineBurst, tokens + double(now - tokens_at) * kOfflineRate / 1e6);
+        tokens_at = now;
+        tokens -= double(n);
+        if (tokens < 0) {
+            const Micros wait = Micros(-tokens * 1e6 / kOfflineRate);
+            usleep(useconds_t(wait));
+            tokens_at += wait;
+            tokens = 0;
+        }
+    }
+
+    /// The textfile's content: node_exporter's textfile collector reads it (Prometheus text format 0.0.4).
+    std::string prometheus_text(const FlowTable& t, const FlowAttribution* owners) {
+        std::string o;
+        o.reserve(4096);
+        std::string iface;
+        detail::prom_label(iface, cfg.interface);
+        const char* const dirs[2] = {"sent", "received"};
+        const auto head = [&](const char* name, const char* type, const char* help) {
+            o += "# HELP "; o += name; o += ' '; o += help; o += "\n# TYPE "; o += name; o += ' '; o += type; o += '\n';
+        };
+        const auto sample = [&](const char* name, std::string_view labels, double v) {
+            o += name; o += "{interface=\""; o += iface; o += '"';
+            if (!labels.empty()) { o += ','; o += labels; }
+            o += "} ";
+            detail::prom_value(o, v);
+            o += '\n';
+        };
+        const FlowView tot = t.totals();
+        head("iftop_bytes_total", "counter", "Bytes counted (IP header length, as iftop counts), by direction: sent is local to remote.");
+        for (int d = 0; d < 2; ++d) sample("iftop_bytes_total", std::string("direction=\"") + dirs[d] + '"', double(tot.counts.bytes[d]));
+        head("iftop_packets_total", "counter", "Packets counted, by direction.");
+        for (int d = 0; d < 2; ++d) sample("iftop_packets_total", std::string("direction=\"") + dirs[d] + '"', double(tot.counts.packets[d]));
+        head("iftop_rate_bytes_per_second", "gauge", "Average rate over the last 2, 10 or 40 seconds, bytes per second.");
+        for (int d = 0; d < 2; ++d)
+            for (int w = 0; w < 3; ++w)
+                sample("iftop_rate_bytes_per_second",
+                       std::string("direction=\"") + dirs[d] + "\",window=\"" + std::to_string(kWindows[w]) + "s\"",
+                       tot.rates.v[d][w]);
+        if (owners) {
+            head("iftop_process_bytes_total", "counter",
+                 "Bytes of the flows a process owns, for the 20 processes with the most bytes; the others are summed in "
+                 "process=\"other\", flows with no known process in process=\"unknown\".");
+            for (const auto& [name, b] : procs.rows()) {
+                std::string l = "process=\"";
+                detail::prom_label(l, name);
+                for (int d = 0; d < 2; ++d) sample("iftop_process_bytes_total", l + "\",direction=\"" + dirs[d] + '"', double(b.v[d]));
+            }
+        }
+        const CaptureCounts& c = t.capture();
+        head("iftop_capture_packets_total", "counter", "Frames the capture delivered, counted or not.");
+        sample("iftop_capture_packets_total", "", double(c.packets));
+        head("iftop_capture_skipped_total", "counter", "Frames not counted, by reason (see tests/ACCOUNTING.md).");
+        for (size_t i = 0; i < kSkipReasons; ++i)
+            sample("iftop_capture_skipped_total", std::string("reason=\"") + skip_name(Skip(i)) + '"', double(c.skipped[i]));
+        head("iftop_capture_dropped_total", "counter", "Packets the kernel dropped before the capture saw them.");
+        sample("iftop_capture_dropped_total", "", double(c.dropped));
+        head("iftop_flows", "gauge", "Flows in the table.");
+        sample("iftop_flows", "", double(t.size()));
+        head("iftop_flows_evicted_total", "counter", "Flows evicted by the --max-flows cap (their bytes stay in the totals).");
+        sample("iftop_flows_evicted_total", "", double(c.evicted_flows));
+        if (!collectors.empty()) {
+            head("iftop_ipfix_records_total", "counter", "IPFIX data records sent to every collector.");
+            sample("iftop_ipfix_records_total", "", double(records));
+            head("iftop_ipfix_messages_total", "counter", "IPFIX messages the kernel took, per collector.");
+            for (const auto& col : collectors) {
+                std::string l = "collector=\"";
+                detail::prom_label(l, col->status.address);
+                sample("iftop_ipfix_messages_total", l + '"', double(col->status.messages));
+            }
+            head("iftop_ipfix_send_failures_total", "counter", "IPFIX messages that could not be sent, per collector.");
+            for (const auto& col : collectors) {
+                std::string l = "collector=\"";
+                detail::prom_label(l, col->status.address);
+                sample("iftop_ipfix_send_failures_total", l + '"', double(col->status.send_failures));
+            }
+        }
+        return o;
+    }
+    void write_prometheus(const FlowTable& t, const FlowAttribution* owners) {
+        auto r = detail::write_file_atomic(cfg.prometheus, prometheus_text(t, owners), 0644);
+        if (r) {
+            ++prom_writes;
+            prom_failing = false;
+            return;
+        }
+        ++prom_failures;
+        prom_error = r.error().message;
+        if (!prom_failing) news = "Prometheus textfile: " + prom_error + " (tried again every second)";
+        prom_failing = true;
+    }
+    void refresh_templates(Micros now) {
+        size_t m = 65535;
+        for (const auto& c : collectors) m = std::min(m, c->max_message());
+        if (m != encoder->max_size()) encoder->set_max_size(m);  // the path MTU changed (or is known now)
+        encoder->send_templates(export_time(now));
+        templates_at = now;
+    }
+    /// A collector's first failure is news, and a failure after a minute without any (a collector that is down
+    /// makes about every other send fail: a connected UDP socket reports each ICMP unreachable once).
+    void check_news(Micros now) {
+        for (size_t i = 0; i < collectors.size(); ++i) {
+            const CollectorStatus& s = collectors[i]->status;
+            if (s.send_failures == failures_seen[i]) continue;
+            if (failed_at[i] < 0 || now - failed_at[i] >= 60 * kMicrosPerSecond)
+                news = "IPFIX to " + s.address + ": " + s.last_error + " (" + std::to_string(s.send_failures) +
+                       " messages not sent so far; sending goes on)";
+            failed_at[i] = now;
+            failures_seen[i] = s.send_failures;
+        }
+    }
+};
+
+Result<std::unique_ptr<Exporter>> Exporter::open(const ExportConfig& cfg) {
+    std::unique_ptr<Exporter> e(new Exporter);
+    e->impl_.reset(new Impl);
+    Impl& m = *e->impl_;
+    m.cfg = cfg;
+    for (const std::string& c : cfg.ipfix) {
+        auto col = detail::open_collector(c);
+        if (!col) return col.error();
+        m.collectors.push_back(std::move(*col));
+    }
+    if (!cfg.prometheus.empty()) {  // a textfile that cannot be written is a bad argument: say so now, not later
+        auto w = detail::write_file_atomic(cfg.prometheus, "", 0644);
+        if (!w) return detail::make_error(Errc::usage, "--prometheus " + w.error().message);
+    }
+    m.failures_seen.assign(m.collectors.size(), 0);
+    m.failed_at.assign(m.collectors.size(), -1);
+    if (!m.collectors.empty()) {
+        Impl* mp = &m;
+        m.encoder = std::make_unique<detail::IpfixEncoder>(cfg.if_index, 512,
+                                                           [mp](std::string_view msg, uint32_t) { mp->send(msg); });
+    }
+    return e;
+}
+
+Exporter::~Exporter() = default;
+
+void Exporter::attach(FlowTable& t, const FlowAttribution* owners) {
+    Impl* m = impl_.get();
+    t.on_forget([m, owners](const FlowView& f, Micros now) { m->forget(f, now, owners); });
+}
+
+void Exporter::tick(const FlowTable& t, Micros now, const FlowAttribution* owners) {
+    Impl& m = *impl_;
+    if (m.encoder) {
+        if (m.last_scan < 0 || now - m.templates_at >= Micros(m.cfg.template_refresh) * kMicrosPerSecond)
+            m.refresh_templates(now);
+        m.scan(t, now, owners, false);
+        m.encoder->flush(m.export_time(now));  // what this tick reported leaves now, not with the next batch
+        m.check_news(now);
+    }
+    if (!m.cfg.prometheus.empty()) {
+        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, detail::ProcessCounters::owner_name(f, *owners)); });
+        // Reading a file as fast as possible, a second of capture time passes in microseconds: the file is
+        // rewritten at most once a second of real time (and at the end), not thousands of times.
+        const Micros real = detail::mono_now();
+        if (!m.cfg.fast_offline || m.prom_written_at < 0 || real - m.prom_written_at >= kMicrosPerSecond) {
+            m.write_prometheus(t, owners);
+            m.prom_written_at = real;
+        }
+    }
+}
+
+void Exporter::finish(const FlowTable& t, Micros now, const FlowAttribution* owners) {
+    Impl& m = *impl_;
+    if (m.encoder) {
+        if (m.last_scan < 0) m.refresh_templates(now);
+        m.scan(t, now, owners, true);
+        m.encoder->flush(m.export_time(now));
+        m.check_news(now);
+    }
+    if (!m.cfg.prometheus.empty()) {
+        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, detail::ProcessCounters::owner_name(f, *owners)); });
+        m.write_prometheus(t, owners);
+    }
+}
+
+void Exporter::set_interface(const std::string& name, uint32_t if_index) {
+    impl_->cfg.interface = name;
+    impl_->cfg.if_index = if_index;
+}
+
+ExportStatus Exporter::status() const {
+    const Impl& m = *impl_;
+    ExportStatus s;
+    for (const auto& c : m.collectors) s.collectors.push_back(c->status);
+    s.records = m.records;
+    s.octets = m.octets;
+    s.packets = m.packets;
+    s.prometheus = m.cfg.prometheus;
+    s.prometheus_writes = m.prom_writes;
+    s.prometheus_failures = m.prom_failures;
+    s.prometheus_error = m.prom_error;
+    return s;
+}
+
+std::string Exporter::take_news() {
+    std::string n;
+    n.swap(impl_->news);
+    return n;
 }
 
 }  // namespace iftop

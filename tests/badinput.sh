@@ -1,8 +1,10 @@
 #!/bin/bash
 # Every bad input of the audit (F5-F11, F14, F18): one clear line on stderr, exit 2 (usage) or 1 (run time), within
-# a second, and no sanitizer report (the ASan/UBSan build runs each). Sourced by tests/run.sh; needs no root.
+# a second, and no sanitizer report (the ASan/UBSan build runs each). Runs alone or under tests/run.sh; no root.
+. "$(dirname "$0")/lib.sh"
+need_built ./iftop tests/iftop-asan
 B=$(mktemp -d)
-trap 'rm -rf "$B"' RETURN
+at_exit 'rm -rf "$B"'
 python3 tests/mkpcap.py steady "$B/steady.pcap"
 python3 tests/mkpcap.py cut "$B/cut.pcap"
 mkfifo "$B/fifo"

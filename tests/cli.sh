@@ -1,8 +1,10 @@
 #!/bin/bash
 # Command-line behaviour of ./iftop, as a user meets it: exit codes, one-line errors, files, stdin, pipes.
-# Sourced by tests/run.sh (uses its ok/bad counters); needs no root, tty or network.
+# Needs no root, tty or network. Runs alone (bash tests/cli.sh) or under tests/run.sh.
+. "$(dirname "$0")/lib.sh"
+need_built ./iftop tests/embed_example
 T=$(mktemp -d)
-trap 'rm -rf "$T"' RETURN
+at_exit 'rm -rf "$T"'
 python3 tests/mkpcap.py steady "$T/steady.pcap"
 python3 tests/mkpcap.py wifi "$T/wifi.pcap"
 python3 tests/mkpcap.py cut "$T/cut.pcap"

@@ -1,8 +1,10 @@
 #!/bin/bash
 # The audit's findings F1-F4 and F15 replayed as a user allowed to run `sudo iftop` would try them: run as root
 # with SUDO_USER/SUDO_UID/SUDO_GID set as sudo sets them, for a test user this file creates (and removes).
-# Root files are copies made here, never the system's. Sourced by tests/run.sh; skipped without root, useradd or tmux.
-sec_skip() { echo "skip security: $1"; }
+# Root files are copies made here, never the system's. Runs alone or under tests/run.sh; skipped without root.
+. "$(dirname "$0")/lib.sh"
+need_built ./iftop
+sec_skip() { skipped "security: $1"; }
 if [ "$(id -u)" != 0 ]; then sec_skip "needs root (a test user, files owned by root)"
 elif ! command -v useradd >/dev/null || ! command -v tmux >/dev/null; then sec_skip "needs useradd and tmux"
 else
@@ -17,9 +19,8 @@ else
         tmux -L "$SS" kill-server 2>/dev/null
         userdel "$SU" 2>/dev/null
         rm -rf "$SX"
-        trap - RETURN
     }
-    trap sec_cleanup RETURN
+    at_exit sec_cleanup
     if ! useradd -M -d "$SX/home" -s /bin/sh "$SU" 2>"$SX/useradd.err"; then sec_skip "useradd: $(cat "$SX/useradd.err")"; else
     SUID=$(id -u "$SU") SGID=$(id -g "$SU")
     mkdir -p "$SX/home" "$SX/work" "$SX/root"

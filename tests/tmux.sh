@@ -9,10 +9,13 @@ if ! command -v tmux >/dev/null; then
 else
     X=$(mktemp -d)
     S=iftop-test-$$
+    # The screen draws box glyphs in a UTF-8 locale and ASCII otherwise (a minimal server may have no LANG at all):
+    # these checks are for the UTF-8 screen. C.UTF-8 is built into glibc (2.35 and later) and Debian's libc-bin.
+    export LC_ALL=C.UTF-8
     python3 tests/mkpcap.py steady "$X/steady.pcap"
     tmux -L "$S" kill-server 2>/dev/null
     at_exit 'tmux -L "$S" kill-server 2>/dev/null; rm -rf "$X"'
-    tmux -L "$S" new-session -d -x 100 -y 24 "bash --norc --noprofile"
+    tmux -u -L "$S" new-session -d -x 100 -y 24 "bash --norc --noprofile"
     pid=
     # alive: the iftop this script started is still running (keys are sent to nothing else)
     alive() { [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; }

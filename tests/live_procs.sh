@@ -3,8 +3,10 @@
 # In namespace A (where iftop listens on veth0): two TCP servers on different ports, a process listening on 7443
 # while another one connects to B's 7443 (port-only matching would give that flow to the listener), and a UDP
 # socket exchanging datagrams with B. Every flow in `./iftop --json -s N` must carry the pid of the process that
-# owns it (each helper writes its own pid). Sourced by tests/run.sh.
-lp_skip() { echo "skip live attribution: $1"; }
+# owns it (each helper writes its own pid).
+. "$(dirname "$0")/lib.sh"
+need_built ./iftop
+lp_skip() { skipped "live attribution: $1"; }
 if [ "$(id -u)" != 0 ]; then lp_skip "needs root (network namespaces)"
 elif ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1; then lp_skip "no 'ip netns' here"
 elif ! command -v python3 >/dev/null; then lp_skip "no python3"
@@ -16,9 +18,8 @@ else
         for p in "${lp_pids[@]}"; do kill "$p" 2>/dev/null; done
         for p in "${lp_pids[@]}"; do wait "$p" 2>/dev/null; done
         ip netns del "$PA" 2>/dev/null; ip netns del "$PB" 2>/dev/null; rm -rf "$P"
-        trap - RETURN
     }
-    trap cleanup_live_procs RETURN
+    at_exit cleanup_live_procs
     ip netns add "$PA" && ip netns add "$PB" &&
     ip -n "$PA" link add veth0 type veth peer name veth1 netns "$PB" &&
     ip -n "$PA" addr add 10.78.0.1/24 dev veth0 && ip -n "$PB" addr add 10.78.0.2/24 dev veth1 &&

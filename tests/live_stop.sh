@@ -3,8 +3,11 @@
 # network namespaces this test creates, `./iftop --json` on the far end of the veth pair stopped with SIGSTOP for
 # 8 s and continued. Packets that waited in the capture buffer count in the seconds they arrived: no snapshot's
 # 2 s rate and no peak above 1.3x the steady rate, and every datagram the sender reports is counted. The screen
-# uses the same loop (Engine::run_live), so Ctrl-Z/fg shows the same. Sourced by tests/run.sh.
-ls_skip() { echo "skip stopped monitor: $1"; }
+# uses the same loop (Engine::run_live), so Ctrl-Z/fg shows the same. Before the flow, the idle capture loop's
+# wakeups are counted (voluntary context switches of its thread).
+. "$(dirname "$0")/lib.sh"
+need_built ./iftop
+ls_skip() { skipped "stopped monitor: $1"; }
 if [ "$(id -u)" != 0 ]; then ls_skip "needs root (network namespaces)"
 elif ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1; then ls_skip "no 'ip netns' here"
 else
@@ -13,9 +16,8 @@ else
     cleanup_live_stop() {
         [ -n "${ls_mon:-}" ] && { kill -CONT "$ls_mon" 2>/dev/null; kill "$ls_mon" 2>/dev/null; wait "$ls_mon" 2>/dev/null; }
         ip netns del "$SA" 2>/dev/null; ip netns del "$SB" 2>/dev/null; rm -rf "$S"; ls_mon=
-        trap - RETURN
     }
-    trap cleanup_live_stop RETURN
+    at_exit cleanup_live_stop
     ip netns add "$SA" && ip netns add "$SB" &&
     ip -n "$SA" link add veth0 type veth peer name veth1 netns "$SB" &&
     ip -n "$SA" addr add 10.81.0.1/24 dev veth0 && ip -n "$SB" addr add 10.81.0.2/24 dev veth1 &&
@@ -87,5 +89,4 @@ mid = [l["totals"]["recv_2s"] for l in lines[first + 2:last]]
 assert len(mid) >= 10 and min(mid) >= 0.5 * steady, mid
 PY
     fi
-    cleanup_live_stop
 fi

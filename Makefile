@@ -10,8 +10,10 @@
 #   make static       a statically linked ./iftop-static where the C library and libpcap allow it
 
 CXX      ?= g++
-# -g1: line tables for backtraces at 70 % of -g's compiler peak memory (458 MB against 663 MB for main.cpp)
+# -g1: line tables for backtraces at 70 % of -g's compiler peak memory (458 MB against 663 MB for main.cpp).
+# BSD make sets CXXFLAGS itself (FreeBSD: -O2 -pipe; Debian's bmake: ${DBG}, which is set here for it).
 CXXFLAGS ?= -O2 -g1
+DBG       = -O2 -g1
 WARN      = -std=c++17 -Wall -Wextra
 LDLIBS    = -lpcap
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -90,6 +92,7 @@ tests/iftop-libcxx: main.cpp iftop.hpp themes.inc
 	$(CLANGXX) $(WARN) -Werror -stdlib=libc++ -O1 -o tests/iftop-libcxx main.cpp $(LDLIBS)
 
 # --- fuzzing: libFuzzer targets (clang), and their regression inputs through a plain driver (g++) -------------
+# (make fuzz uses a pattern rule: GNU make, gmake on the BSDs; everything else here is portable make)
 FUZZ_TARGETS = decoder input config lsof procnet pcap flowtable sanitiser
 FUZZ_SECONDS ?= 60
 

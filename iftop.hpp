@@ -7979,6 +7979,32 @@ inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolv
     return TuiLoop(opt, src, engine, resolver, services, owners, exports).run();
 }
 
+/// The screen as run() starts it: after the drop the screen saves settings as the user it now is; said once (it
+/// shows after the screen closes) when that user cannot write the file, e.g. root's own ~/.iftoprc once running as
+/// nobody. The exports get every flow's last counts when the screen closes.
+inline int run_screen(const Options& opt, PacketSource& src, Engine& engine, Resolver& resolver, Services& services,
+                      FlowAttribution* owners, Exporter* exports) {
+    Options screen_opt = opt;
+    if (opt.config_writable && !opt.config_path.empty()) {
+        struct stat cst {};
+        const bool can = ::lstat(opt.config_path.c_str(), &cst) == 0
+                             ? S_ISREG(cst.st_mode) && cst.st_uid == ::geteuid()
+                             : errno == ENOENT && ::access(dir_of(opt.config_path).c_str(), W_OK | X_OK) == 0;
+        if (!can) {
+            screen_opt.config_writable = false;
+            std::fprintf(stderr, "iftop: settings changed on the screen were not saved: uid %u cannot write %s "
+                                 "(--user sets who iftop runs as)\n", unsigned(::geteuid()),
+                         printable(opt.config_path).c_str());
+        }
+    }
+    const int rc = run_tui(screen_opt, src, engine, resolver, services, owners, exports);
+    if (exports) {
+        engine.finish();
+        exports->finish(engine.table(), engine.table().last_tick(), owners);
+    }
+    return rc;
+}
+
 }  // namespace detail
 
 namespace detail {
@@ -8022,6 +8048,27 @@ inline std::unique_ptr<FlowAttribution> start_attribution(const Options& opt, bo
     if (owners->level() == Attribution::off)
         std::fprintf(stderr, "iftop: process attribution is off: neither /proc/net nor lsof can be read\n");
     return owners;
+}
+
+/// [14] exports, beside the screen, -t or --json (null when none is asked for). Live, the table runs on the
+/// monotonic clock: the offset turns its times into Unix time; offline the table's time is the packets' own.
+inline Result<std::unique_ptr<Exporter>> start_exports(const Options& opt, const std::string& iface, bool live,
+                                                       Engine& engine, const FlowAttribution* owners) {
+    if (opt.ipfix.empty() && opt.prometheus.empty()) return std::unique_ptr<Exporter>();
+    ExportConfig ec;
+    ec.ipfix = opt.ipfix;
+    ec.prometheus = opt.prometheus;
+    ec.active_timeout = opt.ipfix_active_timeout;
+    ec.inactive_timeout = opt.ipfix_inactive_timeout;
+    ec.template_refresh = opt.ipfix_template_refresh;
+    ec.interface = iface;
+    ec.if_index = live ? if_nametoindex(iface.c_str()) : 0;
+    ec.epoch_offset = 0;  // live time is the packets' wall-clock stamps too (LiveClock shifts it only on a step)
+    ec.fast_offline = !opt.read_file.empty() && !opt.replay;
+    auto e = Exporter::open(ec);
+    if (!e) return e.error();
+    (*e)->attach(engine.table(), owners);
+    return std::move(*e);
 }
 
 /// The commands that print something and exit (-h, -V, --completions, --list-colors, --list-interfaces): their exit
@@ -8122,54 +8169,16 @@ int run(const Options& opt) {
     if (owners && opt.processes) style.owners = owners.get();
     bool told_partial = false;
 
-    // [14] exports, beside the screen, -t or --json. Live, the table runs on the monotonic clock: the offset turns
-    // its times into Unix time; offline the table's time is the packets' own.
-    std::unique_ptr<Exporter> exports;
-    if (!opt.ipfix.empty() || !opt.prometheus.empty()) {
-        ExportConfig ec;
-        ec.ipfix = opt.ipfix;
-        ec.prometheus = opt.prometheus;
-        ec.active_timeout = opt.ipfix_active_timeout;
-        ec.inactive_timeout = opt.ipfix_inactive_timeout;
-        ec.template_refresh = opt.ipfix_template_refresh;
-        ec.interface = iface;
-        ec.if_index = live ? if_nametoindex(iface.c_str()) : 0;
-        ec.epoch_offset = 0;  // live time is the packets' wall-clock stamps too (LiveClock shifts it only on a step)
-        ec.fast_offline = offline && !opt.replay;
-        auto e = Exporter::open(ec);
-        if (!e) { std::fprintf(stderr, "iftop: %s\n", printable(e.error().message).c_str()); return exit_status(e.error()); }
-        exports = std::move(*e);
-        exports->attach(engine.table(), owners.get());
-    }
+    auto started = start_exports(opt, iface, live, engine, owners.get());
+    if (!started) { std::fprintf(stderr, "iftop: %s\n", printable(started.error().message).c_str()); return exit_status(started.error()); }
+    std::unique_ptr<Exporter> exports = std::move(*started);
     auto tell_export_news = [&] {
         if (!exports) return;
         const std::string news = exports->take_news();
         if (!news.empty()) std::fprintf(stderr, "iftop: %s\n", news.c_str());
     };
 
-    if (interactive) {
-        // After the drop the screen saves settings as the user it now is; say once (it shows after the screen
-        // closes) when that user cannot write the file, e.g. root's own ~/.iftoprc once running as nobody.
-        Options screen_opt = opt;
-        if (opt.config_writable && !opt.config_path.empty()) {
-            struct stat cst {};
-            const bool can = ::lstat(opt.config_path.c_str(), &cst) == 0
-                                 ? S_ISREG(cst.st_mode) && cst.st_uid == ::geteuid()
-                                 : errno == ENOENT && ::access(dir_of(opt.config_path).c_str(), W_OK | X_OK) == 0;
-            if (!can) {
-                screen_opt.config_writable = false;
-                std::fprintf(stderr, "iftop: settings changed on the screen were not saved: uid %u cannot write %s "
-                                     "(--user sets who iftop runs as)\n", unsigned(::geteuid()),
-                             printable(opt.config_path).c_str());
-            }
-        }
-        const int rc = run_tui(screen_opt, *src, engine, resolver, services, owners.get(), exports.get());
-        if (exports) {
-            engine.finish();
-            exports->finish(engine.table(), engine.table().last_tick(), owners.get());
-        }
-        return rc;
-    }
+    if (interactive) return run_screen(opt, *src, engine, resolver, services, owners.get(), exports.get());
 
     // Offline the capture clock is the packets' time; live (and --replay) the JSON timestamp is the wall clock.
     Micros wall_offset = 0;  // add to a tick time to get wall-clock time

@@ -16,17 +16,18 @@ apt_scripts="python3 procps"                # the test scripts: python3; sysctl 
 apt_reference="tshark iftop"                # independent counts (tshark); Debian's iftop, the text-mode reference
 apt_live="iproute2"                         # network namespaces for the live tests (ip netns)
 apt_screen="tmux"                           # the screen in a real terminal (tests/tmux.sh)
-apt_ship="man-db clang libc++-dev libc++abi-dev bmake binutils"  # man -l, libc++ build, BSD make, strip check
+apt_ship="man-db clang libc++-dev libc++abi-dev bmake binutils libcap2-bin"  # man -l, libc++, BSD make, nm, setcap
 apt_exports="nfdump prometheus prometheus-node-exporter"  # the collectors tests/export.sh checks the exports with
+apt_bench="tcpreplay"                       # make bench: replays the live comparison's capture (tests/bench_live.sh)
 # Fedora (dnf)
 dnf_build="gcc-c++ make libpcap-devel"
-dnf_test="doctest-devel python3 procps-ng wireshark-cli iftop iproute tmux man-db clang libcxx-devel bmake binutils"
+dnf_test="doctest-devel python3 procps-ng wireshark-cli iftop iproute tmux man-db clang libcxx-devel bmake binutils libcap tcpreplay"
 # Alpine (apk)
 apk_build="g++ make libpcap-dev linux-headers"
-apk_test="doctest-dev python3 procps tshark iftop iproute2 tmux bash mandoc clang libc++-dev bmake binutils"
+apk_test="doctest-dev python3 procps tshark iftop iproute2 tmux bash mandoc clang libc++-dev bmake binutils libcap-utils tcpreplay"
 # Arch (pacman)
 pacman_build="gcc make libpcap"
-pacman_test="doctest python procps-ng wireshark-cli iftop iproute2 tmux man-db clang libc++ bmake binutils"
+pacman_test="doctest python procps-ng wireshark-cli iftop iproute2 tmux man-db clang libc++ bmake binutils libcap tcpreplay"
 # FreeBSD (pkg): libpcap, clang (with libc++), make (BSD make) and man are in the base system
 pkg_build=""
 pkg_test="doctest python3 bash tshark iftop tmux"
@@ -50,7 +51,7 @@ else pm=none
 fi
 
 case $pm in
-apt)    build=$apt_build; test="$apt_unit $apt_scripts $apt_reference $apt_live $apt_screen $apt_ship $apt_exports" ;;
+apt)    build=$apt_build; test="$apt_unit $apt_scripts $apt_reference $apt_live $apt_screen $apt_ship $apt_exports $apt_bench" ;;
 dnf)    build=$dnf_build; test=$dnf_test ;;
 apk)    build=$apk_build; test=$apk_test ;;
 pacman) build=$pacman_build; test=$pacman_test ;;
@@ -125,8 +126,23 @@ if [ "$pm" != brew ] && [ "$(id -u)" -ne 0 ]; then
     exit 1
 fi
 echo "iftop: installing: $missing" >&2
-[ "$pm" = apt ] && echo "iftop: (if another apt or dpkg is running, this waits up to 5 minutes for its lock)" >&2
-sh -c "$cmd" >&2
+if [ "$pm" = apt ]; then
+    # apt-get install waits for dpkg's lock itself (DPkg::Lock::Timeout); apt-get update does not wait for the
+    # package lists' lock in every apt version, so it is retried here, every 5 s for up to 5 minutes.
+    err=$(mktemp)
+    tries=0
+    until apt-get $lock update -qq 2>"$err"; do
+        if ! grep -q "Could not get lock" "$err" || [ $tries -ge 60 ]; then cat "$err" >&2; rm -f "$err"; exit 1; fi
+        [ $tries = 0 ] && echo "iftop: another apt or dpkg is running (unattended-upgrades?); waiting up to 5 minutes for its lock" >&2
+        tries=$((tries + 1))
+        sleep 5
+    done
+    rm -f "$err"
+    echo "iftop: (if another apt or dpkg holds dpkg's lock, apt-get waits up to 5 minutes for it)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get $lock install -y -qq --no-install-recommends $missing >&2
+else
+    sh -c "$cmd" >&2
+fi
 still=""
 for p in $missing; do
     installed "$p" || still="$still $p"

@@ -9,8 +9,8 @@ CORPUS=${IFTOP_CORPUS:-../shared/corpus/tcpdump}
 if [ -n "${IFTOP_CORPUS:-}" ] && [ ! -d "$IFTOP_CORPUS" ]; then
     bad "corpus: IFTOP_CORPUS=$IFTOP_CORPUS is not a directory"
 else
-    if [ -d "$CORPUS" ]; then which="full corpus $CORPUS"
-    else CORPUS=tests/corpus which="the shipped subset tests/corpus (the full corpus is not in ../shared/corpus/tcpdump)"; fi
+    if [ -d "$CORPUS" ]; then which=$CORPUS
+    else CORPUS=tests/corpus which="the 40 files shipped in tests/corpus (no ../shared/corpus/tcpdump here)"; fi
     echo "     corpus: $which"
     C=$(mktemp -d)
     # Sanitizer run: exit 0 (read) or 1 (a clear refusal such as an unsupported link type) and no sanitizer output.

@@ -6,7 +6,9 @@
 #define IFTOP_IMPLEMENTATION
 #include "../iftop.hpp"
 
+#include <clocale>
 #include <csignal>
+#include <cwchar>
 #include <fstream>
 #include <iterator>
 #include <sys/resource.h>
@@ -257,5 +259,121 @@ TEST_CASE("empty -r, -i and -c values are usage errors") {
         CHECK(r.error().code == Errc::usage);
         CHECK(r.error().message.find("not ''") != std::string::npos);
     }
+}
+}
+
+TEST_SUITE("bad values") {
+TEST_CASE("-m, max-bandwidth and alert-threshold refuse rates beyond 1 Pb/s (F5, F14)") {
+    for (const char* v : {"1e300G", "1e16", "2000000G", "inf", "nan", "-1M"}) {
+        const char* argv[] = {"iftop", "-m", v};
+        auto r = parse_args(3, argv);
+        REQUIRE(!r);
+        CHECK(r.error().code == Errc::usage);
+        Options o;
+        CHECK(!apply_config_text(std::string("max-bandwidth: ") + v + "\n", o));
+        CHECK(!apply_config_text(std::string("alert-threshold: ") + v + "\n", o));
+    }
+    const char* ok[] = {"iftop", "-m", "1000000G"};
+    auto r = parse_args(3, ok);
+    REQUIRE(r);
+    CHECK(r->max_bandwidth == 1e15);
+}
+}
+
+TEST_SUITE("flow table") {
+TEST_CASE("tick after add() far ahead of the last tick is O(flows), and the peaks stay right (F12)") {
+    FlowTable t;
+    t.set_origin(0);
+    const Micros far = Micros(1) << 59;  // ~18 000 years of seconds between the origin and the traffic
+    for (int i = 0; i < 2000; ++i) {
+        Decoded d;
+        d.ok = true;
+        d.proto = kProtoUdp;
+        d.src = *IpAddr::parse("10.0.0.1");
+        d.dst = *IpAddr::parse("10.0.0.2");
+        d.sport = uint16_t(1000 + i);
+        d.dport = 53;
+        d.bytes = 100;
+        t.add(d, far);
+    }
+    // Walking every second of the gap would be 5.8e11 seconds × 2000 flows: this only ends because it jumps.
+    t.tick(far + 3 * kMicrosPerSecond);
+    CHECK(t.size() == 2000);
+    const FlowView tot = t.totals();
+    CHECK(tot.counts.bytes[0] + tot.counts.bytes[1] == 200000);
+    CHECK(t.peak_total() == doctest::Approx(100000.0));  // 200 000 bytes in one second, the 2 s average
+}
+}
+
+TEST_SUITE("sanitiser") {
+TEST_CASE("printable(): bidi controls and zero-width format characters become one '?' each (F8)") {
+    CHECK(printable("evil\xe2\x80\xae" "cod.exe") == "evil?cod.exe");        // U+202E RIGHT-TO-LEFT OVERRIDE
+    CHECK(printable("a\xe2\x80\x8e" "b\xe2\x81\xa6" "c\xe2\x81\xa9") == "a?b?c?");  // U+200E, U+2066, U+2069
+    CHECK(printable("zw\xe2\x80\x8bsp\xef\xbb\xbf") == "zw?sp?");           // U+200B, U+FEFF
+    CHECK(printable("soft\xc2\xadhyphen") == "soft?hyphen");                  // U+00AD
+    CHECK(printable("tag\xf3\xa0\x80\x81") == "tag?");                        // U+E0001
+    CHECK(printable("\x1b]52;c;AAAA\x07") == "?]52;c;AAAA?");
+    CHECK(printable("\xc2\x9b" "31m") == "??31m");                            // C1 CSI: one '?' per byte
+    CHECK(printable("caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80") == "caf\xc3\xa9 \xe6\x97\xa5\xe6\x9c\xac \xf0\x9f\x98\x80");
+}
+
+TEST_CASE("codepoint_width agrees with glibc's wcwidth on the ranges that matter") {
+    REQUIRE(setlocale(LC_CTYPE, "C.UTF-8") != nullptr);
+    const std::pair<uint32_t, uint32_t> ranges[] = {
+        {0xa0, 0x52f},     {0x591, 0x5f4},     {0x600, 0x6ff},     {0x900, 0x97f},   {0xe00, 0xe7f},
+        {0x1100, 0x11ff},  {0x2000, 0x206f},   {0x20a0, 0x20ff},   {0x2190, 0x27bf}, {0x2e80, 0x2fdf},
+        {0x3000, 0x30ff},  {0x4e00, 0x4e80},   {0xac00, 0xac80},   {0xfe00, 0xfe6f}, {0xff00, 0xffef},
+        {0x1f300, 0x1f64f}, {0x1f680, 0x1f6ff}, {0x1f900, 0x1f9ff}, {0x20000, 0x20080}};
+    int checked = 0;
+    std::vector<std::string> diff;
+    for (auto [lo, hi] : ranges) {
+        for (uint32_t cp = lo; cp <= hi; ++cp) {
+            const int w = wcwidth(wchar_t(cp));
+            if (w < 0) continue;  // unassigned in glibc's table, or a control
+            ++checked;
+            if (codepoint_width(cp) != w) {
+                char b[48];
+                std::snprintf(b, sizeof b, "U+%04X ours %d wcwidth %d", cp, codepoint_width(cp), w);
+                diff.push_back(b);
+            }
+        }
+    }
+    std::string all; for (const auto& d : diff) all += d + "; ";
+    INFO(checked << " code points; differences: " << all);
+    CHECK(checked > 6000);
+    CHECK(diff.size() == 0);
+    for (uint32_t cp : {0x202eu, 0x200bu, 0x2066u, 0xfeffu}) CHECK(codepoint_width(cp) == 0);
+}
+
+TEST_CASE("the screen shows a bidi control as '?' and counts it one column") {
+    Screen scr(20, 1);
+    const int n = scr.text(0, 0, "a\xe2\x80\xae" "b", 0xffffff, 0);
+    CHECK(n == 3);
+    CHECK(scr.at(1, 0).ch == '?');
+    CHECK(scr.at(2, 0).ch == 'b');
+}
+}
+
+TEST_SUITE("input parser") {
+TEST_CASE("CSI parameters are clamped: no overflow, no unbounded buffer (F13)") {
+    InputParser ip;
+    std::vector<InputEvent> ev;
+    ip.feed("\x1b[1;-2147483648O", ev);  // UBSan: the old parser computed INT_MIN - 1
+    ip.feed("\x1b[99999999999999999999;2147483647A", ev);
+    ip.feed("\x1b[<2147483647;2147483647;-5M", ev);
+    ip.flush(ev);
+    bool mouse_ok = false;
+    for (const InputEvent& e : ev)
+        if (e.type == InputEvent::mouse) mouse_ok = e.x == 65534 && e.y == 0;
+    CHECK(mouse_ok);
+    ev.clear();
+    InputParser big;
+    big.feed("\x1b[", ev);
+    for (int i = 0; i < 10000; ++i) big.feed("1;", ev);  // a parameter string that never ends
+    big.feed("q", ev);
+    big.flush(ev);
+    bool got_q = false;
+    for (const InputEvent& e : ev) got_q = got_q || (e.type == InputEvent::key && e.code == 'q');
+    CHECK(got_q);  // the endless CSI was dropped and typing works again
 }
 }

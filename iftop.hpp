@@ -6293,8 +6293,8 @@ inline Error usage_error(const std::string& msg) {
     return make_error(Errc::usage, msg + " (see ./iftop -h)");
 }
 
-/// The largest rate -m, max-bandwidth and alert-threshold accept: 1 Pb/s, far above any link.
-constexpr double kMaxBandwidth = 1e15;
+/// The largest rate -m, max-bandwidth and alert-threshold accept: 1000000G (about 1.07 Pb/s), far above any link.
+constexpr double kMaxBandwidth = 1e6 * 1024.0 * 1024 * 1024;  // "1000000G" (K/M/G are 1024-based)
 
 /// "10M", "1.5G", "100k", "2000000" → bits per second, at most kMaxBandwidth.
 inline bool parse_bandwidth(std::string_view s, double& out) {

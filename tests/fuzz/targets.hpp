@@ -52,8 +52,8 @@ inline int input(const uint8_t* d, size_t n) {
 inline int config(const uint8_t* d, size_t n) {
     Options o;
     if (apply_config_text(text(d, n), o)) {
-        require(std::isfinite(o.max_bandwidth) && o.max_bandwidth <= 1e15, "max-bandwidth bounded");
-        require(std::isfinite(o.alert_threshold) && o.alert_threshold <= 1e15, "alert-threshold bounded");
+        require(std::isfinite(o.max_bandwidth) && o.max_bandwidth <= detail::kMaxBandwidth, "max-bandwidth bounded");
+        require(std::isfinite(o.alert_threshold) && o.alert_threshold <= detail::kMaxBandwidth, "alert-threshold bounded");
     }
     return 0;
 }

@@ -56,10 +56,10 @@ PY
     srv=$!
     sleep 0.5
     have_iftop=0; command -v iftop >/dev/null && have_iftop=1
-    ip netns exec "$NA" ./iftop -t -s 6 -i veth0 -n -N -P -L 20 -f udp >"$L/ours" 2>"$L/ours.err" &
+    ip netns exec "$NA" ./iftop -t -s 10 -i veth0 -n -N -P -L 20 -f udp >"$L/ours" 2>"$L/ours.err" &
     ours=$!
-    if [ $have_iftop = 1 ]; then ip netns exec "$NA" iftop -t -s 6 -i veth0 -n -N -P -L 20 -f udp >"$L/theirs" 2>"$L/theirs.err" & theirs=$!; fi
-    ip netns exec "$NA" ./iftop --json -s 6 -i veth0 >"$L/json" 2>"$L/json.err" &
+    if [ $have_iftop = 1 ]; then ip netns exec "$NA" iftop -t -s 10 -i veth0 -n -N -P -L 20 -f udp >"$L/theirs" 2>"$L/theirs.err" & theirs=$!; fi
+    ip netns exec "$NA" ./iftop --json -s 10 -i veth0 >"$L/json" 2>"$L/json.err" &
     js=$!
     sleep 1.2
     ip netns exec "$NA" python3 "$L/peer.py" wake 9 &

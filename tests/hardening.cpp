@@ -273,10 +273,10 @@ TEST_CASE("-m, max-bandwidth and alert-threshold refuse rates beyond 1 Pb/s (F5,
         CHECK(!apply_config_text(std::string("max-bandwidth: ") + v + "\n", o));
         CHECK(!apply_config_text(std::string("alert-threshold: ") + v + "\n", o));
     }
-    const char* ok[] = {"iftop", "-m", "1000000G"};
+    const char* ok[] = {"iftop", "-m", "931322G"};  // K, M, G are 1024-based, as iftop's: just under 1 Pb/s
     auto r = parse_args(3, ok);
     REQUIRE(r);
-    CHECK(r->max_bandwidth == 1e15);
+    CHECK(r->max_bandwidth == 931322.0 * 1024 * 1024 * 1024);
 }
 }
 

@@ -273,7 +273,7 @@ TEST_CASE("-m, max-bandwidth and alert-threshold refuse rates beyond 1000000G (F
         CHECK(!apply_config_text(std::string("max-bandwidth: ") + v + "\n", o));
         CHECK(!apply_config_text(std::string("alert-threshold: ") + v + "\n", o));
     }
-    const char* ok[] = {"iftop", "-m", "1000000G"};
+    const char* ok[] = {"iftop", "-m", "1000000G"};  // the largest accepted (K, M, G are 1024-based, as iftop's)
     auto r = parse_args(3, ok);
     REQUIRE(r);
     CHECK(r->max_bandwidth == 1e6 * 1024.0 * 1024 * 1024);

@@ -84,10 +84,14 @@ struct FakeProc {
         fs::permissions(root, fs::perms::owner_all, fs::perm_options::add, ec);
         fs::remove_all(root, ec);
     }
-    void proc(int pid, const std::string& comm, const std::string& cmdline = "", const std::string& exe = "") {
+    /// A process; `start` is its start time (stat field 22): a new process on an old pid gets another.
+    void proc(int pid, const std::string& comm, const std::string& cmdline = "", const std::string& exe = "",
+              uint64_t start = 1000) {
         const std::string d = root + "/" + std::to_string(pid);
         fs::create_directories(d + "/fd");
         write_file(d + "/comm", comm + "\n");
+        write_file(d + "/stat", std::to_string(pid) + " (" + comm + ") S 1 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 " +
+                                    std::to_string(start) + " 10000000 500 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n");
         write_file(d + "/cmdline", cmdline);
         if (!exe.empty()) fs::create_symlink(exe, d + "/exe");
     }
@@ -600,9 +604,9 @@ TEST_CASE("per-flow cache, exe facts (sha256, publisher), JSON fields, text --pr
 
     const std::string js = json_snapshot(t, "eth0", 0, false, &attr);
     CHECK(js.find("\"attribution\":\"full\"") != std::string::npos);
-    CHECK(js.find("\"pid\":10,\"process\":\"webd\",\"publisher\":\"webd-pkg\",\"sha256\":\"" + Sha256::of("webd binary") + "\"") != std::string::npos);
+    CHECK(js.find("\"pid\":10,\"process\":\"webd\",\"container\":null,\"uid\":0,\"publisher\":\"webd-pkg\",\"sha256\":\"" + Sha256::of("webd binary") + "\"") != std::string::npos);
     CHECK(js.find("\"pid\":20,\"process\":\"cli?[1m\"") != std::string::npos);
-    CHECK(js.find("\"pid\":null,\"process\":null,\"publisher\":null,\"sha256\":null") != std::string::npos);
+    CHECK(js.find("\"pid\":null,\"process\":null,\"container\":null,\"uid\":null,\"publisher\":null,\"sha256\":null") != std::string::npos);
     CHECK(js.find('\x1b') == std::string::npos);
     const std::string off = json_snapshot(t, "eth0", 0, false);
     CHECK(off.find("\"attribution\":\"off\"") != std::string::npos);

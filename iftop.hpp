@@ -357,6 +357,7 @@ class NewFlowSink {
 public:
     virtual ~NewFlowSink() = default;
     /// `echo_id`: the identifier of a local ICMP echo (request sent or reply received by this side), else 0.
+    /// An ICMP flow is announced again when it shows a new local echo identifier.
     virtual void on_new_flow(const FlowKey& key, uint16_t echo_id) = 0;
 };
 
@@ -1916,6 +1917,7 @@ struct FlowTable::Impl {
     std::vector<uint64_t> slots;  // open addressing, linear probing: hash tag << 32 | (index + 1); 0 = empty
     size_t mask = 0;
     detail::FragmentMap frags;
+    std::array<uint64_t, 256> echo_told{};  // (flow index, echo id) pairs the new-flow sink already heard about
     detail::History totals_hist;
     Counts totals;
     uint64_t totals_acc[2] = {0, 0};
@@ -2088,7 +2090,17 @@ void FlowTable::add_hashed(const Decoded& din, Micros now, uint64_t h) {
         i = long(m.hot.size() - 1);
         m.slots[pos] = Impl::slot_value(h, size_t(i));
         if (m.hot.size() * 2 + 2 > m.slots.size()) m.rebuild_index();
-        if (new_flow_) new_flow_->on_new_flow(r.key, (d.echo == 1) == src_local && d.echo ? d.echo_id : 0);
+        if (new_flow_ && !(d.echo && (d.echo == 1) == (dir == 0))) new_flow_->on_new_flow(r.key, 0);
+    }
+    // ICMP echo on this side: the identifier reaches attribution when the flow starts and when it changes (the
+    // flow may have started with a neighbour advertisement, or a new ping run reuses it). ICMP only, O(1).
+    if (d.echo && new_flow_ && (d.echo == 1) == (dir == 0)) {
+        const uint64_t tag = uint64_t(i) << 17 | uint64_t(d.echo_id) << 1 | 1;
+        uint64_t& told = m.echo_told[(size_t(i) * 31 + d.echo_id) & 255];
+        if (told != tag) {
+            told = tag;
+            new_flow_->on_new_flow(m.hot[size_t(i)].key, d.echo_id);
+        }
     }
     detail::HotFlow& r = m.hot[size_t(i)];
     if (r.acc_bytes[dir] > UINT32_MAX - d.bytes) m.fold_one(size_t(i));  // > 4 GiB in a second: fold early
@@ -2151,6 +2163,7 @@ void FlowTable::evict(Micros now) {
 
 void FlowTable::remove_marked(const std::vector<char>& victim) {
     Impl& m = *impl_;
+    m.echo_told.fill(0);  // flow indices move
     // Swap-remove from the highest index down: every index above the current one is already settled.
     for (size_t i = victim.size(); i-- > 0;) {
         if (!victim[i]) continue;
@@ -2937,6 +2950,8 @@ struct ProcessResolver::Impl {
     static constexpr Micros kNsFastEvery = 50000;  // another namespace's tables on the fast path
 
     std::string pid_path(int pid) const { return cfg.proc_root + "/" + std::to_string(pid); }
+    /// Whether `every` has passed since `at` (INT64_MIN: never done).
+    static bool due(Micros at, Micros now, Micros every) { return at == INT64_MIN || now - at >= every; }
 
     /// The inode of a namespace link ("net:[4026531993]"); 0 when unreadable.
     static uint64_t ns_inode(const std::string& path) {
@@ -3239,7 +3254,7 @@ struct ProcessResolver::Impl {
     /// Our own namespace: sock_diag, else the (cached) /proc/net tables; ping sockets from /proc/net/icmp{,6}.
     detail::SocketIndex::Ref find_own(const FlowKey& k, Micros now, bool fast, bool exact_only) {
         if (detail::is_icmp(k.proto)) {
-            if (icmp_at != now && (!fast || now - icmp_at >= kFastEvery / 4)) {
+            if (icmp_at != now && (!fast || due(icmp_at, now, kFastEvery / 4))) {
                 icmp_at = now;
                 read_tables(cfg.proc_root + "/net", icmp, true, nullptr, nullptr);
             }
@@ -3255,7 +3270,7 @@ struct ProcessResolver::Impl {
         }
 #endif
         auto ref = sockets.find(k, exact_only);
-        if (!ref.inode && net_at < now && (!fast || now - net_at >= kFastEvery)) {
+        if (!ref.inode && net_at < now && (!fast || due(net_at, now, kFastEvery))) {
             read_net(now);
             ref = sockets.find(k, exact_only);
         }
@@ -3267,7 +3282,7 @@ struct ProcessResolver::Impl {
         for (auto& kv : netns) {
             NetNs& n = kv.second;
             if (!n.pid) continue;
-            if (n.read_at != now && (!fast || now - n.read_at >= kNsFastEvery)) {
+            if (n.read_at != now && (!fast || due(n.read_at, now, kNsFastEvery))) {
                 n.read_at = now;
                 ++stats.ns_reads;
                 const std::string dir = pid_path(n.pid) + "/net";
@@ -3289,7 +3304,7 @@ struct ProcessResolver::Impl {
             k.remote_port = 0;
         }
         if (lsof_mode || !cfg.other_namespaces || !self_ns) return find_own(k, now, fast, false);
-        if (self_at == INT64_MIN || (!fast && now - self_at >= 10 * kMicrosPerSecond)) {
+        if (self_at == INT64_MIN || (!fast && due(self_at, now, 10 * kMicrosPerSecond))) {
             self_at = now;
             self_addrs = read_addrs(cfg.proc_root + "/net");
         }
@@ -3325,14 +3340,14 @@ struct ProcessResolver::Impl {
             for (int pid : r) walk_pid(pid, now);
             if (auto p = walked(ino, now, stale)) return p;
         }
-        if (now - new_pid_at >= kFastEvery) {
+        if (due(new_pid_at, now, kFastEvery)) {
             new_pid_at = now;
             ++stats.new_pid_walks;
             walk(false, now);
             walk_changed(now, false);
             if (auto p = walked(ino, now, stale)) return p;
         }
-        if (now - changed_at >= 5 * kFastEvery) {
+        if (due(changed_at, now, 5 * kFastEvery)) {
             changed_at = now;
             ++stats.changed_walks;
             walk_changed(now, true);
@@ -3835,10 +3850,18 @@ void FlowAttribution::update(const FlowTable& t, Micros now) {
             e.gen = gen;
             e.echo_id = echo;
         }
-        if (!e.owner.proc && !m.fast.empty()) {  // what the first lookup found while the socket was there
-            if (auto fi = m.fast.find(f.key); fi != m.fast.end()) {
-                if (fi->second.echo_id) e.echo_id = fi->second.echo_id;
-                if (fi->second.proc) {
+        if (!m.fast.empty()) {  // what the first lookup found while the socket was there
+            auto fi = m.fast.find(f.key);
+            // an owned flow takes it only for a new echo identifier (another ping run on the same pair)
+            if (fi != m.fast.end() && e.owner.proc && !(fi->second.echo_id && fi->second.echo_id != e.echo_id)) {
+                m.fast.erase(fi);
+            } else if (fi != m.fast.end()) {
+                if (fi->second.echo_id && fi->second.echo_id != e.echo_id) {
+                    e.echo_id = fi->second.echo_id;
+                    e.retry_at = e.tries = 0;  // a new identifier: look it up now
+                }
+                if (fi->second.proc && fi->second.proc != e.owner.proc) {
+                    if (e.owner.proc) { ++m.st.owner_changes; e.owner.exe.reset(); }
                     e.owner.proc = fi->second.proc;
                     e.inode = fi->second.inode;
                 }

@@ -2938,6 +2938,7 @@ struct ProcessResolver::Impl {
     uint64_t self_ns = 0;
     std::deque<int> recent;                      // pids that lately owned a socket a flow needed
     std::vector<int> born;                       // pids created since the last walk (process events)
+    std::deque<std::pair<int, Micros>> young;    // pids first seen lately: a new program's sockets come soon
     size_t unreadable_pids = 0;
     Micros net_at = INT64_MIN, icmp_at = INT64_MIN, new_pid_at = INT64_MIN, suspect_at = INT64_MIN,
            targeted_at = INT64_MIN, changed_at = INT64_MIN, full_at = INT64_MIN, self_at = INT64_MIN;
@@ -3132,8 +3133,15 @@ struct ProcessResolver::Impl {
         for (const auto& kv : pids)
             if (!std::binary_search(present.begin(), present.end(), kv.first)) gone.push_back(kv.first);
         for (int pid : gone) forget(pid);
-        for (int pid : present)
-            if (all || !pids.count(pid)) walk_pid(pid, now);
+        for (int pid : present) {
+            if (pids.count(pid) && !all) continue;
+            const bool fresh = !pids.count(pid);
+            walk_pid(pid, now);
+            if (fresh && pids.count(pid)) {
+                young.emplace_back(pid, now);
+                if (young.size() > 32) young.pop_front();
+            }
+        }
         born.clear();
     }
 
@@ -3308,8 +3316,13 @@ struct ProcessResolver::Impl {
             self_at = now;
             self_addrs = read_addrs(cfg.proc_root + "/net");
         }
-        if (has_addr(self_addrs, k.local) || netns.empty()) return find_own(k, now, fast, false);
+        if (has_addr(self_addrs, k.local)) return find_own(k, now, fast, false);
         if (auto r = find_own(k, now, fast, false); r.inode) return r;
+        if (fast ? due(new_pid_at, now, kFastEvery) : new_pid_at < now) {
+            new_pid_at = now;  // namespaces of processes not seen yet (a container just started)
+            ++stats.new_pid_walks;
+            walk(false, now);
+        }
         if (auto r = find_other(k, now, fast, false); r.inode) return r;
         if (detail::is_icmp(k.proto)) return {};
         // neither namespace has the local end: the remote end's socket, if one of ours holds it
@@ -3340,6 +3353,17 @@ struct ProcessResolver::Impl {
             for (int pid : r) walk_pid(pid, now);
             if (auto p = walked(ino, now, stale)) return p;
         }
+        // pids first seen in the last seconds: a program that just started (its fd count alone can hide a
+        // socket opened after one closed)
+        while (!young.empty() && (young.front().second > now || now - young.front().second > 3 * kMicrosPerSecond))
+            young.pop_front();
+        if (!young.empty()) {
+            std::vector<int> y;
+            for (const auto& yp : young)
+                if (std::find(recent.begin(), recent.end(), yp.first) == recent.end()) y.push_back(yp.first);
+            for (int pid : y) walk_pid(pid, now);
+            if (auto p = walked(ino, now, stale)) return p;
+        }
         if (due(new_pid_at, now, kFastEvery)) {
             new_pid_at = now;
             ++stats.new_pid_walks;
@@ -3351,6 +3375,14 @@ struct ProcessResolver::Impl {
             changed_at = now;
             ++stats.changed_walks;
             walk_changed(now, true);
+            if (auto p = walked(ino, now, stale)) return p;
+        }
+        // A process that opens and closes sockets keeps its fd count: only reading everything finds it, once;
+        // then it is a recent owner. The same budget as the per-tick pass (once per full_walk_interval).
+        if (due(full_at, now, cfg.full_walk_interval)) {
+            full_at = now;
+            ++stats.full_walks;
+            walk(true, now);
             if (auto p = walked(ino, now, stale)) return p;
         }
         return nullptr;
@@ -3835,7 +3867,9 @@ void FlowAttribution::update(const FlowTable& t, Micros now) {
     Impl& m = *impl_;
     if (!m.lookup_thread.joinable()) m.drain(now);  // no worker: the queue is looked up here, first
     if (m.cn_fd >= 0 && !m.lookup_thread.joinable()) m.read_events(now);
-    std::lock_guard<std::mutex> lock(m.mu);
+    // The worker shares the resolver: the lock is held for the cheap parts and taken per lookup after, so a
+    // slow walk here never makes it wait long for a short-lived socket.
+    std::unique_lock<std::mutex> lock(m.mu);
     const uint32_t gen = ++m.gen;
     m.collect();
     std::vector<std::pair<const FlowKey*, Impl::Entry*>> todo;  // element references survive rehashing
@@ -3890,9 +3924,12 @@ void FlowAttribution::update(const FlowTable& t, Micros now) {
         else ++it;
     }
     m.recheck_owners(now);
+    lock.unlock();
     for (auto& [key, e] : todo) {
         ProcessResolver::Socket s;
+        lock.lock();
         e->owner.proc = m.resolver.lookup(*key, now, s, e->echo_id, false);
+        lock.unlock();
         if (s.inode) e->inode = s.inode;
         m.set_uid(*e, s.uid);
         if (!e->owner.proc) {

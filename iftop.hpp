@@ -3348,10 +3348,12 @@ struct ProcessResolver::Impl {
             for (int pid : b) walk_pid(pid, now);
             if (auto p = walked(ino, now, stale)) return p;
         }
-        if (!recent.empty()) {
+        if (!recent.empty()) {  // most recent first, one at a time: the socket is racing its close
             const std::deque<int> r = recent;
-            for (int pid : r) walk_pid(pid, now);
-            if (auto p = walked(ino, now, stale)) return p;
+            for (int pid : r) {
+                walk_pid(pid, now);
+                if (owners.count(ino)) return walked(ino, now, stale);
+            }
         }
         // pids first seen in the last seconds: a program that just started (its fd count alone can hide a
         // socket opened after one closed)
@@ -3541,7 +3543,9 @@ struct FlowAttribution::Impl : NewFlowSink {
         bool closed = false;      // its socket was seen closed
         bool owner_gone = false;  // its process exited and no other holds the socket: the owner stays as it was
     };
-    struct Job { std::string key, open_path, exe; };
+    /// An executable to hash: `fd` is open on it (opened while its process was alive and still itself: a pid
+    /// reused before the hash is taken would otherwise hash the new program), -1 when none.
+    struct Job { std::string key, open_path, exe; int fd = -1; };
     // Shared with the worker thread, which is detached: hashing a big file must never hold up quitting.
     struct Shared {
         std::mutex mu;
@@ -3715,7 +3719,12 @@ struct FlowAttribution::Impl : NewFlowSink {
 
     static std::shared_ptr<const ExeFacts> compute(const Job& j, PublisherIndex& pub) {
         auto f = std::make_shared<ExeFacts>();
-        if (auto h = sha256_file(j.open_path)) f->sha256 = *h;
+        if (j.fd >= 0) {
+            if (auto h = sha256_file("/proc/self/fd/" + std::to_string(j.fd))) f->sha256 = *h;
+            ::close(j.fd);
+        } else if (auto h = sha256_file(j.open_path)) {
+            f->sha256 = *h;
+        }
         f->publisher = pub.package_of(j.exe);
         return f;
     }
@@ -3765,19 +3774,32 @@ struct FlowAttribution::Impl : NewFlowSink {
     void attach_exe(Entry& e) {
         const ProcessInfo& p = *e.owner.proc;
         PidExe& pe = pid_exe[p.pid];
+        int fd = -1;
         if (pe.proc.lock() != e.owner.proc) {
             pe.proc = e.owner.proc;
             pe.key.clear();
             struct stat st {};
             const std::string open_path = resolver.exe_open_path(p.pid);
-            if (!p.exe.empty() && ::stat(open_path.c_str(), &st) == 0)
+            fd = p.exe.empty() ? -1 : ::open(open_path.c_str(), O_RDONLY | O_CLOEXEC);
+            // the file is the process's only if the pid still runs it (same start time) once it is open
+            uint64_t start = 0;
+            std::string stat_text;
+            if (fd >= 0 && (::fstat(fd, &st) != 0 || (p.start_time &&
+                            (!detail::slurp(open_path.substr(0, open_path.size() - 4) + "/stat",
+                                            stat_text, 4096) ||
+                             !parse_proc_stat(stat_text, start) || start != p.start_time)))) {
+                ::close(fd);
+                fd = -1;
+            }
+            if (fd >= 0)
                 pe.key = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
                          std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
         }
-        if (pe.key.empty()) return;  // no executable to read (kernel thread, or not ours to read)
-        if (auto it = facts.find(pe.key); it != facts.end()) { e.owner.exe = it->second; return; }
-        if (pending.count(pe.key)) return;
-        Job j{pe.key, resolver.exe_open_path(p.pid), p.exe};
+        auto drop = [&] { if (fd >= 0) ::close(fd); };
+        if (pe.key.empty()) return drop();  // no executable to read (kernel thread, gone, or not ours to read)
+        if (auto it = facts.find(pe.key); it != facts.end()) { e.owner.exe = it->second; return drop(); }
+        if (pending.count(pe.key) || fd < 0) return drop();
+        Job j{pe.key, resolver.exe_open_path(p.pid), p.exe, fd};
         if (!cfg.background) {
             facts[pe.key] = e.owner.exe = compute(j, shared->publishers);
             return;

@@ -3574,7 +3574,8 @@ struct FlowAttribution::Impl : NewFlowSink {
     std::unordered_map<FlowKey, Entry, detail::FlowKeyHash> flows;
     std::unordered_map<std::string, std::shared_ptr<const ExeFacts>> facts;  // (dev, inode, mtime) → facts
     std::unordered_set<std::string> pending;
-    std::unordered_map<int, PidExe> pid_exe;
+    std::unordered_map<std::string, PidExe> pid_exe;  // by process: "pid:start_time"
+    static std::string proc_key(const ProcessInfo& p) { return std::to_string(p.pid) + ":" + std::to_string(p.start_time); }
     std::unordered_map<int64_t, std::string> users;  // uid → name
     std::shared_ptr<Shared> shared;
     uint32_t gen = 0;
@@ -3773,7 +3774,7 @@ struct FlowAttribution::Impl : NewFlowSink {
     /// The key of a process's executable: (device, inode, mtime) of the file /proc/<pid>/exe points to.
     void attach_exe(Entry& e) {
         const ProcessInfo& p = *e.owner.proc;
-        PidExe& pe = pid_exe[p.pid];
+        PidExe& pe = pid_exe[proc_key(p)];
         int fd = -1;
         if (pe.proc.lock() != e.owner.proc) {
             pe.proc = e.owner.proc;
@@ -3989,7 +3990,7 @@ void FlowAttribution::settle(int ms) {
     for (auto& kv : impl_->flows) {
         Impl::Entry& e = kv.second;
         if (e.owner.proc && !e.owner.exe) {
-            auto pe = impl_->pid_exe.find(e.owner.proc->pid);
+            auto pe = impl_->pid_exe.find(Impl::proc_key(*e.owner.proc));
             if (pe == impl_->pid_exe.end()) continue;
             if (auto f = impl_->facts.find(pe->second.key); f != impl_->facts.end()) e.owner.exe = f->second;
         }

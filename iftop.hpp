@@ -2577,8 +2577,8 @@ inline std::string container_of_path(std::string_view path) {
         if (!(id = between(p, "libpod-", "")).empty() && id.find('.') == std::string_view::npos &&
             id != "conmon")
             return short_id(id);                                                           // podman, cgroupfs
-        if (!(id = between(p, "cri-containerd-", ".scope")).empty()) break;             // the pod names it
-        if (!(id = between(p, "crio-", ".scope")).empty()) break;
+        if (!(id = between(p, "cri-containerd-", ".scope")).empty()) continue;          // the pod names it
+        if (!(id = between(p, "crio-", ".scope")).empty()) continue;
         if (!(id = between(p, "machine-", ".scope")).empty()) {                          // systemd-nspawn, libvirt
             std::string m;  // systemd escapes '-' in unit names as \x2d
             for (size_t k = 0; k < id.size(); ++k) {

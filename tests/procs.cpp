@@ -916,6 +916,133 @@ TEST_CASE("containers: another namespace's sockets through /proc/<pid>/net; wild
 }
 }  // TEST_SUITE
 
+TEST_SUITE("issue 9 attribution") {
+TEST_CASE("new flows reach attribution from the table; an ICMP echo identifier arrives even after the flow began") {
+    FakeProc p;
+    p.proc(810, "ping");
+    p.sock("icmp", "0.0.0.0", 0x0777, "0.0.0.0", 0, kUdpUnconn, 8100, 1000);
+    p.fd(810, 3, 8100);
+    p.proc(811, "cli");
+    p.sock("tcp", "10.0.0.1", 45000, "192.0.2.7", 443, kEstablished, 8110);
+    p.fd(811, 3, 8110);
+    FlowAttribution::Config c;
+    c.resolver = p.cfg();
+    c.background = false;
+    c.exe_facts = false;
+    FlowAttribution attr(c);
+    AccountingConfig ac;
+    ac.local_addrs = {ip("10.0.0.1")};
+    FlowTable t(ac);
+    t.set_new_flow_sink(attr.new_flow_sink());
+    t.set_origin(0);
+    // the ICMP flow starts with an unreachable (no identifier), then the echo request and its reply
+    Decoded d;
+    d.ok = true;
+    d.proto = kProtoIcmp;
+    d.src = ip("192.0.2.7");
+    d.dst = ip("10.0.0.1");
+    d.bytes = 56;
+    t.add(d, sec(0.1));
+    d.src = ip("10.0.0.1");
+    d.dst = ip("192.0.2.7");
+    d.echo = 1;
+    d.echo_id = 0x0777;
+    t.add(d, sec(0.2));
+    std::swap(d.src, d.dst);
+    d.echo = 2;
+    t.add(d, sec(0.3));  // the same identifier again: not announced twice
+    add_flow(t, kProtoTcp, "10.0.0.1", 45000, "192.0.2.7", 443, 600, sec(0.4));
+    CHECK(attr.stats().queued == 3);
+    t.tick(sec(1));
+    attr.update(t, sec(1));
+    const FlowOwner* ping = attr.owner(fk(kProtoIcmp, "10.0.0.1", 0, "192.0.2.7", 0));
+    REQUIRE(ping);
+    REQUIRE(ping->proc);
+    CHECK(ping->proc->pid == 810);
+    CHECK(ping->uid == 1000);
+    CHECK(attr.stats().fast_found == 2);
+    const FlowOwner* cli = attr.owner(fk(kProtoTcp, "10.0.0.1", 45000, "192.0.2.7", 443));
+    REQUIRE(cli);
+    REQUIRE(cli->proc);
+    CHECK(cli->proc->pid == 811);
+    CHECK(owner_label(*cli) == "[811:cli]");
+}
+
+TEST_CASE("owners that exit: the flow moves to the process still holding its socket, else keeps its owner") {
+    FakeProc p;
+    p.proc(900, "daemon", "", "", 100);
+    p.sock("tcp", "10.0.0.1", 46000, "192.0.2.7", 443, kEstablished, 9000);
+    p.fd(900, 3, 9000);
+    p.proc(901, "oneshot", "", "", 100);
+    p.sock("tcp", "10.0.0.1", 46001, "192.0.2.7", 443, kEstablished, 9001);
+    p.fd(901, 3, 9001);
+    FlowAttribution::Config c;
+    c.resolver = p.cfg();
+    c.background = false;
+    c.exe_facts = false;
+    FlowAttribution attr(c);
+    AccountingConfig ac;
+    ac.local_addrs = {ip("10.0.0.1")};
+    FlowTable t(ac);
+    t.set_origin(0);
+    add_flow(t, kProtoTcp, "10.0.0.1", 46000, "192.0.2.7", 443, 100, sec(0.1));
+    add_flow(t, kProtoTcp, "10.0.0.1", 46001, "192.0.2.7", 443, 100, sec(0.1));
+    t.tick(sec(1));
+    attr.update(t, sec(1));
+    REQUIRE(attr.owner(fk(kProtoTcp, "10.0.0.1", 46000, "192.0.2.7", 443))->proc);
+    CHECK(attr.owner(fk(kProtoTcp, "10.0.0.1", 46000, "192.0.2.7", 443))->proc->pid == 900);
+    // fork + exit: 902 holds the socket, 900 is gone; 901 exits and its socket with it
+    p.proc(902, "daemon", "", "", 150);
+    p.fd(902, 3, 9000);
+    p.kill(900);
+    p.kill(901);
+    p.clear_net("tcp");
+    p.sock("tcp", "10.0.0.1", 46000, "192.0.2.7", 443, kEstablished, 9000);
+    add_flow(t, kProtoTcp, "10.0.0.1", 46000, "192.0.2.7", 443, 100, sec(1.5));
+    add_flow(t, kProtoTcp, "10.0.0.1", 46001, "192.0.2.7", 443, 100, sec(1.5));
+    t.tick(sec(2));
+    attr.update(t, sec(2));
+    const FlowOwner* moved = attr.owner(fk(kProtoTcp, "10.0.0.1", 46000, "192.0.2.7", 443));
+    REQUIRE(moved->proc);
+    CHECK(moved->proc->pid == 902);
+    const FlowOwner* kept = attr.owner(fk(kProtoTcp, "10.0.0.1", 46001, "192.0.2.7", 443));
+    REQUIRE(kept->proc);
+    CHECK(kept->proc->pid == 901);
+    CHECK(attr.stats().owner_changes == 1);
+}
+
+TEST_CASE("a socket whose process cannot be read shows its uid; the Processes view groups it by user") {
+    FakeProc p;
+    p.sock("tcp", "10.0.0.1", 47000, "192.0.2.7", 443, kEstablished, 9500, 0);
+    fs::create_directories(p.root + "/950");
+    write_file(p.root + "/950/fd", "not a directory");  // as another user's /proc/<pid>/fd fails without root
+    FlowAttribution::Config c;
+    c.resolver = p.cfg();
+    c.background = false;
+    c.exe_facts = false;
+    FlowAttribution attr(c);
+    AccountingConfig ac;
+    ac.local_addrs = {ip("10.0.0.1")};
+    FlowTable t(ac);
+    t.set_origin(0);
+    add_flow(t, kProtoTcp, "10.0.0.1", 47000, "192.0.2.7", 443, 100, sec(0.1));
+    t.tick(sec(1));
+    attr.update(t, sec(1));
+    const FlowOwner* o = attr.owner(fk(kProtoTcp, "10.0.0.1", 47000, "192.0.2.7", 443));
+    REQUIRE(o);
+    CHECK(!o->proc);
+    CHECK(o->uid == 0);
+    CHECK(o->user == "root");
+    CHECK(owner_label(*o) == "[root]");
+    CHECK(attr.level() == Attribution::partial);
+    const auto groups = group_by_process(t.sorted_flows(SortKey::total_bytes), attr);
+    REQUIRE(groups.size() == 1);
+    CHECK(groups[0].name == "[root]");
+    const std::string js = json_snapshot(t, "eth0", 0, false, &attr);
+    CHECK(js.find("\"pid\":null,\"process\":null,\"container\":null,\"uid\":0,") != std::string::npos);
+}
+}  // TEST_SUITE
+
 TEST_SUITE("real /proc") {
 TEST_CASE("this process's own sockets: TCP listener + client + accepted, UDP unconnected and connected") {
     if (access("/proc/self/fd", R_OK) != 0) return;

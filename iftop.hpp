@@ -9,20 +9,27 @@
        // link with -lpcap
 
        auto src = iftop::open_file("trace.pcap", "");
-       if (!src) { fprintf(stderr, "%s\n", src.error().message.c_str()); return 1; }
-       iftop::Engine engine(iftop::EngineConfig{});
+       if (!src) { std::fprintf(stderr, "%s\n", src.error().message.c_str()); return 1; }
+       iftop::Engine engine;                            // iftop::AccountingConfig sets -F/-G, -l, --max-flows
        engine.run_offline(**src);                       // decode + account every frame
        engine.finish();
        for (const iftop::FlowView& f : engine.table().sorted_flows(iftop::SortKey::total_bytes, 10))
-           printf("%s\n", iftop::flow_label(f).c_str());
+           std::printf("%s\n", iftop::flow_label(f).c_str());
+
+   (make test compiles and runs this block and the README's, as they stand: tests/doc_examples.py.)
+   Without libpcap: define IFTOP_NO_PCAP (everything but open_file/open_live, which then return an error, builds
+   and links without -lpcap) and feed frames through a PacketSource of your own: tests/nopcap_example.cpp.
 
    Other translation units include the header without the macro and see declarations only. The public half
    includes C++ standard headers only; libpcap, POSIX and Linux headers stay in the implementation half.
 
    CONFIG MACROS (define before including)
        IFTOP_IMPLEMENTATION        compile the implementation into this translation unit
+       IFTOP_NO_PCAP               build without libpcap: the program brings its own PacketSource
        IFTOP_DEFAULT_MAX_FLOWS     flow-table cap when --max-flows is not given (100000)
        IFTOP_SNAPLEN               bytes captured per packet live (256: headers only, lengths come from the IP header)
+       IFTOP_IPFIX_PEN             Private Enterprise Number of the IPFIX process-id element (32473, RFC 5612's;
+                                   set your organisation's own: see README "Many hosts")
 
    SECTIONS (the same numbers in both halves; search for "[6]" to jump between declaration and definition)
        [1] config macros  [2] std includes  [3] errors  [4] core types  [5] capture/decoding  [6] accounting
@@ -47,6 +54,9 @@
 #endif
 #ifndef IFTOP_SNAPLEN
 #define IFTOP_SNAPLEN 256
+#endif
+#ifndef IFTOP_IPFIX_PEN
+#define IFTOP_IPFIX_PEN 32473
 #endif
 
 /* ========================================================================================================== */
@@ -383,6 +393,11 @@ public:
     void set_origin(Micros t);
     /// Forgets every flow, total and counter (a new capture), keeping the configuration but the local addresses.
     void reset(std::vector<IpAddr> local_addrs);
+    /// Called with each flow the table is about to forget (evicted by the cap, expired when idle, or dropped by
+    /// reset), its counts final and its rates not computed, and the table's time: exports hear of every byte
+    /// before it is gone. Runs inside add() when a flood evicts, so it must be quick and must not touch the table.
+    using ForgetFn = std::function<void(const FlowView& flow, Micros now)>;
+    void on_forget(ForgetFn fn) { on_forget_ = std::move(fn); }
     bool has_origin() const;
 
     size_t size() const;
@@ -405,12 +420,13 @@ public:
 private:
     void add_hashed(const Decoded& d, Micros now, uint64_t hash);
     void evict(Micros now);
-    void remove_marked(const std::vector<char>& victim);
+    void remove_marked(const std::vector<char>& victim, Micros now);
     struct Impl;
     std::unique_ptr<Impl> impl_;
     AccountingConfig cfg_;
     CaptureCounts capture_;
     NewFlowSink* new_flow_ = nullptr;
+    ForgetFn on_forget_;
 };
 
 /// Sorts flows in place: rates descending (ties: more bytes first), names ascending.
@@ -1030,6 +1046,12 @@ struct Options {
     bool no_mouse = false;        ///< --no-mouse
     std::string color = "auto";   ///< --color auto|always|never
     bool ascii = false;           ///< --ascii
+    std::string user;             ///< --user NAME: who to become once the capture is open ("" = the sudo user, else nobody)
+    std::vector<std::string> ipfix;   ///< --ipfix HOST:PORT, repeatable: IPFIX collectors ([14])
+    int ipfix_active_timeout = 60;    ///< --ipfix-active-timeout SECONDS
+    int ipfix_inactive_timeout = 15;  ///< --ipfix-inactive-timeout SECONDS
+    int ipfix_template_refresh = 60;  ///< --ipfix-template-refresh SECONDS
+    std::string prometheus;           ///< --prometheus FILE: node_exporter textfile ([14])
     // the screen's settings from ~/.iftoprc (iftop's keys and new ones); saved back when toggled on the screen
     std::string line_display = "two-line";  ///< two-line, one-line-both, one-line-sent, one-line-received
     bool show_totals = false;     ///< cumulative column
@@ -1078,20 +1100,104 @@ struct TextStyle {
 };
 /// One iftop -t report (the block from the "#" header to the "====" line).
 std::string text_report(const FlowTable& t, const TextStyle& st);
+struct ExportStatus;  // [14]
 /// One NDJSON snapshot line (ends in '\n'). Rates in bytes per second whatever the display flags say.
 /// With `owners`, each flow carries its pid, process, publisher and sha256 (null when unknown) and the snapshot its
-/// "attribution" level; without, they are null and the level is "off".
+/// "attribution" level; without, they are null and the level is "off". With `exports`, an "export" object says
+/// how the IPFIX and Prometheus exports are doing (records, send failures, last errors).
 std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
-                          const FlowAttribution* owners = nullptr);
+                          const FlowAttribution* owners = nullptr, const ExportStatus* exports = nullptr);
 /// The same line handed to `sink` in pieces of about 64 KiB, so a snapshot of a big table needs no big buffer.
 /// Stops early and returns false when the sink returns false (e.g. the reader went away).
 bool write_json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
-                         const std::function<bool(std::string_view)>& sink, const FlowAttribution* owners = nullptr);
+                         const std::function<bool(std::string_view)>& sink, const FlowAttribution* owners = nullptr,
+                         const ExportStatus* exports = nullptr);
 
 /// Runs the whole tool with these options; returns the process exit status. Never calls exit().
 int run(const Options& opt);
 /// main(): parse, config, run. Prints errors to stderr.
 int main(int argc, const char* const* argv);
+
+/* ========================================================================================================== */
+/* [14] export — flow records to IPFIX collectors (RFC 7011 over UDP) and totals to a Prometheus textfile;     */
+/*      fed once per tick and as the table forgets flows; never blocks the packet path, never fatal at run time */
+/* ========================================================================================================== */
+
+/// A collector address: "host:port", "192.0.2.1:4739" or "[2001:db8::1]:4739".
+struct Endpoint {
+    std::string host;
+    uint16_t port = 0;
+};
+/// Parses "HOST:PORT" (IPv6 literals in brackets). Errors (Errc::usage) say what is wrong with the text.
+Result<Endpoint> parse_endpoint(std::string_view text);
+
+/// Processes with their own iftop_process_bytes_total series; the others are summed in process="other".
+constexpr size_t kPrometheusProcesses = 20;
+
+/// What the exports are told at start.
+struct ExportConfig {
+    std::vector<std::string> ipfix;  ///< --ipfix collectors, "HOST:PORT" each; empty = no IPFIX
+    int active_timeout = 60;         ///< seconds: a flow still active is reported after this long (--ipfix-active-timeout)
+    int inactive_timeout = 15;       ///< seconds without a packet before a flow is reported (--ipfix-inactive-timeout)
+    int template_refresh = 60;       ///< seconds between re-sent templates (RFC 7011 §8.4: UDP collectors restart)
+    std::string prometheus;          ///< --prometheus FILE; "" = no textfile
+    std::string interface;           ///< the capture interface or file: interfaceName, the "interface" label
+    uint32_t if_index = 0;           ///< its ifIndex (0 for a file); also the IPFIX Observation Domain ID
+    Micros epoch_offset = 0;         ///< table time + this = Unix time in µs (0 when the table runs on packet time)
+    bool fast_offline = false;       ///< -r as fast as possible: the textfile at most once per second of real time
+};
+
+/// How one IPFIX collector is doing.
+struct CollectorStatus {
+    std::string address;         ///< as given on the command line
+    uint64_t messages = 0;       ///< IPFIX messages the kernel took
+    uint64_t send_failures = 0;  ///< messages that could not be sent (collector down, ICMP unreachable, full buffer)
+    std::string last_error;      ///< of the last failed send; "" when none failed
+};
+/// How the exports are doing, for --json and the screen.
+struct ExportStatus {
+    std::vector<CollectorStatus> collectors;
+    uint64_t records = 0;                 ///< IPFIX data records built (the sequence number counts them)
+    uint64_t octets = 0, packets = 0;     ///< their octetDeltaCount and packetDeltaCount, summed
+    std::string prometheus;               ///< the textfile; "" when off
+    uint64_t prometheus_writes = 0, prometheus_failures = 0;
+    std::string prometheus_error;         ///< of the last failed write; "" when none failed
+};
+
+/// Both exports. IPFIX: one record per flow and direction (sent = local→remote) when a flow has been idle for
+/// the inactive timeout, has been active for the active timeout, leaves the table, or at finish(); each record
+/// carries the counts since the flow's previous record, so over a run they add up to the table's totals.
+/// Prometheus: the textfile replaced atomically at every tick. Time is the table's (packet time with -r).
+/// Not thread-safe; no call blocks (sockets are non-blocking; a failed send is counted, never retried).
+class Exporter {
+public:
+    /// Resolves the collectors and opens one UDP socket each. Errors (Errc::usage: exit status 2) name the
+    /// collector and what is wrong: bad syntax, bad port, a host that does not resolve.
+    static Result<std::unique_ptr<Exporter>> open(const ExportConfig& cfg);
+    ~Exporter();
+    Exporter(const Exporter&) = delete;
+    Exporter& operator=(const Exporter&) = delete;
+
+    /// Hooks `t`'s forget observer, so flows evicted or expired are exported before they are gone. `owners`
+    /// (may be null) names their processes; it must outlive the table's use of the hook.
+    void attach(FlowTable& t, const FlowAttribution* owners);
+    /// Once per closed second: flows past a timeout are exported, templates re-sent when due, the textfile
+    /// rewritten.
+    void tick(const FlowTable& t, Micros now, const FlowAttribution* owners);
+    /// End of the run: every flow's remaining counts are exported and the textfile written a last time.
+    void finish(const FlowTable& t, Micros now, const FlowAttribution* owners);
+    /// The capture moved to another interface (the screen's i): later records carry its name and index.
+    void set_interface(const std::string& name, uint32_t if_index);
+    ExportStatus status() const;
+    /// One line about a failure that is new since the last call (a collector that starts failing, a textfile
+    /// that cannot be written), for the screen's status line or stderr; "" when nothing changed.
+    std::string take_news();
+
+private:
+    Exporter() = default;
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace iftop
 
@@ -1115,11 +1221,14 @@ int main(int argc, const char* const* argv);
 #include <charconv>
 #include <fstream>
 #include <mutex>
+#include <locale>
 #include <sstream>
 #include <thread>
 #include <unordered_set>
 
+#ifndef IFTOP_NO_PCAP
 #include <pcap/pcap.h>
+#endif
 #if defined(__GLIBC__)
 #include <stdio_ext.h>
 #endif
@@ -1127,12 +1236,17 @@ int main(int argc, const char* const* argv);
 #include <arpa/inet.h>
 #include <dirent.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netdb.h>
 #if defined(__linux__)
+#include <linux/capability.h>
 #include <linux/cn_proc.h>
 #include <linux/connector.h>
+#include <sys/fsuid.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
@@ -1170,6 +1284,25 @@ bool parse_number(std::string_view s, T& out) {
     return r.ec == std::errc() && r.ptr == s.data() + s.size();
 }
 
+/// Parses a whole non-negative decimal ("10", "1.5", ".5"; no sign, exponent, space or locale's comma) into `out`.
+/// std::from_chars for double is missing from libc++ and strtod follows LC_NUMERIC, so the text is checked here and
+/// converted by a stream imbued with the classic locale (correctly rounded, as strtod).
+inline bool parse_decimal(std::string_view s, double& out) {
+    size_t digits = 0, dots = 0;
+    for (char c : s) {
+        if (c >= '0' && c <= '9') ++digits;
+        else if (c == '.' && ++dots == 1) continue;
+        else return false;
+    }
+    if (digits == 0) return false;
+    std::istringstream in{std::string(s)};
+    in.imbue(std::locale::classic());
+    double v = 0;
+    if (!(in >> v) || in.peek() != std::char_traits<char>::eof()) return false;
+    out = v;
+    return true;
+}
+
 inline std::string_view trim(std::string_view s) {
     while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n')) s.remove_prefix(1);
     while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n')) s.remove_suffix(1);
@@ -1178,8 +1311,28 @@ inline std::string_view trim(std::string_view s) {
 
 inline Error make_error(Errc c, std::string msg) { return Error{c, std::move(msg)}; }
 
+struct CpRange { uint32_t lo, hi; };
+inline bool in_ranges(uint32_t cp, const CpRange* r, size_t n) {
+    size_t a = 0, b = n;  // binary search over sorted, disjoint ranges
+    while (a < b) {
+        const size_t m = (a + b) / 2;
+        if (cp > r[m].hi) a = m + 1;
+        else if (cp < r[m].lo) b = m;
+        else return true;
+    }
+    return false;
+}
+/// Format characters (Unicode category Cf, plus the line/paragraph separators): bidi overrides, embeddings and
+/// isolates (U+202A-202E, U+2066-2069), marks (U+200E/F, U+061C), zero-width spaces and joiners, tags. Terminals
+/// give them no column, and they reorder or hide text (Trojan Source), so outside text never carries them.
+inline const CpRange kFormatChars[] = {
+    {0x00ad, 0x00ad}, {0x0600, 0x0605}, {0x061c, 0x061c}, {0x06dd, 0x06dd}, {0x070f, 0x070f}, {0x0890, 0x0891},
+    {0x08e2, 0x08e2}, {0x180e, 0x180e}, {0x200b, 0x200f}, {0x2028, 0x202e}, {0x2060, 0x2064}, {0x2066, 0x206f},
+    {0xfeff, 0xfeff}, {0xfff9, 0xfffb}, {0x110bd, 0x110bd}, {0x110cd, 0x110cd}, {0x13430, 0x1343f},
+    {0x1bca0, 0x1bca3}, {0x1d173, 0x1d17a}, {0xe0001, 0xe0001}, {0xe0020, 0xe007f}};
 /// Keeps only what can be shown safely on a line: printable ASCII and well-formed UTF-8 (RFC 3629) that is not a
-/// C1 control; everything else (ESC, BEL, C1, broken sequences) becomes '?'.
+/// C1 control nor a format character (bidi controls, zero-width characters: kFormatChars); everything else (ESC,
+/// BEL, C1, U+202E, broken sequences) becomes '?', so a name can neither move the cursor nor reorder the line.
 inline std::string printable(std::string_view s) {
     std::string out;
     out.reserve(s.size());
@@ -1196,9 +1349,138 @@ inline std::string printable(std::string_view s) {
                 (c == 0xf0 && c1 < 0x90) || (c == 0xf4 && c1 >= 0x90))
                 ok = false;  // C1 controls, overlong forms, surrogates, beyond U+10FFFF
         }
-        if (ok) { out.append(s.substr(i, n + 1)); i += n; }
-        else out += '?';
+        if (!ok) { out += '?'; continue; }  // one '?' per byte of a broken sequence
+        uint32_t cp = c & (0x3f >> n);
+        for (int k = 1; k <= n; ++k) cp = (cp << 6) | (byte(i + size_t(k)) & 0x3f);
+        if (in_ranges(cp, kFormatChars, std::size(kFormatChars))) out += '?';  // one '?' for the whole character
+        else out.append(s.substr(i, size_t(n) + 1));
+        i += size_t(n);
     }
+    return out;
+}
+
+inline std::string errno_text(int e) { return std::strerror(e); }
+
+/// write(2) until done, through EINTR and short writes. False with errno set on failure.
+inline bool write_all(int fd, std::string_view data) {
+    while (!data.empty()) {
+        const ssize_t n = ::write(fd, data.data(), data.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) { if (n == 0) errno = EIO; return false; }
+        data.remove_prefix(size_t(n));
+    }
+    return true;
+}
+
+/// The directory part of a path ("." when there is none), for temporary files created beside their target.
+inline std::string dir_of(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    if (slash == std::string::npos) return ".";
+    return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+/// THE safe file writer (one for the whole tool: config, export, exporters' text files). Replaces `path` with
+/// `content` atomically: a temporary file made by mkstemp (O_CREAT|O_EXCL, so never through a link planted at its
+/// name) in the target's own directory, written, fsync'ed, renamed over the target (rename(2) replaces a directory
+/// entry and never follows a link at the target), then the directory is fsync'ed. An existing target must be a
+/// regular file owned by this process's effective uid: a symbolic link, a device, a FIFO or someone else's file is
+/// refused (lstat). A new file gets `mode`; an existing one keeps its permission bits. No chown: the caller already
+/// runs as the user the file belongs to (see the privilege drop in [13]). Errors name the path and the real errno.
+inline Result<bool> write_file_atomic(const std::string& path, std::string_view content, unsigned mode = 0600) {
+    const auto fail = [&](const std::string& why) { return make_error(Errc::io, "cannot write " + path + ": " + why); };
+    if (path.empty()) return fail("empty file name");
+    struct stat st {};
+    unsigned perm = mode & 0777;
+    if (::lstat(path.c_str(), &st) == 0) {
+        if (S_ISLNK(st.st_mode)) return fail("it is a symbolic link (refusing to write through it)");
+        if (!S_ISREG(st.st_mode)) return fail("not a regular file");
+        if (st.st_uid != ::geteuid()) return fail("the file belongs to uid " + std::to_string(st.st_uid) + ", not to uid " +
+                                                   std::to_string(::geteuid()) + " (refusing to replace it)");
+        perm = unsigned(st.st_mode) & 0777;
+    } else if (errno != ENOENT) {
+        return fail(errno_text(errno));
+    }
+    const size_t slash = path.rfind('/');
+    std::string tmpl = (slash == std::string::npos ? std::string() : path.substr(0, slash + 1)) + "." +
+                       path.substr(slash == std::string::npos ? 0 : slash + 1) + ".XXXXXX";
+    std::vector<char> name(tmpl.begin(), tmpl.end());
+    name.push_back('\0');
+    const int fd = ::mkstemp(name.data());  // O_RDWR|O_CREAT|O_EXCL, mode 0600
+    if (fd < 0) return fail(errno_text(errno));
+    const std::string tmp(name.data());
+    bool ok = ::fchmod(fd, mode_t(perm)) == 0 && write_all(fd, content) && ::fsync(fd) == 0;
+    int err = ok ? 0 : errno;
+    if (::close(fd) != 0 && ok) { ok = false; err = errno; }
+    if (ok && ::rename(tmp.c_str(), path.c_str()) != 0) { ok = false; err = errno; }
+    if (!ok) {
+        ::unlink(tmp.c_str());
+        return fail(errno_text(err));
+    }
+    const int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) { ::fsync(dfd); ::close(dfd); }  // the rename itself on disk; best effort (some fs refuse)
+    return true;
+}
+
+/// Creates a NEW file `dir/stem.ext` (or `dir/stem-2.ext`, `-3`, ... when the name is taken) with `content`, with
+/// O_CREAT|O_EXCL|O_NOFOLLOW: never an existing file, never through a link planted at any of the names. A failed
+/// write removes the file it created. Returns the path written, or an Error naming the real errno.
+inline Result<std::string> create_file_unique(const std::string& dir, const std::string& stem, const std::string& ext,
+                                              std::string_view content, unsigned mode = 0600) {
+    for (int n = 1; n <= 1000; ++n) {
+        const std::string path = dir + "/" + stem + (n == 1 ? std::string() : "-" + std::to_string(n)) + ext;
+        const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                              mode_t(mode & 0777));
+        if (fd < 0) {
+            if (errno == EEXIST) continue;  // the name is taken (a file, or a link someone planted): the next one
+            return make_error(Errc::io, "cannot create " + path + ": " + errno_text(errno));
+        }
+        bool ok = write_all(fd, content) && ::fsync(fd) == 0;
+        int err = ok ? 0 : errno;
+        if (::close(fd) != 0 && ok) { ok = false; err = errno; }
+        if (!ok) {
+            ::unlink(path.c_str());  // ours: created with O_EXCL above
+            return make_error(Errc::io, "cannot write " + path + ": " + errno_text(err));
+        }
+        return path;
+    }
+    return make_error(Errc::io, "cannot create " + dir + "/" + stem + ext + ": 1000 files of that name exist");
+}
+
+/// What read_file_capped saw: whether the file was there, its owner, the errno of a failed open.
+struct FileFacts {
+    bool exists = false;
+    long long uid = -1;
+    int open_errno = 0;
+};
+
+/// Reads a small regular file whole: opened without blocking (a FIFO never hangs), checked to be a regular file
+/// (a device such as /dev/zero is refused), at most `cap` bytes; with `no_follow` a symbolic link is refused.
+/// `facts` (optional) receives its owner.
+inline Result<std::string> read_file_capped(const std::string& path, size_t cap, FileFacts* facts = nullptr,
+                                            bool no_follow = false) {
+    const auto fail = [&](const std::string& why) { return make_error(Errc::file_open, "cannot read " + path + ": " + why); };
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC | (no_follow ? O_NOFOLLOW : 0));
+    if (fd < 0) {
+        const int e = errno;
+        if (facts) { facts->open_errno = e; facts->exists = e != ENOENT; }
+        return fail(e == ELOOP && no_follow ? "it is a symbolic link" : errno_text(e));
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) { const int e = errno; ::close(fd); return fail(errno_text(e)); }
+    if (facts) { facts->exists = true; facts->uid = (long long)st.st_uid; }
+    if (!S_ISREG(st.st_mode)) { ::close(fd); return fail("not a regular file"); }
+    if (uint64_t(st.st_size) > cap) { ::close(fd); return fail("larger than " + std::to_string(cap) + " bytes"); }
+    std::string out;
+    char buf[65536];
+    for (;;) {
+        const ssize_t n = ::read(fd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) { const int e = errno; ::close(fd); return fail(errno_text(e)); }
+        if (n == 0) break;
+        out.append(buf, size_t(n));
+        if (out.size() > cap) { ::close(fd); return fail("larger than " + std::to_string(cap) + " bytes"); }
+    }
+    ::close(fd);
     return out;
 }
 
@@ -1383,18 +1665,18 @@ inline void decode_ipv6(Decoded& d, const uint8_t* ip, uint32_t cap, uint32_t av
     d.dst = IpAddr::v6(ip + 24);
     uint8_t nh = ip[6];
     uint32_t off = 40;
-    bool first_fragment = false;
+    bool first_fragment = false, cut = false;
     for (;;) {
         uint32_t len = 0;
         if (nh == 0 || nh == 43 || nh == 60 || nh == 51) {
-            if (uint64_t(off) + 2 > cap || uint64_t(off) + 2 > d.bytes) break;
+            if (uint64_t(off) + 2 > cap || uint64_t(off) + 2 > d.bytes) { cut = true; break; }
             len = nh == 51 ? (ip[off + 1] + 2u) * 4u : (ip[off + 1] + 1u) * 8u;
         } else if (nh == 44) {
             len = 8;
         } else {
             break;
         }
-        if (uint64_t(off) + len > cap || uint64_t(off) + len > d.bytes) break;  // header cut: it is the protocol
+        if (uint64_t(off) + len > cap || uint64_t(off) + len > d.bytes) { cut = true; break; }
         if (nh == 44) {
             const uint8_t fnh = ip[off];
             const uint16_t offset = rd16(ip + off + 2) >> 3;
@@ -1414,8 +1696,16 @@ inline void decode_ipv6(Decoded& d, const uint8_t* ip, uint32_t cap, uint32_t av
         nh = ip[off];
         off += len;
     }
-    d.proto = nh;
-    read_ports(d, ip, cap, off);
+    if (cut && nh != 44 && off < cap && off < d.bytes) {
+        // A header cut by the capture (or running past the packet) whose next-header byte could still be read:
+        // the protocol is the last next-header value read, as tshark shows it (old 68-byte captures with VLAN
+        // tags cut hop-by-hop headers this way); no ports. A cut fragment header stays 44: without its offset it
+        // cannot say whether it starts the datagram.
+        d.proto = ip[off];
+    } else {
+        d.proto = nh;
+        read_ports(d, ip, cap, off);
+    }
     if (first_fragment) d.frag = FragKind::first;
 }
 }  // namespace detail
@@ -1499,7 +1789,21 @@ bool linktype_supported(int lt) {
 }
 
 std::string linktype_name(int lt) {
+#ifndef IFTOP_NO_PCAP
     const char* n = pcap_datalink_val_to_name(lt);
+#else
+    // libpcap's names (pcap_datalink_val_to_name) for the link types a capture most often has
+    static const std::pair<int, const char*> names[] = {
+        {0, "NULL"}, {1, "EN10MB"}, {6, "IEEE802"}, {8, "SLIP"}, {9, "PPP"}, {10, "FDDI"}, {12, "RAW"},
+        {14, "RAW"}, {50, "PPP_HDLC"}, {51, "PPP_ETHER"}, {101, "RAW"}, {104, "C_HDLC"}, {105, "IEEE802_11"},
+        {107, "FRELAY"}, {108, "LOOP"}, {113, "LINUX_SLL"}, {119, "PRISM_HEADER"}, {127, "IEEE802_11_RADIO"},
+        {129, "ARCNET_LINUX"}, {163, "IEEE802_11_RADIO_AVS"}, {178, "JUNIPER_ETHER"}, {192, "PPI"},
+        {195, "IEEE802_15_4"}, {201, "BLUETOOTH_HCI_H4_WITH_PHDR"}, {220, "USB_LINUX_MMAPPED"}, {228, "IPV4"},
+        {229, "IPV6"}, {239, "NFLOG"}, {258, "PKTAP"}, {276, "LINUX_SLL2"}};
+    const char* n = nullptr;
+    for (const auto& e : names)
+        if (e.first == lt) n = e.second;
+#endif
     return n ? std::string(n) : "linktype " + std::to_string(lt);
 }
 
@@ -1524,6 +1828,7 @@ Result<int> MemorySource::dispatch(FrameSink& sink, int max) {
     return n;
 }
 
+#ifndef IFTOP_NO_PCAP
 namespace detail {
 inline Result<bool> set_filter(pcap_t* p, const std::string& bpf, bpf_u_int32 netmask);
 
@@ -1576,7 +1881,12 @@ private:
         f.data = bytes;
         f.caplen = h->caplen;
         f.wirelen = h->len;
-        f.ts = Micros(h->ts.tv_sec) * kMicrosPerSecond + (c->nano ? h->ts.tv_usec / 1000 : h->ts.tv_usec);
+        // A pcapng timestamp can be anything up to 2^64 units (F9): clamp the seconds to ±2^62 µs, far from the
+        // int64 limits, so that no arithmetic on a capture time can overflow.
+        constexpr int64_t kMaxSec = (int64_t(1) << 62) / kMicrosPerSecond;
+        const int64_t sec = std::clamp<int64_t>(int64_t(h->ts.tv_sec), -kMaxSec, kMaxSec);
+        const int64_t sub = int64_t(h->ts.tv_usec) / (c->nano ? 1000 : 1);
+        f.ts = Micros(sec) * kMicrosPerSecond + std::clamp<int64_t>(sub, -kMicrosPerSecond * 4096, kMicrosPerSecond * 4096);
         c->sink->on_frame(f);
     }
     pcap_t* p_;
@@ -1687,6 +1997,20 @@ Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
     }
     return std::unique_ptr<PacketSource>(new PcapSource(p, dev, true));
 }
+#else   // IFTOP_NO_PCAP: the program brings its own packet source (a PacketSource subclass, or MemorySource)
+namespace detail {
+inline Error no_pcap(const std::string& what) {
+    return make_error(Errc::capture, what + ": this program was built with IFTOP_NO_PCAP (no libpcap); feed frames "
+                                            "through a PacketSource of its own");
+}
+}  // namespace detail
+Result<std::unique_ptr<PacketSource>> open_file(const std::string& path, const std::string&) {
+    return detail::no_pcap("cannot read " + path);
+}
+Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
+    return detail::no_pcap("cannot capture on " + (opt.interface.empty() ? std::string("the default interface") : opt.interface));
+}
+#endif
 
 Result<std::string> default_interface() {
     // /proc/net/route: the row whose Destination is 00000000 is the default route (proc(5)).
@@ -1698,6 +2022,7 @@ Result<std::string> default_interface() {
         std::string iface, dest;
         if (ss >> iface >> dest && dest == "00000000") return iface;
     }
+#ifndef IFTOP_NO_PCAP
     char err[PCAP_ERRBUF_SIZE] = "";
     pcap_if_t* all = nullptr;
     if (pcap_findalldevs(&all, err) == 0) {
@@ -1711,11 +2036,39 @@ Result<std::string> default_interface() {
         pcap_freealldevs(all);
         if (!found.empty()) return found;
     }
+#else
+    if (auto all = list_interfaces())
+        for (const InterfaceInfo& i : *all)
+            if (i.up && !i.loopback && !i.addresses.empty()) return i.name;
+#endif
     return detail::make_error(Errc::no_default_interface,
                               "no default route and no interface up: name one with -i (see ./iftop --list-interfaces)");
 }
 
 Result<std::vector<InterfaceInfo>> list_interfaces() {
+#ifdef IFTOP_NO_PCAP
+    // Without libpcap: the system's own list (getifaddrs), one entry per interface, in the order it gives them.
+    struct ifaddrs* ifa = nullptr;
+    if (getifaddrs(&ifa) != 0) return detail::make_error(Errc::capture, std::string("cannot list interfaces: ") + std::strerror(errno));
+    std::vector<InterfaceInfo> out;
+    for (struct ifaddrs* a = ifa; a; a = a->ifa_next) {
+        auto it = std::find_if(out.begin(), out.end(), [&](const InterfaceInfo& i) { return i.name == a->ifa_name; });
+        if (it == out.end()) {
+            out.push_back(InterfaceInfo{});
+            it = out.end() - 1;
+            it->name = a->ifa_name;
+            it->up = (a->ifa_flags & IFF_UP) != 0;
+            it->loopback = (a->ifa_flags & IFF_LOOPBACK) != 0;
+        }
+        if (!a->ifa_addr) continue;
+        if (a->ifa_addr->sa_family == AF_INET)
+            it->addresses.push_back(IpAddr::v4(reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in*>(a->ifa_addr)->sin_addr)).to_string());
+        else if (a->ifa_addr->sa_family == AF_INET6)
+            it->addresses.push_back(IpAddr::v6(reinterpret_cast<const uint8_t*>(&reinterpret_cast<sockaddr_in6*>(a->ifa_addr)->sin6_addr)).to_string());
+    }
+    freeifaddrs(ifa);
+    return out;
+#else
     char err[PCAP_ERRBUF_SIZE] = "";
     pcap_if_t* all = nullptr;
     if (pcap_findalldevs(&all, err) != 0) return detail::make_error(Errc::capture, std::string("cannot list interfaces: ") + err);
@@ -1737,6 +2090,7 @@ Result<std::vector<InterfaceInfo>> list_interfaces() {
     }
     pcap_freealldevs(all);
     return out;
+#endif
 }
 
 std::vector<IpAddr> local_addresses(const std::string& interface) {
@@ -1999,6 +2353,22 @@ struct FlowTable::Impl {
         fold();
         cur_sec = sec;
     }
+    /// Flow `i` as outputs see it: counts up to now (the second being filled included); rates only when asked.
+    void view(size_t i, FlowView& v, bool with_rates) const {
+        const detail::HotFlow& h = hot[i];
+        const detail::ColdFlow& c = cold[i];
+        v.key = h.key;
+        v.counts = c.counts;
+        for (int d = 0; d < 2; ++d) {
+            v.counts.bytes[d] += h.acc_bytes[d];
+            v.counts.packets[d] += h.acc_packets[d];
+        }
+        v.rates = with_rates ? detail::rates_of(c.hist, closed) : Rates{};
+        v.peak[0] = c.peak[0];
+        v.peak[1] = c.peak[1];
+        v.first_seen = c.first_seen;
+        v.last_seen = h.last_seen;
+    }
 };
 
 FlowTable::FlowTable(AccountingConfig cfg) : impl_(new Impl), cfg_(std::move(cfg)) {
@@ -2008,6 +2378,13 @@ FlowTable::FlowTable(AccountingConfig cfg) : impl_(new Impl), cfg_(std::move(cfg
 FlowTable::~FlowTable() = default;
 
 void FlowTable::reset(std::vector<IpAddr> local_addrs) {
+    if (on_forget_) {
+        FlowView v;
+        for (size_t i = 0; i < impl_->hot.size(); ++i) {
+            impl_->view(i, v, false);
+            on_forget_(v, last_tick());
+        }
+    }
     impl_.reset(new Impl);
     impl_->rebuild_index();
     capture_ = CaptureCounts{};
@@ -2157,13 +2534,21 @@ void FlowTable::evict(Micros now) {
     std::nth_element(score.begin(), score.begin() + static_cast<long>(batch - 1), score.end());
     std::vector<char> victim(n, 0);
     for (size_t i = 0; i < batch; ++i) victim[score[i].second] = 1;
-    remove_marked(victim);
+    remove_marked(victim, now);
     capture_.evicted_flows += batch;
 }
 
-void FlowTable::remove_marked(const std::vector<char>& victim) {
+void FlowTable::remove_marked(const std::vector<char>& victim, Micros now) {
     Impl& m = *impl_;
     m.echo_told.fill(0);  // flow indices move
+    if (on_forget_) {
+        FlowView v;
+        for (size_t i = 0; i < victim.size(); ++i)
+            if (victim[i]) {
+                m.view(i, v, false);
+                on_forget_(v, now);
+            }
+    }
     // Swap-remove from the highest index down: every index above the current one is already settled.
     for (size_t i = victim.size(); i-- > 0;) {
         if (!victim[i]) continue;
@@ -2188,6 +2573,12 @@ void FlowTable::tick(Micros now) {
     while (m.closed < target) {
         const int64_t end = m.closed + 1;
         if (end - kWindows[0] > m.totals_hist.newest) { m.closed = target; break; }
+        // Seconds older than the histories reach read as zero: jump to where they start, so an add() far
+        // ahead of the last tick (an embedder's first tick after a long gap) costs O(flows), not O(gap × flows).
+        if (const int64_t reach = m.totals_hist.newest - kHistorySeconds + 1; end - 1 < reach) {
+            m.closed = std::min(target, reach);
+            continue;
+        }
         m.closed = end;
         const double div = double(std::min<int64_t>(kWindows[0], end));
         double t[2];
@@ -2209,7 +2600,7 @@ void FlowTable::tick(Micros now) {
         bool any = false;
         for (size_t i = 0; i < m.hot.size(); ++i)
             if (now - m.hot[i].last_seen >= limit) { victim[i] = 1; any = true; }
-        if (any) remove_marked(victim);
+        if (any) remove_marked(victim, now);
     }
     m.frags.prune(now);
 }
@@ -2239,19 +2630,7 @@ void FlowTable::for_each_flow(const std::function<void(const FlowView&)>& fn) co
     const Impl& m = *impl_;
     FlowView v;
     for (size_t i = 0; i < m.hot.size(); ++i) {
-        const detail::HotFlow& h = m.hot[i];
-        const detail::ColdFlow& c = m.cold[i];
-        v.key = h.key;
-        v.counts = c.counts;
-        for (int d = 0; d < 2; ++d) {  // plus the second being filled
-            v.counts.bytes[d] += h.acc_bytes[d];
-            v.counts.packets[d] += h.acc_packets[d];
-        }
-        v.rates = detail::rates_of(c.hist, m.closed);
-        v.peak[0] = c.peak[0];
-        v.peak[1] = c.peak[1];
-        v.first_seen = c.first_seen;
-        v.last_seen = h.last_seen;
+        m.view(i, v, true);
         fn(v);
     }
 }
@@ -2851,6 +3230,29 @@ inline std::vector<std::string> usrmerge_aliases(std::string_view p) {
     return v;
 }
 
+/// pipe(2) with both ends close-on-exec. pipe2 sets the flag atomically where it exists (Linux, the BSDs); macOS
+/// has only pipe + fcntl, which leaves a short window in which a fork elsewhere may inherit the fds.
+inline bool cloexec_pipe(int fds[2]) {
+#if defined(__APPLE__)
+    if (pipe(fds) != 0) return false;
+    fcntl(fds[0], F_SETFD, FD_CLOEXEC);
+    fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+    return true;
+#else
+    return pipe2(fds, O_CLOEXEC) == 0;
+#endif
+}
+
+/// A file's modification time as "seconds.nanoseconds" (st_mtim in POSIX 2008; macOS calls it st_mtimespec).
+inline std::string mtime_text(const struct stat& st) {
+#if defined(__APPLE__)
+    const struct timespec& t = st.st_mtimespec;
+#else
+    const struct timespec& t = st.st_mtim;
+#endif
+    return std::to_string(t.tv_sec) + "." + std::to_string(t.tv_nsec);
+}
+
 /// Runs argv without a shell; returns standard output (at most `cap` bytes) and whether it exited 0.
 inline bool run_capture(const std::vector<std::string>& argv, std::string& out, size_t cap = 1 << 20) {
     out.clear();
@@ -2859,7 +3261,7 @@ inline bool run_capture(const std::vector<std::string>& argv, std::string& out, 
     for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
     a.push_back(nullptr);
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return false;
+    if (!cloexec_pipe(fds)) return false;
     const pid_t pid = fork();
     if (pid < 0) { ::close(fds[0]); ::close(fds[1]); return false; }
     if (pid == 0) {
@@ -2944,6 +3346,12 @@ struct ProcessResolver::Impl {
            targeted_at = INT64_MIN, changed_at = INT64_MIN, full_at = INT64_MIN, self_at = INT64_MIN;
     std::unordered_set<uint64_t> live_inodes;  // inodes in the socket tables at the last read
     bool lsof_mode = false, usable = true;
+    bool no_net_tables = false;  // <proc_root>/net is missing or unreadable: sock_diag or lsof must do
+    bool lsof_empty = false;  // lsof ran and listed no socket at all: it cannot see (F16)
+    // Sockets that exist (the kernel named their inode) but that no process in a full walk of /proc holds:
+    // processes hidden from us (hidepid, another pid namespace). Attribution is partial while any is recent.
+    std::unordered_map<uint64_t, Micros> unowned;
+    Micros last_now = INT64_MIN;
     int diag_fd = -1;
     uint64_t lsof_next_inode = 1;
     std::string text, link;
@@ -3034,7 +3442,9 @@ struct ProcessResolver::Impl {
         detail::run_capture({"lsof", "-n", "-P", "-w", "-F", "pcnPt", "-i"}, out, size_t(1) << 26);
         owners.clear();
         pids.clear();  // lsof's answer is the whole truth at this moment: pids that exited are gone from it
-        for (LsofSocket& s : parse_lsof(out)) {
+        std::vector<LsofSocket> found = parse_lsof(out);
+        lsof_empty = found.empty();
+        for (LsofSocket& s : found) {
             s.row.inode = lsof_next_inode++;  // lsof gives no inode: a private one ties the row to its pid
             sockets.add(s.row);
             owners[s.row.inode] = Owner{s.pid, -1, net_at};
@@ -3275,6 +3685,12 @@ struct ProcessResolver::Impl {
             if (diag_lookup(k, ref, exact)) return !exact_only || exact ? ref : detail::SocketIndex::Ref{};
             ::close(diag_fd);  // not supported here (old kernel, seccomp): the tables from now on
             diag_fd = -1;
+            if (no_net_tables) {  // and there are none: lsof is what is left
+                std::string out;
+                lsof_mode = cfg.allow_lsof && detail::run_capture({"lsof", "-v"}, out);
+                usable = lsof_mode;
+                if (!usable) return {};
+            }
         }
 #endif
         auto ref = sockets.find(k, exact_only);
@@ -3392,6 +3808,22 @@ struct ProcessResolver::Impl {
 
     std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, uint16_t echo_id, Micros now, Socket& sock,
                                               bool fast) {
+        auto p = lookup_inner(k, echo_id, now, sock, fast);
+        const uint64_t ino = sock.inode;
+        last_now = now;
+        // a full walk of the per-tick pass that did not find a live socket's process: it is hidden from us (a
+        // short-lived socket missed by the fast path is no evidence: it may just have closed)
+        if (ino && !lsof_mode && !fast) {
+            if (p) unowned.erase(ino);
+            else if (full_at == now && unowned.size() < 4096) unowned[ino] = now;
+        }
+        for (auto it = unowned.begin(); it != unowned.end();)
+            it = now - it->second > 30 * kMicrosPerSecond ? unowned.erase(it) : std::next(it);
+        return p;
+    }
+
+    std::shared_ptr<const ProcessInfo> lookup_inner(const FlowKey& k, uint16_t echo_id, Micros now, Socket& sock,
+                                                    bool fast) {
         sock = Socket{};
         if (!usable) return nullptr;
         if (fast) ++stats.fast_lookups;
@@ -3452,17 +3884,20 @@ struct ProcessResolver::Impl {
 ProcessResolver::ProcessResolver(Config cfg) : impl_(std::make_unique<Impl>()) {
     impl_->cfg = std::move(cfg);
     const std::string net = impl_->cfg.proc_root + "/net/tcp";
-    if (access(net.c_str(), R_OK) != 0) {
+    impl_->no_net_tables = access(net.c_str(), R_OK) != 0;
+#if defined(__linux__)
+    // sock_diag needs no /proc/net: a /proc that hides its socket tables (some sandboxes) still has /proc/PID/fd,
+    // which is all the rest needs (F16).
+    if (impl_->cfg.sock_diag && impl_->cfg.proc_root == "/proc" && access("/proc/self/fd", R_OK) == 0)
+        impl_->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+#endif
+    if (impl_->no_net_tables && impl_->diag_fd < 0) {
         // /proc is not mounted or hides the socket tables (some sandboxes, macOS): lsof is the fallback
         std::string out;
         impl_->lsof_mode = impl_->cfg.allow_lsof && detail::run_capture({"lsof", "-v"}, out);
         impl_->usable = impl_->lsof_mode;
     }
     if (impl_->usable && !impl_->lsof_mode) impl_->self_ns = Impl::ns_inode(impl_->cfg.proc_root + "/self/ns/net");
-#if defined(__linux__)
-    if (impl_->usable && !impl_->lsof_mode && impl_->cfg.sock_diag && impl_->cfg.proc_root == "/proc")
-        impl_->diag_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
-#endif
 }
 ProcessResolver::~ProcessResolver() {
     if (impl_->diag_fd >= 0) ::close(impl_->diag_fd);
@@ -3516,8 +3951,13 @@ bool ProcessResolver::still_open(uint64_t inode) {
     return false;
 }
 Attribution ProcessResolver::level() const {
-    if (!impl_->usable) return Attribution::off;
-    return impl_->unreadable_pids ? Attribution::partial : Attribution::full;
+    const Impl& m = *impl_;
+    if (!m.usable) return Attribution::off;
+    // Partial whenever something could not be seen: an fd directory we may not read, sockets no visible process
+    // holds (hidepid, another pid namespace), or an lsof that lists nothing.
+    bool hidden = false;
+    for (const auto& kv : m.unowned) hidden = hidden || m.last_now - kv.second <= 30 * kMicrosPerSecond;
+    return m.unreadable_pids || hidden || (m.lsof_mode && m.lsof_empty) ? Attribution::partial : Attribution::full;
 }
 const ProcessResolver::Stats& ProcessResolver::stats() const { return impl_->stats; }
 std::string ProcessResolver::exe_open_path(int pid) const { return impl_->pid_path(pid) + "/exe"; }
@@ -3793,8 +4233,7 @@ struct FlowAttribution::Impl : NewFlowSink {
                 fd = -1;
             }
             if (fd >= 0)
-                pe.key = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
-                         std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec);
+                pe.key = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + detail::mtime_text(st);
         }
         auto drop = [&] { if (fd >= 0) ::close(fd); };
         if (pe.key.empty()) return drop();  // no executable to read (kernel thread, gone, or not ours to read)
@@ -4114,21 +4553,82 @@ ColorMode detect_color_mode(const char* no_color, const char* colorterm, const c
     return ColorMode::c16;
 }
 
+namespace detail {
+/// Zero-width combining marks (Mn, Me) of the scripts that matter, and Hangul medial/final jamo, as glibc's wcwidth.
+inline const CpRange kZeroWidth[] = {
+    {0x0300, 0x036f}, {0x0483, 0x0489}, {0x0591, 0x05bd}, {0x05bf, 0x05bf}, {0x05c1, 0x05c2}, {0x05c4, 0x05c5},
+    {0x05c7, 0x05c7}, {0x0610, 0x061a}, {0x064b, 0x065f}, {0x0670, 0x0670}, {0x06d6, 0x06dc}, {0x06df, 0x06e4},
+    {0x06e7, 0x06e8}, {0x06ea, 0x06ed}, {0x0711, 0x0711}, {0x0730, 0x074a}, {0x07a6, 0x07b0}, {0x07eb, 0x07f3},
+    {0x07fd, 0x07fd}, {0x0816, 0x0819}, {0x081b, 0x0823}, {0x0825, 0x0827}, {0x0829, 0x082d}, {0x0859, 0x085b},
+    {0x0898, 0x089f}, {0x08ca, 0x08e1}, {0x08e3, 0x0902}, {0x093a, 0x093a}, {0x093c, 0x093c}, {0x0941, 0x0948},
+    {0x094d, 0x094d}, {0x0951, 0x0957}, {0x0962, 0x0963}, {0x0981, 0x0981}, {0x09bc, 0x09bc}, {0x09c1, 0x09c4},
+    {0x09cd, 0x09cd}, {0x09e2, 0x09e3}, {0x09fe, 0x09fe}, {0x0a01, 0x0a02}, {0x0a3c, 0x0a3c}, {0x0a41, 0x0a42},
+    {0x0a47, 0x0a48}, {0x0a4b, 0x0a4d}, {0x0a51, 0x0a51}, {0x0a70, 0x0a71}, {0x0a75, 0x0a75}, {0x0a81, 0x0a82},
+    {0x0abc, 0x0abc}, {0x0ac1, 0x0ac5}, {0x0ac7, 0x0ac8}, {0x0acd, 0x0acd}, {0x0ae2, 0x0ae3}, {0x0afa, 0x0aff},
+    {0x0b01, 0x0b01}, {0x0b3c, 0x0b3c}, {0x0b3f, 0x0b3f}, {0x0b41, 0x0b44}, {0x0b4d, 0x0b4d}, {0x0b55, 0x0b56},
+    {0x0b62, 0x0b63}, {0x0b82, 0x0b82}, {0x0bc0, 0x0bc0}, {0x0bcd, 0x0bcd}, {0x0c00, 0x0c00}, {0x0c04, 0x0c04},
+    {0x0c3c, 0x0c3c}, {0x0c3e, 0x0c40}, {0x0c46, 0x0c48}, {0x0c4a, 0x0c4d}, {0x0c55, 0x0c56}, {0x0c62, 0x0c63},
+    {0x0c81, 0x0c81}, {0x0cbc, 0x0cbc}, {0x0cbf, 0x0cbf}, {0x0cc6, 0x0cc6}, {0x0ccc, 0x0ccd}, {0x0ce2, 0x0ce3},
+    {0x0d00, 0x0d01}, {0x0d3b, 0x0d3c}, {0x0d41, 0x0d44}, {0x0d4d, 0x0d4d}, {0x0d62, 0x0d63}, {0x0d81, 0x0d81},
+    {0x0dca, 0x0dca}, {0x0dd2, 0x0dd4}, {0x0dd6, 0x0dd6}, {0x0e31, 0x0e31}, {0x0e34, 0x0e3a}, {0x0e47, 0x0e4e},
+    {0x0eb1, 0x0eb1}, {0x0eb4, 0x0ebc}, {0x0ec8, 0x0ece}, {0x0f18, 0x0f19}, {0x0f35, 0x0f35}, {0x0f37, 0x0f37},
+    {0x0f39, 0x0f39}, {0x0f71, 0x0f7e}, {0x0f80, 0x0f84}, {0x0f86, 0x0f87}, {0x0f8d, 0x0f97}, {0x0f99, 0x0fbc},
+    {0x0fc6, 0x0fc6}, {0x102d, 0x1030}, {0x1032, 0x1037}, {0x1039, 0x103a}, {0x103d, 0x103e}, {0x1058, 0x1059},
+    {0x105e, 0x1060}, {0x1071, 0x1074}, {0x1082, 0x1082}, {0x1085, 0x1086}, {0x108d, 0x108d}, {0x109d, 0x109d},
+    {0x1160, 0x11ff}, {0x135d, 0x135f}, {0x1712, 0x1714}, {0x1732, 0x1733}, {0x1752, 0x1753}, {0x1772, 0x1773},
+    {0x17b4, 0x17b5}, {0x17b7, 0x17bd}, {0x17c6, 0x17c6}, {0x17c9, 0x17d3}, {0x17dd, 0x17dd}, {0x180b, 0x180d},
+    {0x180f, 0x180f}, {0x1885, 0x1886}, {0x18a9, 0x18a9}, {0x1920, 0x1922}, {0x1927, 0x1928}, {0x1932, 0x1932},
+    {0x1939, 0x193b}, {0x1a17, 0x1a18}, {0x1a1b, 0x1a1b}, {0x1a56, 0x1a56}, {0x1a58, 0x1a5e}, {0x1a60, 0x1a60},
+    {0x1a62, 0x1a62}, {0x1a65, 0x1a6c}, {0x1a73, 0x1a7c}, {0x1a7f, 0x1a7f}, {0x1ab0, 0x1aff}, {0x1b00, 0x1b03},
+    {0x1b34, 0x1b34}, {0x1b36, 0x1b3a}, {0x1b3c, 0x1b3c}, {0x1b42, 0x1b42}, {0x1b6b, 0x1b73}, {0x1b80, 0x1b81},
+    {0x1ba2, 0x1ba5}, {0x1ba8, 0x1ba9}, {0x1bab, 0x1bad}, {0x1be6, 0x1be6}, {0x1be8, 0x1be9}, {0x1bed, 0x1bed},
+    {0x1bef, 0x1bf1}, {0x1c2c, 0x1c33}, {0x1c36, 0x1c37}, {0x1cd0, 0x1cd2}, {0x1cd4, 0x1ce0}, {0x1ce2, 0x1ce8},
+    {0x1ced, 0x1ced}, {0x1cf4, 0x1cf4}, {0x1cf8, 0x1cf9}, {0x1dc0, 0x1dff}, {0x20d0, 0x20f0}, {0x2cef, 0x2cf1},
+    {0x2d7f, 0x2d7f}, {0x2de0, 0x2dff}, {0x302a, 0x302d}, {0x3099, 0x309a}, {0xa66f, 0xa672}, {0xa674, 0xa67d},
+    {0xa69e, 0xa69f}, {0xa6f0, 0xa6f1}, {0xa802, 0xa802}, {0xa806, 0xa806}, {0xa80b, 0xa80b}, {0xa825, 0xa826},
+    {0xa82c, 0xa82c}, {0xa8c4, 0xa8c5}, {0xa8e0, 0xa8f1}, {0xa8ff, 0xa8ff}, {0xa926, 0xa92d}, {0xa947, 0xa951},
+    {0xa980, 0xa982}, {0xa9b3, 0xa9b3}, {0xa9b6, 0xa9b9}, {0xa9bc, 0xa9bd}, {0xa9e5, 0xa9e5}, {0xaa29, 0xaa2e},
+    {0xaa31, 0xaa32}, {0xaa35, 0xaa36}, {0xaa43, 0xaa43}, {0xaa4c, 0xaa4c}, {0xaa7c, 0xaa7c}, {0xaab0, 0xaab0},
+    {0xaab2, 0xaab4}, {0xaab7, 0xaab8}, {0xaabe, 0xaabf}, {0xaac1, 0xaac1}, {0xaaec, 0xaaed}, {0xaaf6, 0xaaf6},
+    {0xabe5, 0xabe5}, {0xabe8, 0xabe8}, {0xabed, 0xabed}, {0xd7b0, 0xd7ff}, {0xfb1e, 0xfb1e}, {0xfe00, 0xfe0f},
+    {0xfe20, 0xfe2f}, {0x101fd, 0x101fd}, {0x1d167, 0x1d169}, {0x1d17b, 0x1d182}, {0x1d185, 0x1d18b},
+    {0x1d1aa, 0x1d1ad}, {0xe0100, 0xe01ef}};
+/// East Asian Wide and Fullwidth (UAX #11) and emoji with default emoji presentation: two columns, as wcwidth.
+inline const CpRange kWide[] = {
+    {0x1100, 0x115f}, {0x231a, 0x231b}, {0x2329, 0x232a}, {0x23e9, 0x23ec}, {0x23f0, 0x23f0}, {0x23f3, 0x23f3},
+    {0x25fd, 0x25fe}, {0x2614, 0x2615}, {0x2648, 0x2653}, {0x267f, 0x267f}, {0x2693, 0x2693}, {0x26a1, 0x26a1},
+    {0x26aa, 0x26ab}, {0x26bd, 0x26be}, {0x26c4, 0x26c5}, {0x26ce, 0x26ce}, {0x26d4, 0x26d4}, {0x26ea, 0x26ea},
+    {0x26f2, 0x26f3}, {0x26f5, 0x26f5}, {0x26fa, 0x26fa}, {0x26fd, 0x26fd}, {0x2705, 0x2705}, {0x270a, 0x270b},
+    {0x2728, 0x2728}, {0x274c, 0x274c}, {0x274e, 0x274e}, {0x2753, 0x2755}, {0x2757, 0x2757}, {0x2795, 0x2797},
+    {0x27b0, 0x27b0}, {0x27bf, 0x27bf}, {0x2b1b, 0x2b1c}, {0x2b50, 0x2b50}, {0x2b55, 0x2b55}, {0x2e80, 0x2e99},
+    {0x2e9b, 0x2ef3}, {0x2f00, 0x2fd5}, {0x2ff0, 0x2ffb}, {0x3000, 0x3029}, {0x302e, 0x303e}, {0x3041, 0x3096},
+    {0x309b, 0x30ff}, {0x3105, 0x312f}, {0x3131, 0x318e}, {0x3190, 0x31e3}, {0x31f0, 0x321e}, {0x3220, 0x3247},
+    {0x3250, 0x4dbf}, {0x4e00, 0xa48c}, {0xa490, 0xa4c6}, {0xa960, 0xa97c}, {0xac00, 0xd7a3}, {0xf900, 0xfaff},
+    {0xfe10, 0xfe19}, {0xfe30, 0xfe52}, {0xfe54, 0xfe66}, {0xfe68, 0xfe6b}, {0xff01, 0xff60}, {0xffe0, 0xffe6},
+    {0x16fe0, 0x16fe4}, {0x16ff0, 0x16ff1}, {0x17000, 0x187f7}, {0x18800, 0x18cd5}, {0x18d00, 0x18d08},
+    {0x1b000, 0x1b122}, {0x1b150, 0x1b152}, {0x1b164, 0x1b167}, {0x1b170, 0x1b2fb}, {0x1f004, 0x1f004},
+    {0x1f0cf, 0x1f0cf}, {0x1f18e, 0x1f18e}, {0x1f191, 0x1f19a}, {0x1f200, 0x1f202}, {0x1f210, 0x1f23b},
+    {0x1f240, 0x1f248}, {0x1f250, 0x1f251}, {0x1f260, 0x1f265}, {0x1f300, 0x1f320}, {0x1f32d, 0x1f335},
+    {0x1f337, 0x1f37c}, {0x1f37e, 0x1f393}, {0x1f3a0, 0x1f3ca}, {0x1f3cf, 0x1f3d3}, {0x1f3e0, 0x1f3f0},
+    {0x1f3f4, 0x1f3f4}, {0x1f3f8, 0x1f43e}, {0x1f440, 0x1f440}, {0x1f442, 0x1f4fc}, {0x1f4ff, 0x1f53d},
+    {0x1f54b, 0x1f54e}, {0x1f550, 0x1f567}, {0x1f57a, 0x1f57a}, {0x1f595, 0x1f596}, {0x1f5a4, 0x1f5a4},
+    {0x1f5fb, 0x1f64f}, {0x1f680, 0x1f6c5}, {0x1f6cc, 0x1f6cc}, {0x1f6d0, 0x1f6d2}, {0x1f6d5, 0x1f6d7},
+    {0x1f6dc, 0x1f6df}, {0x1f6eb, 0x1f6ec}, {0x1f6f4, 0x1f6fc}, {0x1f7e0, 0x1f7eb}, {0x1f7f0, 0x1f7f0},
+    {0x1f90c, 0x1f93a}, {0x1f93c, 0x1f945}, {0x1f947, 0x1f9ff}, {0x1fa70, 0x1fa7c}, {0x1fa80, 0x1fa88},
+    {0x1fa90, 0x1fabd}, {0x1fabf, 0x1fac5}, {0x1face, 0x1fadb}, {0x1fae0, 0x1fae8}, {0x1faf0, 0x1faf8},
+    {0x20000, 0x2fffd}, {0x30000, 0x3fffd}};
+}  // namespace detail
+
 int codepoint_width(uint32_t cp) {
+    using namespace detail;
     if (cp == 0) return 0;
-    // Combining marks and zero-width characters (Unicode general categories Mn/Me/Cf, main blocks).
-    if ((cp >= 0x0300 && cp <= 0x036f) || (cp >= 0x1ab0 && cp <= 0x1aff) || (cp >= 0x1dc0 && cp <= 0x1dff) ||
-        (cp >= 0x20d0 && cp <= 0x20ff) || (cp >= 0xfe20 && cp <= 0xfe2f) || cp == 0x200b || cp == 0x200c ||
-        cp == 0x200d || cp == 0x2060 || cp == 0xfeff || (cp >= 0xfe00 && cp <= 0xfe0f))
+    if (cp < 0x300) return 1;  // the common case, before any search (controls are the caller's business)
+    // Prepended concatenation marks (Arabic number signs and the like) are format characters with a glyph: one column.
+    const bool prepended = (cp >= 0x0600 && cp <= 0x0605) || cp == 0x06dd || cp == 0x070f || cp == 0x0890 ||
+                           cp == 0x0891 || cp == 0x08e2 || cp == 0x110bd || cp == 0x110cd;
+    if ((!prepended && in_ranges(cp, kFormatChars, std::size(kFormatChars))) || in_ranges(cp, kZeroWidth, std::size(kZeroWidth)))
         return 0;
-    // East Asian Wide/Fullwidth (UAX #11) and emoji presentation blocks.
-    if ((cp >= 0x1100 && cp <= 0x115f) || (cp >= 0x2e80 && cp <= 0x303e) || (cp >= 0x3041 && cp <= 0x33ff) ||
-        (cp >= 0x3400 && cp <= 0x4dbf) || (cp >= 0x4e00 && cp <= 0x9fff) || (cp >= 0xa000 && cp <= 0xa4cf) ||
-        (cp >= 0xac00 && cp <= 0xd7a3) || (cp >= 0xf900 && cp <= 0xfaff) || (cp >= 0xfe30 && cp <= 0xfe4f) ||
-        (cp >= 0xff00 && cp <= 0xff60) || (cp >= 0xffe0 && cp <= 0xffe6) || (cp >= 0x1f300 && cp <= 0x1f64f) ||
-        (cp >= 0x1f900 && cp <= 0x1f9ff) || (cp >= 0x20000 && cp <= 0x3fffd))
-        return 2;
-    return 1;
+    return in_ranges(cp, kWide, std::size(kWide)) ? 2 : 1;
 }
 
 namespace detail {
@@ -4237,7 +4737,10 @@ int Screen::text(int x, int y, std::string_view s, Rgb fg, Rgb bg, uint8_t attr,
         uint32_t cp = 0;
         i += size_t(detail::utf8_next(s, i, cp));
         // Outside text is hostile: C0/C1 controls (ESC, BEL, CSI as U+009B) never reach the terminal.
-        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0xfffd) cp = '?';
+        // Format characters (bidi overrides, zero-width spaces) would reorder or hide text: shown as '?' too.
+        if (cp < 0x20 || cp == 0x7f || (cp >= 0x80 && cp < 0xa0) || cp == 0xfffd ||
+            (cp >= 0xad && detail::in_ranges(cp, detail::kFormatChars, std::size(detail::kFormatChars))))
+            cp = '?';
         int wcp = codepoint_width(cp);
         if (wcp == 0) continue;  // combining marks would attach to the wrong cell after a diff: drop them
         if (col + wcp > limit) { if (wcp == 2 && col < limit && col >= 0) { Cell& c = at(col, y); c = Cell{' ', fg, bg, attr}; } break; }
@@ -4399,6 +4902,8 @@ int InputParser::parse_one(std::vector<InputEvent>& out, bool final) {
     // CSI: ESC [ parameters (0x30-0x3f) intermediates (0x20-0x2f) final (0x40-0x7e). ECMA-48 §5.4.
     size_t i = 2;
     while (i < b.size() && static_cast<unsigned char>(b[i]) >= 0x20 && static_cast<unsigned char>(b[i]) <= 0x3f) ++i;
+    constexpr size_t kMaxCsi = 64;  // real keys and mouse reports are under 20 bytes
+    if (i > kMaxCsi) return -int(i);  // an endless parameter string is dropped, never buffered without limit
     if (i >= b.size()) {
         if (!final) return 0;
         key(uint32_t(Key::escape));
@@ -4408,7 +4913,8 @@ int InputParser::parse_one(std::vector<InputEvent>& out, bool final) {
     const int used = int(i + 1);
     if (fin < 0x40 || fin > 0x7e) return -used;  // malformed: drop it
     const std::string params = b.substr(2, i - 2);
-    // Split numeric parameters on ';'.
+    // Split numeric parameters on ';', each clamped to 0..65535: only digits count (a '-' or any other byte makes
+    // the parameter 0), so `ESC[1;-2147483648O` cannot overflow the arithmetic below (F13).
     std::vector<int> p;
     {
         size_t start = params.empty() || params[0] != '<' ? 0 : 1;
@@ -4416,7 +4922,11 @@ int InputParser::parse_one(std::vector<InputEvent>& out, bool final) {
             size_t semi = params.find(';', start);
             if (semi == std::string::npos) semi = params.size();
             int v = 0;
-            std::from_chars(params.data() + start, params.data() + semi, v);
+            for (size_t k = start; k < semi; ++k) {
+                const char ch = params[k];
+                if (ch < '0' || ch > '9') { v = 0; break; }
+                v = std::min(65535, v * 10 + (ch - '0'));
+            }
             p.push_back(v);
             start = semi + 1;
         }
@@ -4871,7 +5381,7 @@ int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
 
     // Scale header: labels over tick marks (log: decades from 10 b; linear: fifths).
     std::vector<double> marks;
-    if (st.log_scale) for (double m = 100; m <= max_bits * 1.0001; m *= 10) marks.push_back(m);
+    if (st.log_scale) for (double m = 100; m <= max_bits * 1.0001 && marks.size() < 32; m *= 10) marks.push_back(m);
     else for (int i = 1; i <= 5; ++i) marks.push_back(max_bits * i / 5);
     scr.fill_bg(0, 0, w, th[Role::header_bg]);
     for (int x = 0; x < w; ++x) scr.text(x, 1, st.ascii ? "-" : "─", th[Role::scale], bg);
@@ -5300,7 +5810,13 @@ inline const std::vector<OptSpec>& option_table() {
         {0, "no-mouse", nullptr, "don't capture the mouse (the terminal's own selection works)", ""},
         {0, "color", "WHEN", "auto (default; honours NO_COLOR), always or never", "auto always never"},
         {0, "ascii", nullptr, "draw with ASCII only (no box or block glyphs)", ""},
+        {0, "user", "NAME", "once the capture is open, run as NAME (default: the user who ran sudo, else nobody)", ""},
         {0, "max-flows", "N", "cap on flows kept in memory (default " "100000" "); idle and smallest go first", ""},
+        {0, "ipfix", "HOST:PORT", "send flow records to an IPFIX collector over UDP (repeatable; [v6]:port)", ""},
+        {0, "ipfix-active-timeout", "SECONDS", "IPFIX: report a flow that is still active after this long (default 60)", ""},
+        {0, "ipfix-inactive-timeout", "SECONDS", "IPFIX: report a flow once it has been idle this long (default 15)", ""},
+        {0, "ipfix-template-refresh", "SECONDS", "IPFIX: send the templates again this often (default 60)", ""},
+        {0, "prometheus", "FILE", "write totals, rates and capture counters to a node_exporter textfile every second", "FILE"},
     };
     return t;
 }
@@ -5309,7 +5825,10 @@ inline Error usage_error(const std::string& msg) {
     return make_error(Errc::usage, msg + " (see ./iftop -h)");
 }
 
-/// "10M", "1.5G", "100k", "2000000" → bits per second.
+/// The largest rate -m, max-bandwidth and alert-threshold accept: 1 Pb/s, far above any link.
+constexpr double kMaxBandwidth = 1e15;
+
+/// "10M", "1.5G", "100k", "2000000" → bits per second, at most kMaxBandwidth.
 inline bool parse_bandwidth(std::string_view s, double& out) {
     s = trim(s);
     if (s.empty()) return false;
@@ -5320,8 +5839,8 @@ inline bool parse_bandwidth(std::string_view s, double& out) {
     else if (c == 'g' || c == 'G') mult = 1e9;
     if (mult != 1) s.remove_suffix(1);
     double v = 0;
-    auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || !(v >= 0) || !std::isfinite(v)) return false;
+    if (!parse_decimal(s, v) || !std::isfinite(v)) return false;
+    if (v * mult > kMaxBandwidth) return false;  // 1e300G would make every scale and cast meaningless (F5, F14)
     out = v * mult;
     return true;
 }
@@ -5353,7 +5872,10 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
     else if (key == "promiscuous") o.promiscuous = true;
     else if (key == "no-bars") o.bars = false;
     else if (key == "bytes") o.bytes = true;
-    else if (key == "interface") o.interface = val;
+    else if (key == "interface") {
+        if (val.empty()) return usage_error(name + " needs an interface name, not ''");
+        o.interface = val;
+    }
     else if (key == "filter") o.bpf = val;
     else if (key == "net-filter") {
         auto n = Net::parse4(val);
@@ -5367,8 +5889,11 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
     else if (key == "show-ports") o.show_ports = true;
     else if (key == "max-bandwidth") {
         if (!parse_bandwidth(val, o.max_bandwidth))
-            return usage_error(name + " needs a bandwidth like 10M, 1G or 500K, not '" + val + "'");
-    } else if (key == "config") o.config_file = val;
+            return usage_error(name + " needs a bandwidth like 10M, 1G or 500K (at most 1000000G), not '" + val + "'");
+    } else if (key == "config") {
+        if (val.empty()) return usage_error(name + " needs a file name, not ''");
+        o.config_file = val;
+    }
     else if (key == "text") o.text = true;
     else if (key == "seconds") return need_int(1, 86400 * 365, o.seconds);
     else if (key == "lines") return need_int(1, 1000000, o.lines);
@@ -5383,7 +5908,10 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
         if (val != "bash" && val != "zsh" && val != "fish") return usage_error("--completions takes bash, zsh or fish");
         o.completions = val;
     } else if (key == "version") o.version = true;
-    else if (key == "read") o.read_file = val;
+    else if (key == "read") {
+        if (val.empty()) return usage_error(name + " needs a file name ('-' for standard input), not ''");
+        o.read_file = val;
+    }
     else if (key == "replay") o.replay = true;
     else if (key == "theme") {
         if (!find_theme(val)) {
@@ -5398,34 +5926,254 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
         if (val != "auto" && val != "always" && val != "never") return usage_error("--color takes auto, always or never");
         o.color = val;
     } else if (key == "ascii") o.ascii = true;
+    else if (key == "user") {
+        if (val.empty()) return usage_error(name + " needs a user name, not ''");
+        o.user = val;
+    }
     else if (key == "max-flows") {
         int n = 0;
         auto r = need_int(1, 100000000, n);
         if (!r) return r;
         o.max_flows = static_cast<size_t>(n);
+    } else if (key == "ipfix") {
+        auto ep = parse_endpoint(val);
+        if (!ep) return usage_error("--ipfix " + ep.error().message);
+        o.ipfix.push_back(val);
+    } else if (key == "ipfix-active-timeout") return need_int(1, 86400, o.ipfix_active_timeout);
+    else if (key == "ipfix-inactive-timeout") return need_int(1, 86400, o.ipfix_inactive_timeout);
+    else if (key == "ipfix-template-refresh") return need_int(1, 86400, o.ipfix_template_refresh);
+    else if (key == "prometheus") {
+        if (val.empty()) return usage_error("--prometheus needs a file name (a .prom file in node_exporter's textfile directory)");
+        o.prometheus = val;
     }
     return true;
 }
 
-inline std::string home_dir() {
-    // Under sudo the config is the invoking user's, not root's.
-    if (const char* su = std::getenv("SUDO_USER")) {
-        if (const struct passwd* pw = getpwnam(su)) return pw->pw_dir;
+/// The config file's size limit: ~/.iftoprc is a few hundred bytes; this stops /dev/zero-like surprises.
+constexpr size_t kConfigMax = size_t(1) << 20;
+
+/// Who ran the tool, whose files (config, exports) the tool reads and writes, and whom it becomes after the
+/// capture is open. Under sudo: SUDO_UID/SUDO_GID (sudo sets both; SUDO_USER alone, as su -p or a stale
+/// environment leaves it, is not trusted). As root without them: the owner of the controlling terminal when that
+/// is not root (su, doas). Otherwise the real uid.
+struct Invoker {
+    unsigned uid = 0, gid = 0;
+    std::string name, home;
+    bool via_sudo = false;  ///< found through SUDO_UID/SUDO_GID or the terminal, not the real uid
+};
+
+inline Invoker invoking_user() {
+    Invoker who;
+    who.uid = unsigned(getuid());
+    who.gid = unsigned(getgid());
+    if (who.uid == 0) {
+        unsigned u = 0, g = 0;
+        const char* su = std::getenv("SUDO_UID");
+        const char* sg = std::getenv("SUDO_GID");
+        if (su && sg && parse_number(std::string_view(su), u) && parse_number(std::string_view(sg), g) && u != 0) {
+            who.uid = u;
+            who.gid = g;
+            who.via_sudo = true;
+        } else {
+            const int fd = ::open("/dev/tty", O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+            struct stat st {};
+            if (fd >= 0 && ::fstat(fd, &st) == 0 && st.st_uid != 0) {
+                if (const struct passwd* pw = getpwuid(st.st_uid)) {
+                    who.uid = unsigned(pw->pw_uid);
+                    who.gid = unsigned(pw->pw_gid);
+                    who.via_sudo = true;
+                }
+            }
+            if (fd >= 0) ::close(fd);
+        }
     }
-    if (const char* h = std::getenv("HOME")) return h;
-    if (const struct passwd* pw = getpwuid(getuid())) return pw->pw_dir;
-    return ".";
+    if (const struct passwd* pw = getpwuid(uid_t(who.uid))) {
+        who.name = pw->pw_name;
+        who.home = pw->pw_dir;
+    }
+    // Our own HOME when we are that user (tests and sandboxes point it elsewhere); never when we act for another.
+    if (!who.via_sudo)
+        if (const char* h = std::getenv("HOME"); h && *h) who.home = h;
+    if (who.home.empty()) who.home = ".";
+    return who;
 }
 
-inline bool read_whole_file(const std::string& path, std::string& out) {
-    std::ifstream f(path, std::ios::binary);
-    if (!f) return false;
-    std::ostringstream ss;
-    ss << f.rdbuf();
-    out = ss.str();
+inline std::string home_dir() { return invoking_user().home; }
+
+/// Capabilities the tool keeps after the privilege drop (bit numbers of linux/capability.h).
+enum class Keep : unsigned { nothing = 0, capture = 1, attribution = 2 };
+
+/// What the privilege drop did, for the tests and the README's promise: the uid/gid it now runs as, the
+/// capabilities left (a mask of bit numbers) and whether it changed anything.
+struct DropResult {
+    unsigned uid = 0, gid = 0;
+    uint64_t caps = 0;
+    std::string user;
+};
+
+#if defined(__linux__)
+inline bool cap_get(uint64_t& eff, uint64_t& perm) {
+    __user_cap_header_struct h {};
+    __user_cap_data_struct d[2] {};
+    h.version = _LINUX_CAPABILITY_VERSION_3;
+    if (syscall(SYS_capget, &h, d) != 0) return false;
+    eff = uint64_t(d[0].effective) | uint64_t(d[1].effective) << 32;
+    perm = uint64_t(d[0].permitted) | uint64_t(d[1].permitted) << 32;
     return true;
 }
+inline bool cap_set(uint64_t caps) {  // effective = permitted = caps, inheritable = none (this thread)
+    __user_cap_header_struct h {};
+    __user_cap_data_struct d[2] {};
+    h.version = _LINUX_CAPABILITY_VERSION_3;
+    for (int i = 0; i < 2; ++i) d[i].effective = d[i].permitted = uint32_t(caps >> (32 * i));
+    return syscall(SYS_capset, &h, d) == 0;
+}
+inline int thread_count() {
+    auto r = read_file_capped("/proc/self/status", 1 << 16);
+    if (!r) return 1;
+    const size_t p = r->find("\nThreads:");
+    int n = 1;
+    if (p != std::string::npos) parse_number(trim(std::string_view(*r).substr(p + 9, r->find('\n', p + 1) - p - 9)), n);
+    return n;
+}
+#endif
 
+/// The privilege drop, once the capture is open (tcpdump's -Z, with capabilities). As root: become `user` (the
+/// --user option), else the invoking user under sudo, else nobody; groups set; PR_SET_KEEPCAPS across the uid
+/// change so that only the kept capabilities survive in the permitted and effective sets (CAP_NET_RAW and
+/// CAP_NET_ADMIN to re-open and re-filter live captures; CAP_SYS_PTRACE and CAP_DAC_READ_SEARCH to read other
+/// users' /proc/PID/fd for attribution); the bounding set is cut to the same, ambient and inheritable cleared;
+/// PR_SET_NO_NEW_PRIVS. Not root (a setcap'd binary or a plain user): keeps what it was given of that set and
+/// nothing else. Must run before any thread starts: capset(2) changes only the calling thread, so it refuses in a
+/// threaded process. Linux only; elsewhere only the uid change.
+inline Result<DropResult> drop_privileges(const Invoker& who, const std::string& user, unsigned keep) {
+    DropResult out;
+    const auto fail = [](const std::string& why) {
+        return make_error(Errc::capture, "cannot drop privileges: " + why + " (iftop will not run as root)");
+    };
+    uint64_t want = 0;
+#if defined(__linux__)
+    if (keep & unsigned(Keep::capture)) want |= 1ull << CAP_NET_RAW | 1ull << CAP_NET_ADMIN;
+    if (keep & unsigned(Keep::attribution)) want |= 1ull << CAP_SYS_PTRACE | 1ull << CAP_DAC_READ_SEARCH;
+    if (const int n = thread_count(); n != 1)
+        return fail(std::to_string(n) + " threads are running (the drop must come before any thread starts)");
+#endif
+    const bool root = geteuid() == 0;
+    uid_t uid = geteuid();
+    gid_t gid = getegid();
+    std::string name;
+    if (root) {
+        if (!user.empty() || who.uid == 0) {
+            const std::string n = user.empty() ? "nobody" : user;
+            const struct passwd* pw = getpwnam(n.c_str());
+            if (!pw && !user.empty()) return fail("no user named '" + printable(user) + "'");
+            uid = pw ? pw->pw_uid : 65534;
+            gid = pw ? pw->pw_gid : 65534;
+            name = n;
+        } else {
+            uid = uid_t(who.uid);
+            gid = gid_t(who.gid);
+            name = who.name.empty() ? std::to_string(who.uid) : who.name;
+        }
+    }
+#if defined(__linux__)
+    uint64_t eff = 0, perm = 0;
+    if (!cap_get(eff, perm)) return fail(std::string("capget: ") + errno_text(errno));
+    want &= perm;  // a setcap'd binary keeps only what it was given
+    if (root || perm) {
+        // The bounding set first, while CAP_SETPCAP is still ours: nothing outside `want` can come back by exec.
+        for (int c = 0; c <= 63; ++c) {
+            if (want >> c & 1) continue;
+            if (prctl(PR_CAPBSET_READ, c, 0, 0, 0) < 0) break;  // past the last capability this kernel knows
+            if (prctl(PR_CAPBSET_DROP, c, 0, 0, 0) != 0 && errno != EPERM) return fail(std::string("PR_CAPBSET_DROP: ") + errno_text(errno));
+        }
+    }
+    if (root && uid != 0 && prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) return fail(std::string("PR_SET_KEEPCAPS: ") + errno_text(errno));
+#endif
+    if (root) {
+        std::vector<gid_t> groups(64);
+        int n = int(groups.size());
+#if defined(__APPLE__)
+        // macOS declares getgrouplist with int group ids (the same 32 bits as gid_t)
+        auto* gl = reinterpret_cast<int*>(groups.data());
+        const int base = int(gid);
+#else
+        auto* gl = groups.data();
+        const gid_t base = gid;
+#endif
+        if (!name.empty() && getgrouplist(name.c_str(), base, gl, &n) < 0) {
+            groups.resize(size_t(n));
+#if defined(__APPLE__)
+            gl = reinterpret_cast<int*>(groups.data());
+#else
+            gl = groups.data();
+#endif
+            if (getgrouplist(name.c_str(), base, gl, &n) < 0) n = 0;
+        }
+        if (n <= 0) { groups.assign(1, gid); n = 1; }
+        groups.resize(size_t(n));
+        if (setgroups(groups.size(), groups.data()) != 0) return fail(std::string("setgroups: ") + errno_text(errno));
+#if defined(__APPLE__)
+        // no setres[ug]id on macOS; as root, setgid/setuid set the real, effective and saved ids together (POSIX)
+        if (setgid(gid) != 0) return fail("setgid(" + std::to_string(gid) + "): " + errno_text(errno));
+        if (setuid(uid) != 0) return fail("setuid(" + std::to_string(uid) + "): " + errno_text(errno));
+#else
+        if (setresgid(gid, gid, gid) != 0) return fail("setresgid(" + std::to_string(gid) + "): " + errno_text(errno));
+        if (setresuid(uid, uid, uid) != 0) return fail("setresuid(" + std::to_string(uid) + "): " + errno_text(errno));
+#endif
+        if (uid != 0 && (setuid(0) == 0 || seteuid(0) == 0)) return fail("uid 0 could be regained");
+    }
+#if defined(__linux__)
+    if (!cap_set(want)) return fail(std::string("capset: ") + errno_text(errno));
+    prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0);
+#if defined(PR_CAP_AMBIENT)
+    prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);  // EINVAL before Linux 4.3: nothing to clear then
+#endif
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return fail(std::string("PR_SET_NO_NEW_PRIVS: ") + errno_text(errno));
+    if (!cap_get(eff, perm)) return fail(std::string("capget: ") + errno_text(errno));
+    if ((eff | perm) & ~want) return fail("capabilities beyond the kept set remain");
+    out.caps = eff;
+#endif
+    out.uid = unsigned(geteuid());
+    out.gid = unsigned(getegid());
+    out.user = name;
+    return out;
+}
+
+/// Reads the config file with the invoking user's file permissions: under sudo the file-system uid, gid and groups
+/// are the user's for the open (Linux setfsuid), so a ~/.iftoprc linked to a root-only file is refused as the user
+/// would be refused. Capped at kConfigMax, regular files only, never blocks.
+inline Result<std::string> read_config_file(const std::string& path, const Invoker& who, FileFacts& facts) {
+#if defined(__linux__)
+    if (geteuid() == 0 && who.uid != 0) {
+        std::vector<gid_t> saved(size_t(std::max(0, getgroups(0, nullptr))));
+        if (!saved.empty() && getgroups(int(saved.size()), saved.data()) < 0) saved.clear();
+        std::vector<gid_t> groups(64);
+        int n = int(groups.size());
+        if (!who.name.empty() && getgrouplist(who.name.c_str(), gid_t(who.gid), groups.data(), &n) < 0) {
+            groups.resize(size_t(n));
+            if (getgrouplist(who.name.c_str(), gid_t(who.gid), groups.data(), &n) < 0) n = 0;
+        }
+        if (who.name.empty()) { groups[0] = gid_t(who.gid); n = 1; }
+        groups.resize(size_t(std::max(n, 0)));
+        const bool as_user = setgroups(groups.size(), groups.data()) == 0;
+        if (as_user) {
+            setfsgid(gid_t(who.gid));
+            setfsuid(uid_t(who.uid));
+        }
+        auto r = as_user ? read_file_capped(path, kConfigMax, &facts)
+                         : Result<std::string>(make_error(Errc::file_open, "cannot read " + path + " as uid " +
+                                                                               std::to_string(who.uid)));
+        setfsuid(0);
+        setfsgid(0);
+        setgroups(saved.size(), saved.data());
+        return r;
+    }
+#else
+    (void)who;
+#endif
+    return read_file_capped(path, kConfigMax, &facts);
+}
 }  // namespace detail
 
 Result<Options> parse_args_onto(int argc, const char* const* argv, Options o) {
@@ -5520,7 +6268,7 @@ Result<bool> apply_config_text(std::string_view text, Options& o) {
         } else if (key == "sort") {
             if (!parse_sort(val, o.sort)) r = bad("sort takes 2s, 10s, 40s, source or destination");
         } else if (key == "max-bandwidth") {
-            if (!parse_bandwidth(val, o.max_bandwidth)) r = bad("max-bandwidth takes a rate like 10M");
+            if (!parse_bandwidth(val, o.max_bandwidth)) r = bad("max-bandwidth takes a rate like 10M (at most 1000000G)");
         } else if (key == "net-filter") {
             if (!Net::parse4(val)) r = bad("net-filter is not a network: '" + val + "'");
             else o.net4 = val;
@@ -5537,7 +6285,7 @@ Result<bool> apply_config_text(std::string_view text, Options& o) {
             if (val != "solid" && val != "gradient" && val != "thin" && val != "ascii") r = bad("bar-style takes solid, gradient, thin or ascii");
             else o.bar_style = val;
         } else if (key == "alert-threshold") {
-            if (!parse_bandwidth(val, o.alert_threshold)) r = bad("alert-threshold takes a rate in bits/s like 10M");
+            if (!parse_bandwidth(val, o.alert_threshold)) r = bad("alert-threshold takes a rate in bits/s like 10M (at most 1000000G)");
         }
         else if (key == "theme") {
             if (!find_theme(val)) r = bad("unknown theme '" + val + "' (see --list-colors)");
@@ -5609,7 +6357,10 @@ std::optional<FlowKey> parse_flow_key(std::string_view text) {
 Result<bool> config_set(const std::string& path, const std::vector<std::pair<std::string, std::string>>& items) {
     using namespace detail;
     std::string old;
-    read_whole_file(path, old);
+    FileFacts facts;
+    auto cur = read_file_capped(path, kConfigMax, &facts, true);  // a link is refused here and by the writer
+    if (cur) old = std::move(*cur);
+    else if (facts.exists) return make_error(Errc::io, "cannot save settings: " + cur.error().message);
     std::vector<std::string> lines;
     for (size_t p = 0; p < old.size();) {
         size_t nl = old.find('\n', p);
@@ -5629,24 +6380,8 @@ Result<bool> config_set(const std::string& path, const std::vector<std::pair<std
     }
     std::string text;
     for (const std::string& l : lines) text += l + "\n";
-    // Atomic: write a temporary file beside it, flush it to disk, rename over the old one (rename(2)).
-    const std::string tmp = path + ".tmp." + std::to_string(getpid());
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) return make_error(Errc::io, "cannot save settings to " + path + ": " + std::strerror(errno));
-    bool ok = ::write(fd, text.data(), text.size()) == ssize_t(text.size()) && fsync(fd) == 0;
-    if (ok && getuid() == 0) {  // under sudo: keep the file the invoking user's
-        int uid = 0, gid = 0;
-        const char* su = std::getenv("SUDO_UID");
-        const char* sg = std::getenv("SUDO_GID");
-        if (su && sg && parse_number(std::string_view(su), uid) && parse_number(std::string_view(sg), gid))
-            ok = fchown(fd, uid_t(uid), gid_t(gid)) == 0;
-    }
-    ok = ::close(fd) == 0 && ok;
-    if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-        const std::string why = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        return make_error(Errc::io, "cannot save settings to " + path + ": " + why);
-    }
+    auto w = write_file_atomic(path, text, 0600);
+    if (!w) return make_error(Errc::io, "cannot save settings: " + w.error().message);
     return true;
 }
 
@@ -5669,6 +6404,16 @@ std::string usage_text() {
 
 std::string completion_script(std::string_view shell) {
     const auto& t = detail::option_table();
+    // An option's candidates: its fixed words, or the theme names; FILE and IFACE are completed by each shell's way.
+    auto words_of = [](const detail::OptSpec& o) {
+        std::string v = o.values;
+        if (v != "THEME") return v;
+        v.clear();
+        for (const Theme& th : themes()) v += (v.empty() ? "" : " ") + std::string(th.name);
+        return v;
+    };
+    // Interfaces: Linux lists them in /sys/class/net, the BSDs and macOS with ifconfig -l.
+    const std::string ifaces = "$(ls /sys/class/net 2>/dev/null || ifconfig -l 2>/dev/null) any";
     std::string out;
     if (shell == "bash") {
         std::string words;
@@ -5683,9 +6428,9 @@ std::string completion_script(std::string_view shell) {
             std::string pat;
             if (o.short_name) pat += std::string("-") + o.short_name;
             if (o.long_name) pat += std::string(pat.empty() ? "" : "|") + "--" + o.long_name;
-            std::string v = o.values;
+            const std::string v = words_of(o);
             if (v == "FILE") out += "        " + pat + ") COMPREPLY=( $(compgen -f -- \"$cur\") ); return ;;\n";
-            else if (v == "IFACE") out += "        " + pat + ") COMPREPLY=( $(compgen -W \"$(ls /sys/class/net 2>/dev/null) any\" -- \"$cur\") ); return ;;\n";
+            else if (v == "IFACE") out += "        " + pat + ") COMPREPLY=( $(compgen -W \"" + ifaces + "\" -- \"$cur\") ); return ;;\n";
             else if (!v.empty()) out += "        " + pat + ") COMPREPLY=( $(compgen -W \"" + v + "\" -- \"$cur\") ); return ;;\n";
             else out += "        " + pat + ") return ;;\n";
         }
@@ -5697,7 +6442,7 @@ std::string completion_script(std::string_view shell) {
             for (auto& c : help) if (c == '[' || c == ']' || c == '\'' || c == ':') c = ' ';
             std::string action;
             if (o.arg) {
-                std::string v = o.values;
+                const std::string v = words_of(o);
                 action = v == "FILE" ? ":file:_files" : v == "IFACE" ? ":interface:_net_interfaces"
                         : !v.empty() ? ":" + std::string(o.arg) + ":(" + v + ")" : ":" + std::string(o.arg) + ": ";
             }
@@ -5717,9 +6462,9 @@ std::string completion_script(std::string_view shell) {
             if (o.short_name) out += std::string(" -s ") + o.short_name;
             if (o.long_name) out += std::string(" -l ") + o.long_name;
             if (o.arg) {
-                std::string v = o.values;
+                const std::string v = words_of(o);
                 if (v == "FILE") out += " -r -F";
-                else if (v == "IFACE") out += " -x -a '(ls /sys/class/net) any'";
+                else if (v == "IFACE") out += " -x -a '(ls /sys/class/net 2>/dev/null; or ifconfig -l 2>/dev/null) any'";
                 else if (!v.empty()) out += " -x -a '" + v + "'";
                 else out += " -x";
             }
@@ -5989,8 +6734,43 @@ inline void json_counts_rates(JsonOut& o, const Counts& c, const Rates& r) {
 }  // namespace detail
 
 namespace detail {
+/// "export": how IPFIX and the Prometheus textfile are doing (null for an export that is off).
+inline void json_export_status(JsonOut& o, const ExportStatus& e) {
+    const auto str_or_null = [&](const std::string& v) { if (v.empty()) o.lit("null"); else o.str(v); };
+    o.lit(",\"export\":{\"ipfix\":");
+    if (e.collectors.empty()) {
+        o.lit("null");
+    } else {
+        o.lit("{\"records\":"); o.u64(e.records);
+        o.lit(",\"octets\":"); o.u64(e.octets);
+        o.lit(",\"packets\":"); o.u64(e.packets);
+        o.lit(",\"collectors\":[");
+        for (size_t i = 0; i < e.collectors.size(); ++i) {
+            const CollectorStatus& c = e.collectors[i];
+            if (i) o.ch(',');
+            o.lit("{\"address\":"); o.str(c.address);
+            o.lit(",\"messages\":"); o.u64(c.messages);
+            o.lit(",\"send_failures\":"); o.u64(c.send_failures);
+            o.lit(",\"last_error\":"); str_or_null(c.last_error);
+            o.ch('}');
+        }
+        o.lit("]}");
+    }
+    o.lit(",\"prometheus\":");
+    if (e.prometheus.empty()) {
+        o.lit("null");
+    } else {
+        o.lit("{\"file\":"); o.str(e.prometheus);
+        o.lit(",\"writes\":"); o.u64(e.prometheus_writes);
+        o.lit(",\"failures\":"); o.u64(e.prometheus_failures);
+        o.lit(",\"last_error\":"); str_or_null(e.prometheus_error);
+        o.ch('}');
+    }
+    o.ch('}');
+}
+
 inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view interface, Micros timestamp,
-                               bool final_object, const FlowAttribution* owners) {
+                               bool final_object, const FlowAttribution* owners, const ExportStatus* exports) {
     o.lit("{\"timestamp\":");
     char ts[48];
     const int n = std::snprintf(ts, sizeof ts, "%" PRId64 ".%06" PRId64, timestamp / kMicrosPerSecond,
@@ -6020,7 +6800,9 @@ inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view 
     o.lit("},\"dropped\":"); o.u64(c.dropped);
     o.lit(",\"evicted_flows\":"); o.u64(c.evicted_flows);
     o.lit(",\"flows\":"); o.u64(t.size());
-    o.lit("},\"flows\":[");
+    o.ch('}');
+    if (exports) json_export_status(o, *exports);
+    o.lit(",\"flows\":[");
     bool first = true;
     t.for_each_flow([&](const FlowView& f) {  // table order: consumers sort as they need
         if (!first) o.ch(',');
@@ -6066,16 +6848,17 @@ inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view 
 }  // namespace detail
 
 std::string json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
-                          const FlowAttribution* owners) {
+                          const FlowAttribution* owners, const ExportStatus* exports) {
     detail::JsonOut o(4096 + t.size() * 360);
-    detail::json_snapshot_into(o, t, interface, timestamp, final_object, owners);
+    detail::json_snapshot_into(o, t, interface, timestamp, final_object, owners, exports);
     return o.take();
 }
 
 bool write_json_snapshot(const FlowTable& t, std::string_view interface, Micros timestamp, bool final_object,
-                         const std::function<bool(std::string_view)>& sink, const FlowAttribution* owners) {
+                         const std::function<bool(std::string_view)>& sink, const FlowAttribution* owners,
+                         const ExportStatus* exports) {
     detail::JsonOut o(80 * 1024, &sink);
-    detail::json_snapshot_into(o, t, interface, timestamp, final_object, owners);
+    detail::json_snapshot_into(o, t, interface, timestamp, final_object, owners, exports);
     return o.spill();
 }
 
@@ -6221,13 +7004,12 @@ inline void print_interface_banner(const std::string& dev) {
         if (a.family == 4 && v4.empty()) v4 = a.to_string();
         if (a.family == 6 && v6.empty() && !a.is_link_local6()) v6 = a.to_string();
     }
-    std::fprintf(stderr, "interface: %s\n", dev.c_str());
+    std::fprintf(stderr, "interface: %s\n", printable(dev).c_str());
     if (!v4.empty()) std::fprintf(stderr, "IP address is: %s\n", v4.c_str());
     if (!v6.empty()) std::fprintf(stderr, "IPv6 address is: %s\n", v6.c_str());
-    std::string mac;
-    if (read_whole_file("/sys/class/net/" + dev + "/address", mac)) {
-        mac = std::string(trim(mac));
-        if (!mac.empty()) std::fprintf(stderr, "MAC address is: %s\n", mac.c_str());
+    if (auto r = read_file_capped("/sys/class/net/" + dev + "/address", 4096)) {
+        const std::string mac(trim(*r));
+        if (!mac.empty()) std::fprintf(stderr, "MAC address is: %s\n", printable(mac).c_str());
     }
 }
 
@@ -6514,12 +7296,12 @@ inline std::vector<std::pair<std::string, std::string>> config_items(const ViewS
 
 /// The interactive screen: one poll loop over the capture, the terminal, and a self-pipe for signals.
 inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, Resolver& resolver,
-                   Services& services, FlowAttribution* owners) {
+                   Services& services, FlowAttribution* owners, Exporter* exports) {
     PacketSource* cur = &first_src;             // i switches capture: the new source is owned here
     std::unique_ptr<PacketSource> switched;
     auto t = Terminal::open(!opt.no_mouse && opt.mouse);
     if (!t) {
-        std::fprintf(stderr, "iftop: %s\n", t.error().message.c_str());
+        std::fprintf(stderr, "iftop: %s\n", printable(t.error().message).c_str());
         return 1;
     }
     Terminal& term = **t;
@@ -6586,6 +7368,13 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
     bool ticked = true;
     engine.on_tick([&](int64_t index, Micros at) {
         if (owners) owners->update(engine.table(), at);  // new flows looked up once per tick, never per packet
+        if (exports) {                                   // [14]: IPFIX timeouts, the textfile; failures say so once
+            const CaptureStats cs = cur->stats();
+            if (cs.available) engine.table().capture().dropped = cs.dropped;
+            exports->tick(engine.table(), at, owners);
+            std::string news = exports->take_news();
+            if (!news.empty()) { st.message = std::move(news); ticked = true; }
+        }
         if (index % st.refresh == 0) ticked = true;      // R: the screen follows every 1, 2, 5 or 10 s
         return true;
     });
@@ -6673,7 +7462,8 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
                     // A new capture: a fresh table (flows of two interfaces are not one picture), the new local addresses.
                     switched = std::move(*n);
                     cur = switched.get();
-                    engine.reset(local_addresses(cur->name()));
+                    engine.reset(local_addresses(cur->name()));  // the old flows are exported as they are forgotten
+                    if (exports) exports->set_interface(cur->name(), if_nametoindex(cur->name().c_str()));
                     const Micros start = mono_now();
                     engine.table().set_origin(start);
                     engine.advance(start);
@@ -6693,21 +7483,20 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
                 st.message = "copied " + line;
             }
             if (a == InputAction::export_flows) {
+                // A new file, never an existing name or a link planted at one; in . or else the user's home.
                 const std::string text = export_table(vm, st.bytes);
-                char name[64];
+                char stem[64];
                 const time_t tt = time(nullptr);
                 struct tm tmv {};
                 localtime_r(&tt, &tmv);
-                std::strftime(name, sizeof name, "iftop-export-%Y%m%d-%H%M%S.txt", &tmv);
-                std::string path = name;
-                bool ok = false;
+                std::strftime(stem, sizeof stem, "iftop-export-%Y%m%d-%H%M%S", &tmv);
+                std::string why;
                 for (const std::string& dir : {std::string("."), home_dir()}) {
-                    path = dir + "/" + name;
-                    std::ofstream f(path);
-                    if (f && (f << text) && f.flush()) { ok = true; break; }
+                    auto r = create_file_unique(dir, stem, ".txt", text, 0600);
+                    if (r) { why.clear(); st.message = "exported " + std::to_string(vm.rows.size()) + " flows to " + *r; break; }
+                    why += (why.empty() ? "" : "; ") + r.error().message;
                 }
-                st.message = ok ? "exported " + std::to_string(vm.rows.size()) + " flows to " + path
-                                : "export failed: neither . nor $HOME is writable";
+                if (!why.empty()) st.message = "export failed: " + printable(why);
             }
             dirty = true;
         }
@@ -6793,7 +7582,14 @@ inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, 
 int run(const Options& opt) {
     using namespace detail;
     if (opt.help) { std::fputs(usage_text().c_str(), stdout); return 0; }
-    if (opt.version) { std::printf("iftop " IFTOP_VERSION " (iftop.hpp; %s)\n", pcap_lib_version()); return 0; }
+    if (opt.version) {
+#ifndef IFTOP_NO_PCAP
+        std::printf("iftop " IFTOP_VERSION " (iftop.hpp; %s)\n", pcap_lib_version());
+#else
+        std::printf("iftop " IFTOP_VERSION " (iftop.hpp; built without libpcap)\n");
+#endif
+        return 0;
+    }
     if (!opt.completions.empty()) { std::fputs(completion_script(opt.completions).c_str(), stdout); return 0; }
     if (opt.list_colors) {
         // Swatches in 24-bit colour when standard output is a terminal that may show colour.
@@ -6817,12 +7613,13 @@ int run(const Options& opt) {
     }
     if (opt.list_interfaces) {
         auto l = list_interfaces();
-        if (!l) { std::fprintf(stderr, "iftop: %s\n", l.error().message.c_str()); return 1; }
+        if (!l) { std::fprintf(stderr, "iftop: %s\n", printable(l.error().message).c_str()); return 1; }
         for (const auto& i : *l) {
             std::string addrs;
             for (const auto& a : i.addresses) addrs += (addrs.empty() ? "" : " ") + a;
-            std::printf("%-16s %-4s%s %s\n", i.name.c_str(), i.up ? "up" : "down", i.loopback ? " loopback" : "",
-                        addrs.c_str());
+            // Interface names come from the kernel but are chosen by whoever made them (F18): printable only.
+            std::printf("%-16s %-4s%s %s\n", printable(i.name).c_str(), i.up ? "up" : "down", i.loopback ? " loopback" : "",
+                        printable(addrs).c_str());
         }
         return 0;
     }
@@ -6830,14 +7627,14 @@ int run(const Options& opt) {
     AccountingConfig acfg;
     acfg.count_link_local = opt.link_local;
     acfg.max_flows = opt.max_flows;
-    if (!opt.net4.empty()) { auto n = Net::parse4(opt.net4); if (!n) { std::fprintf(stderr, "iftop: %s\n", n.error().message.c_str()); return 2; } acfg.net4 = *n; }
-    if (!opt.net6.empty()) { auto n = Net::parse6(opt.net6); if (!n) { std::fprintf(stderr, "iftop: %s\n", n.error().message.c_str()); return 2; } acfg.net6 = *n; }
+    if (!opt.net4.empty()) { auto n = Net::parse4(opt.net4); if (!n) { std::fprintf(stderr, "iftop: %s\n", printable(n.error().message).c_str()); return 2; } acfg.net4 = *n; }
+    if (!opt.net6.empty()) { auto n = Net::parse6(opt.net6); if (!n) { std::fprintf(stderr, "iftop: %s\n", printable(n.error().message).c_str()); return 2; } acfg.net6 = *n; }
 
     const bool offline = !opt.read_file.empty();
     std::unique_ptr<PacketSource> src;
     if (offline) {
         auto s = open_file(opt.read_file, opt.bpf);
-        if (!s) { std::fprintf(stderr, "iftop: %s\n", s.error().message.c_str()); return exit_status(s.error()); }
+        if (!s) { std::fprintf(stderr, "iftop: %s\n", printable(s.error().message).c_str()); return exit_status(s.error()); }
         src = std::move(*s);
     } else {
         LiveOptions lo;
@@ -6845,10 +7642,17 @@ int run(const Options& opt) {
         lo.bpf = opt.bpf;
         lo.promiscuous = opt.promiscuous;
         auto s = open_live(lo);
-        if (!s) { std::fprintf(stderr, "iftop: %s\n", s.error().message.c_str()); return exit_status(s.error()); }
+        if (!s) { std::fprintf(stderr, "iftop: %s\n", printable(s.error().message).c_str()); return exit_status(s.error()); }
         src = std::move(*s);
         acfg.local_addrs = local_addresses(src->name());
         acfg.idle_expiry_seconds = kHistorySeconds;
+    }
+    // Root only for opening the capture: from here on the tool runs as the user (see drop_privileges), with
+    // nothing but the capabilities a live capture and attribution still need. No thread exists yet.
+    {
+        const unsigned keep = offline ? 0u : unsigned(Keep::capture) | (opt.no_processes ? 0u : unsigned(Keep::attribution));
+        auto d = drop_privileges(invoking_user(), opt.user, keep);
+        if (!d) { std::fprintf(stderr, "iftop: %s\n", printable(d.error().message).c_str()); return 1; }
     }
     // The screen when standard output is a terminal; text reports (-t) when it is a pipe or a file.
     const bool interactive = !opt.text && !opt.json && isatty(1);
@@ -6889,7 +7693,54 @@ int run(const Options& opt) {
         if (opt.processes) style.owners = owners.get();
     }
 
-    if (interactive) return run_tui(opt, *src, engine, resolver, services, owners.get());
+    // [14] exports, beside the screen, -t or --json. Live, the table runs on the monotonic clock: the offset turns
+    // its times into Unix time; offline the table's time is the packets' own.
+    std::unique_ptr<Exporter> exports;
+    if (!opt.ipfix.empty() || !opt.prometheus.empty()) {
+        ExportConfig ec;
+        ec.ipfix = opt.ipfix;
+        ec.prometheus = opt.prometheus;
+        ec.active_timeout = opt.ipfix_active_timeout;
+        ec.inactive_timeout = opt.ipfix_inactive_timeout;
+        ec.template_refresh = opt.ipfix_template_refresh;
+        ec.interface = iface;
+        ec.if_index = live ? if_nametoindex(iface.c_str()) : 0;
+        ec.epoch_offset = live ? wall_now() - mono_now() : 0;
+        ec.fast_offline = offline && !opt.replay;
+        auto e = Exporter::open(ec);
+        if (!e) { std::fprintf(stderr, "iftop: %s\n", printable(e.error().message).c_str()); return exit_status(e.error()); }
+        exports = std::move(*e);
+        exports->attach(engine.table(), owners.get());
+    }
+    auto tell_export_news = [&] {
+        if (!exports) return;
+        const std::string news = exports->take_news();
+        if (!news.empty()) std::fprintf(stderr, "iftop: %s\n", news.c_str());
+    };
+
+    if (interactive) {
+        // After the drop the screen saves settings as the user it now is; say once (it shows after the screen
+        // closes) when that user cannot write the file, e.g. root's own ~/.iftoprc once running as nobody.
+        Options screen_opt = opt;
+        if (opt.config_writable && !opt.config_path.empty()) {
+            struct stat cst {};
+            const bool can = ::lstat(opt.config_path.c_str(), &cst) == 0
+                                 ? S_ISREG(cst.st_mode) && cst.st_uid == ::geteuid()
+                                 : errno == ENOENT && ::access(dir_of(opt.config_path).c_str(), W_OK | X_OK) == 0;
+            if (!can) {
+                screen_opt.config_writable = false;
+                std::fprintf(stderr, "iftop: settings changed on the screen were not saved: uid %u cannot write %s "
+                                     "(--user sets who iftop runs as)\n", unsigned(::geteuid()),
+                             printable(opt.config_path).c_str());
+            }
+        }
+        const int rc = run_tui(screen_opt, *src, engine, resolver, services, owners.get(), exports.get());
+        if (exports) {
+            engine.finish();
+            exports->finish(engine.table(), engine.table().last_tick(), owners.get());
+        }
+        return rc;
+    }
 
     // Offline the capture clock is the packets' time; live (and --replay) the JSON timestamp is the wall clock.
     Micros wall_offset = 0;  // add to a tick time to get wall-clock time
@@ -6903,9 +7754,13 @@ int run(const Options& opt) {
             owners->update(engine.table(), at);
             owners->settle(1000);
         }
-        if (opt.json)
+        if (opt.json) {
+            ExportStatus es;
+            if (exports) es = exports->status();
             return write_json_snapshot(engine.table(), iface, at + wall_offset, final_object,
-                                       [&](std::string_view piece) { return out.write(piece); }, owners.get());
+                                       [&](std::string_view piece) { return out.write(piece); }, owners.get(),
+                                       exports ? &es : nullptr);
+        }
         if (final_object && opt.dns) {
             for (const FlowView& f : engine.table().sorted_flows(opt.sort, size_t(opt.lines))) { resolver.name(f.key.local); resolver.name(f.key.remote); }
             resolver.settle(1000);
@@ -6914,6 +7769,7 @@ int run(const Options& opt) {
     };
     engine.on_tick([&](int64_t index, Micros at) -> bool {
         if (g_stop_signal) return false;
+        if (offline && !opt.replay && opt.seconds) alarm(unsigned(opt.seconds));  // capture time moved: re-arm
         if (owners) {
             owners->update(engine.table(), at);  // new flows looked up once per tick, unknown ones retried
             if (!told_partial && owners->level() == Attribution::partial) {
@@ -6921,6 +7777,11 @@ int run(const Options& opt) {
                 std::fprintf(stderr, "iftop: process attribution is partial: other users' processes cannot be read "
                                      "(run as root, or setcap cap_sys_ptrace,cap_dac_read_search+ep ./iftop)\n");
             }
+        }
+        if (exports) {
+            update_drops();
+            exports->tick(engine.table(), at, owners.get());
+            tell_export_news();
         }
         if (opt.seconds && index >= opt.seconds) return false;  // the final report is written by the caller
         if (opt.json) return emit(at, false);
@@ -6932,12 +7793,27 @@ int run(const Options& opt) {
     });
     if (text && live) {
         print_interface_banner(iface);
-        out.write("Listening on " + iface + "\n");
+        out.write("Listening on " + printable(iface) + "\n");
     }
 
     Result<bool> status = true;
     if (offline && !opt.replay) {
-        status = engine.run_offline(*src);
+        // As fast as it reads, with the stop signals honoured between batches: a stream of records whose time
+        // never advances (F6) never ticks, so the tick callback alone would never see them. With -s, SIGALRM
+        // ends a stream whose capture time has not advanced for N seconds of wall time (re-armed on every tick);
+        // it also interrupts a read blocked on a quiet pipe (no SA_RESTART).
+        if (opt.seconds) {
+            sigaction(SIGALRM, &sa, nullptr);
+            alarm(unsigned(opt.seconds));
+        }
+        while (!engine.stopped() && !src->at_end() && !g_stop_signal) {
+            auto r = src->dispatch(engine, 4096);
+            if (!r) {
+                if (!g_stop_signal) status = r.error();  // a read cut short by our own signal is no file error
+                break;
+            }
+        }
+        if (opt.seconds) alarm(0);
     } else if (offline) {
         // --replay: frames are released when the wall clock reaches their recorded offset; ticks keep coming
         // through quiet stretches, so the output looks as it did live.
@@ -6974,50 +7850,751 @@ int run(const Options& opt) {
             engine.advance(mono_now());
         }
     }
+    engine.finish();
+    const Micros at = engine.table().has_origin() ? engine.table().last_tick() : wall_now() - wall_offset;
+    if (exports) {  // every flow's last counts leave before the final report, which then shows them sent
+        exports->finish(engine.table(), at, owners.get());
+        tell_export_news();
+    }
     if (out.closed()) return 0;  // the reader went away (| head): quietly done
     if (!status) {
-        std::fprintf(stderr, "iftop: %s\n", status.error().message.c_str());
-        if (live) return 1;
-        std::fprintf(stderr, "iftop: reporting what was read before the error\n");
+        if (live) { std::fprintf(stderr, "iftop: %s\n", printable(status.error().message).c_str()); return 1; }
+        // A file that could not be read to its end: what was read is reported, and the exit status says it (1, as
+        // tcpdump), so a script never takes a partial count for a whole one.
+        std::fprintf(stderr, "iftop: %s; reporting what was read before it\n", printable(status.error().message).c_str());
     }
-    engine.finish();
-    if (offline || opt.seconds || opt.json) {
-        const Micros at = engine.table().has_origin() ? engine.table().last_tick() : wall_now() - wall_offset;
-        emit(at, true);
-    }
-    return 0;
+    if (offline || opt.seconds || opt.json) emit(at, true);
+    return status ? 0 : 1;
 }
 
 int main(int argc, const char* const* argv) {
     using namespace detail;
     // The command line wins over the config file, so read it first only to find -c, then apply both in order.
     auto first = parse_args(argc, argv);
-    if (!first) { std::fprintf(stderr, "iftop: %s\n", first.error().message.c_str()); return exit_status(first.error()); }
+    if (!first) { std::fprintf(stderr, "iftop: %s\n", printable(first.error().message).c_str()); return exit_status(first.error()); }
+    // The config is the invoking user's (under sudo too), read with that user's permissions, a regular file of at
+    // most kConfigMax bytes. It is written back only when it is that user's own file; and when it is not, nothing of
+    // its content is echoed (a line that does not parse is named by number only).
+    const Invoker who = invoking_user();
+    const bool named = !first->config_file.empty();
+    const std::string cfg = named ? first->config_file : who.home + "/.iftoprc";
     Options base;
-    const std::string cfg = first->config_file.empty() ? home_dir() + "/.iftoprc" : first->config_file;
-    std::string text;
     base.config_path = cfg;
     base.config_writable = true;
-    if (read_whole_file(cfg, text)) {
+    FileFacts facts;
+    auto text = read_config_file(cfg, who, facts);
+    if (text) {
+        const bool own = facts.uid == (long long)who.uid;
         Options parsed;
-        auto r = apply_config_text(text, parsed);
+        auto r = apply_config_text(*text, parsed);
         if (r) {
-            parsed.config_path = cfg;
-            parsed.config_writable = true;
             base = parsed;
+            base.config_path = cfg;
+            base.config_writable = own;
         } else {
             // Reported once; the file is ignored and never overwritten, so nothing in it is lost.
-            std::fprintf(stderr, "iftop: %s: %s; ignoring the file (it will not be changed)\n", cfg.c_str(),
-                         r.error().message.c_str());
+            std::string why = r.error().message;
+            if (!own) why = why.substr(0, why.find(':')) + " does not parse (not shown: the file is not uid " +
+                            std::to_string(who.uid) + "'s)";
+            std::fprintf(stderr, "iftop: %s: %s; ignoring the file (it will not be changed)\n", printable(cfg).c_str(),
+                         printable(why).c_str());
             base.config_writable = false;
         }
-    } else if (!first->config_file.empty()) {
-        std::fprintf(stderr, "iftop: cannot read config file %s: %s\n", cfg.c_str(), std::strerror(errno));
+    } else if (named) {
+        std::fprintf(stderr, "iftop: config file: %s\n", printable(text.error().message).c_str());
         return 2;
+    } else if (facts.exists) {
+        std::fprintf(stderr, "iftop: ~/.iftoprc: %s; ignoring it (it will not be changed)\n",
+                     printable(text.error().message).c_str());
+        base.config_writable = false;
     }
     auto opt = parse_args_onto(argc, argv, base);
-    if (!opt) { std::fprintf(stderr, "iftop: %s\n", opt.error().message.c_str()); return exit_status(opt.error()); }
+    if (!opt) { std::fprintf(stderr, "iftop: %s\n", printable(opt.error().message).c_str()); return exit_status(opt.error()); }
     return run(*opt);
+}
+
+
+/* ---------------------------------------------------------------------------------------------------------- */
+/* [14] export — IPFIX encoding and sockets, the Prometheus textfile; fed by the run loop, never per packet     */
+/* ---------------------------------------------------------------------------------------------------------- */
+
+Result<Endpoint> parse_endpoint(std::string_view text) {
+    using namespace detail;
+    const std::string shown(text);
+    Endpoint e;
+    std::string_view port;
+    if (!text.empty() && text.front() == '[') {  // [v6]:port, as in a URL (RFC 3986 §3.2.2)
+        const size_t close = text.find(']');
+        if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':')
+            return make_error(Errc::usage, "'" + shown + "' is not HOST:PORT (an IPv6 address goes in brackets: [2001:db8::1]:4739)");
+        e.host = std::string(text.substr(1, close - 1));
+        port = text.substr(close + 2);
+    } else {
+        const size_t colon = text.rfind(':');
+        if (colon == std::string_view::npos)
+            return make_error(Errc::usage, "'" + shown + "' has no port: HOST:PORT, e.g. collector.example:4739");
+        if (text.find(':') != colon)
+            return make_error(Errc::usage, "'" + shown + "': an IPv6 address goes in brackets: [2001:db8::1]:4739");
+        e.host = std::string(text.substr(0, colon));
+        port = text.substr(colon + 1);
+    }
+    if (e.host.empty()) return make_error(Errc::usage, "'" + shown + "' has no host");
+    unsigned p = 0;
+    if (!parse_number(port, p) || p == 0 || p > 65535)
+        return make_error(Errc::usage, "'" + shown + "': the port must be a number from 1 to 65535");
+    e.port = uint16_t(p);
+    return e;
+}
+
+namespace detail {
+
+// IANA "IPFIX Information Elements" registry (https://www.iana.org/assignments/ipfix): the elements iftop sends.
+enum IpfixElement : uint16_t {
+    kIeOctetDeltaCount = 1,
+    kIePacketDeltaCount = 2,
+    kIeProtocolIdentifier = 4,
+    kIeSourceTransportPort = 7,
+    kIeSourceIPv4Address = 8,
+    kIeIngressInterface = 10,
+    kIeDestinationTransportPort = 11,
+    kIeDestinationIPv4Address = 12,
+    kIeEgressInterface = 14,
+    kIeSourceIPv6Address = 27,
+    kIeDestinationIPv6Address = 28,
+    kIeFlowDirection = 61,  // 0 ingress (received), 1 egress (sent)
+    kIeInterfaceName = 82,
+    kIeApplicationName = 96,  // the process name: see README "Many hosts" for why this element
+    kIeFlowStartMilliseconds = 152,
+    kIeFlowEndMilliseconds = 153,
+};
+constexpr uint16_t kIeProcessId = 1;       // enterprise-specific (under IFTOP_IPFIX_PEN): the owning pid, unsigned32
+constexpr uint16_t kIpfixVarLen = 0xffff;  // RFC 7011 §7: a variable-length element
+constexpr uint16_t kTemplateV4 = 256, kTemplateV6 = 257;  // RFC 7011 §3.4.1: data template IDs start at 256
+
+struct IpfixField {
+    uint16_t id, length;
+    bool enterprise;
+};
+/// The template of each family, in record order; ipfix_record() writes exactly these fields.
+inline const std::vector<IpfixField>& ipfix_template(int family) {
+    static const auto make = [](bool v6) {
+        std::vector<IpfixField> f = {
+            {v6 ? kIeSourceIPv6Address : kIeSourceIPv4Address, uint16_t(v6 ? 16 : 4), false},
+            {v6 ? kIeDestinationIPv6Address : kIeDestinationIPv4Address, uint16_t(v6 ? 16 : 4), false},
+            {kIeSourceTransportPort, 2, false},   {kIeDestinationTransportPort, 2, false},
+            {kIeProtocolIdentifier, 1, false},    {kIeFlowDirection, 1, false},
+            {kIeOctetDeltaCount, 8, false},       {kIePacketDeltaCount, 8, false},
+            {kIeFlowStartMilliseconds, 8, false}, {kIeFlowEndMilliseconds, 8, false},
+            {kIeIngressInterface, 4, false},      {kIeEgressInterface, 4, false},
+            {kIeInterfaceName, kIpfixVarLen, false}, {kIeApplicationName, kIpfixVarLen, false},
+            {kIeProcessId, 4, true},
+        };
+        return f;
+    };
+    static const std::vector<IpfixField> v4 = make(false), v6 = make(true);
+    return family == 6 ? v6 : v4;
+}
+
+/// One data record: one direction of one flow over one reporting period.
+struct IpfixRecord {
+    IpAddr src, dst;
+    uint16_t sport = 0, dport = 0;
+    uint8_t proto = 0;
+    uint8_t direction = 0;  ///< flowDirection: 0 ingress (received), 1 egress (sent)
+    uint64_t octets = 0, packets = 0;
+    uint64_t start_ms = 0, end_ms = 0;
+    uint32_t ingress = 0, egress = 0;
+    std::string_view interface, process;
+    uint32_t pid = 0;
+};
+
+inline void put16(std::string& b, uint16_t v) { b += char(v >> 8); b += char(v & 0xff); }
+inline void put32(std::string& b, uint32_t v) { put16(b, uint16_t(v >> 16)); put16(b, uint16_t(v & 0xffff)); }
+inline void put64(std::string& b, uint64_t v) { put32(b, uint32_t(v >> 32)); put32(b, uint32_t(v & 0xffffffffu)); }
+inline void set16(std::string& b, size_t at, uint16_t v) { b[at] = char(v >> 8); b[at + 1] = char(v & 0xff); }
+inline void set32(std::string& b, size_t at, uint32_t v) { set16(b, at, uint16_t(v >> 16)); set16(b, at + 2, uint16_t(v & 0xffff)); }
+
+/// A string for a variable-length element: at most 64 bytes, cut at a UTF-8 character boundary.
+inline std::string_view ipfix_text(std::string_view s) {
+    if (s.size() <= 64) return s;
+    size_t n = 64;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xc0) == 0x80) --n;
+    return s.substr(0, n);
+}
+/// RFC 7011 §7: a length octet, or 255 and two length octets from 255 on.
+inline void put_varlen(std::string& b, std::string_view s) {
+    if (s.size() < 255) b += char(s.size());
+    else { b += char(255); put16(b, uint16_t(s.size())); }
+    b.append(s);
+}
+inline size_t ipfix_record_size(const IpfixRecord& r) {
+    const auto var = [](std::string_view s) { return (s.size() < 255 ? 1 : 3) + s.size(); };
+    return (r.src.family == 6 ? 32 : 8) + 2 + 2 + 1 + 1 + 8 * 4 + 4 + 4 + var(r.interface) + var(r.process) + 4;
+}
+inline void ipfix_record(std::string& b, const IpfixRecord& r) {
+    b.append(reinterpret_cast<const char*>(r.src.bytes), r.src.family == 6 ? 16 : 4);
+    b.append(reinterpret_cast<const char*>(r.dst.bytes), r.dst.family == 6 ? 16 : 4);
+    put16(b, r.sport);
+    put16(b, r.dport);
+    b += char(r.proto);
+    b += char(r.direction);
+    put64(b, r.octets);
+    put64(b, r.packets);
+    put64(b, r.start_ms);
+    put64(b, r.end_ms);
+    put32(b, r.ingress);
+    put32(b, r.egress);
+    put_varlen(b, r.interface);
+    put_varlen(b, r.process);
+    put32(b, r.pid);
+}
+
+/// Builds IPFIX messages (RFC 7011 §3): a 16-byte header, then sets. Records are appended to the message under
+/// construction; a message is handed to `send` when the next record would not fit in `max_size` bytes, or on
+/// flush(). The sequence number of a message is the number of data records in all earlier messages (§3.1).
+class IpfixEncoder {
+public:
+    using SendFn = std::function<void(std::string_view message, uint32_t records)>;
+    IpfixEncoder(uint32_t domain, size_t max_size, SendFn send)
+        : domain_(domain), max_(std::max<size_t>(max_size, kMinSize)), send_(std::move(send)) {}
+    void set_max_size(size_t n) {
+        flush(last_time_);
+        max_ = std::max<size_t>(n, kMinSize);
+    }
+    size_t max_size() const { return max_; }
+    /// Sends both templates in a message of their own (they precede the data they describe: §8).
+    void send_templates(uint32_t export_time) {
+        flush(export_time);
+        begin(export_time);
+        const size_t set = msg_.size();
+        put16(msg_, 2);  // Template Set
+        put16(msg_, 0);
+        for (int family : {4, 6}) {
+            const auto& fields = ipfix_template(family);
+            put16(msg_, family == 6 ? kTemplateV6 : kTemplateV4);
+            put16(msg_, uint16_t(fields.size()));
+            for (const IpfixField& f : fields) {
+                put16(msg_, uint16_t(f.id | (f.enterprise ? 0x8000 : 0)));
+                put16(msg_, f.length);
+                if (f.enterprise) put32(msg_, IFTOP_IPFIX_PEN);
+            }
+        }
+        set16(msg_, set + 2, uint16_t(msg_.size() - set));
+        emit();
+    }
+    void add(const IpfixRecord& r, uint32_t export_time) {
+        const uint16_t tid = r.src.family == 6 ? kTemplateV6 : kTemplateV4;
+        const size_t need = ipfix_record_size(r) + (tid == set_id_ ? 0 : 4);
+        if (!msg_.empty() && msg_.size() + need > max_) flush(export_time);
+        if (msg_.empty()) begin(export_time);
+        if (tid != set_id_) {
+            close_set();
+            set_at_ = msg_.size();
+            set_id_ = tid;
+            put16(msg_, tid);
+            put16(msg_, 0);
+        }
+        ipfix_record(msg_, r);
+        ++records_;
+    }
+    void flush(uint32_t export_time) {
+        if (msg_.empty()) return;
+        set32(msg_, 4, export_time);  // the time the message leaves, not the time it was started
+        emit();
+    }
+    uint32_t sequence() const { return sequence_; }
+
+private:
+    static constexpr size_t kMinSize = 256;  // the two templates need 160 bytes; a record of IPv6 at most 238
+    void begin(uint32_t export_time) {
+        last_time_ = export_time;
+        msg_.clear();
+        put16(msg_, 10);  // version: IPFIX
+        put16(msg_, 0);   // length, set on emit
+        put32(msg_, export_time);
+        put32(msg_, sequence_);
+        put32(msg_, domain_);
+        set_id_ = 0;
+        records_ = 0;
+    }
+    void close_set() {
+        if (set_id_) set16(msg_, set_at_ + 2, uint16_t(msg_.size() - set_at_));
+        set_id_ = 0;
+    }
+    void emit() {
+        close_set();
+        set16(msg_, 2, uint16_t(msg_.size()));
+        send_(msg_, records_);
+        sequence_ += records_;  // modulo 2^32 (§3.1): uint32_t wraps
+        records_ = 0;
+        msg_.clear();
+    }
+    uint32_t domain_;
+    size_t max_;
+    SendFn send_;
+    std::string msg_;
+    size_t set_at_ = 0;
+    uint16_t set_id_ = 0;
+    uint32_t records_ = 0, sequence_ = 0, last_time_ = 0;
+};
+
+/// One collector: a connected, non-blocking UDP socket. Connected, so an ICMP port or host unreachable for an
+/// earlier datagram comes back as the error of a later send (ECONNREFUSED, EHOSTUNREACH) and is counted.
+struct Collector {
+    CollectorStatus status;
+    int fd = -1;
+    int family = 0;
+    ~Collector() { if (fd >= 0) ::close(fd); }
+    /// The largest IPFIX message for this path: the path MTU the kernel knows for the connected socket minus the
+    /// IP and UDP headers; RFC 7011 §10.3.3's 512-byte packet when the MTU is unknown.
+    size_t max_message() const {
+        const size_t headers = (family == AF_INET6 ? 40 : 20) + 8;
+        size_t mtu = 512;
+#if defined(__linux__)
+        int v = 0;
+        socklen_t len = sizeof v;
+        const int r = family == AF_INET6 ? getsockopt(fd, IPPROTO_IPV6, IPV6_MTU, &v, &len)
+                                         : getsockopt(fd, IPPROTO_IP, IP_MTU, &v, &len);
+        if (r == 0 && v >= 576) mtu = size_t(v);
+#endif
+        return std::min<size_t>(mtu, 65535 + headers) - headers;
+    }
+    void send(std::string_view msg) {
+        const ssize_t n = ::send(fd, msg.data(), msg.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n == ssize_t(msg.size())) { ++status.messages; return; }
+        ++status.send_failures;
+        status.last_error = n < 0 ? std::strerror(errno) : "short send";
+    }
+};
+
+inline Result<std::unique_ptr<Collector>> open_collector(const std::string& text) {
+    auto ep = parse_endpoint(text);
+    if (!ep) return make_error(Errc::usage, "--ipfix " + ep.error().message);
+    addrinfo hints {};
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    addrinfo* res = nullptr;
+    const std::string port = std::to_string(ep->port);
+    const int gai = getaddrinfo(ep->host.c_str(), port.c_str(), &hints, &res);
+    if (gai != 0 || !res)
+        return make_error(Errc::usage, "--ipfix " + text + ": cannot resolve '" + ep->host + "': " + gai_strerror(gai));
+    auto c = std::make_unique<Collector>();
+    c->status.address = text;
+    std::string why;
+    for (addrinfo* a = res; a; a = a->ai_next) {
+        const int fd = ::socket(a->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0) { why = std::strerror(errno); continue; }
+        if (::connect(fd, a->ai_addr, a->ai_addrlen) != 0) { why = std::strerror(errno); ::close(fd); continue; }
+        int buf = 1 << 20;  // room for a burst of evictions; the kernel caps it at net.core.wmem_max
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf);
+        c->fd = fd;
+        c->family = a->ai_family;
+        break;
+    }
+    freeaddrinfo(res);
+    if (c->fd < 0) return make_error(Errc::usage, "--ipfix " + text + ": " + why);
+    return c;
+}
+
+/// What the IPFIX export remembers per flow: the counts already reported, and where the unreported ones start.
+struct IpfixFlowState {
+    uint64_t bytes[2] = {0, 0}, packets[2] = {0, 0};
+    Micros period_start = -1;  ///< first packet not yet reported (a lower bound); -1: none at the last look
+};
+
+/// A label value in the Prometheus text format: backslash, double quote and line feed escaped.
+inline void prom_label(std::string& out, std::string_view v) {
+    for (char c : v) {
+        if (c == '\\') out += "\\\\";
+        else if (c == '"') out += "\\\"";
+        else if (c == '\n') out += "\\n";
+        else out += c;
+    }
+}
+/// A sample value: the number format of --json, so the textfile and the NDJSON agree digit for digit.
+inline void prom_value(std::string& out, double v) {
+    JsonOut o(48);
+    o.num(v);
+    out += o.take();
+}
+
+/// Bytes per process for iftop_process_bytes_total, kept as counters: each flow's bytes are credited, as they
+/// are counted, to the process that owns it then ("unknown" while none does), so a process's count never goes
+/// down when its flows leave the table or are attributed late. The kPrometheusProcesses processes with the most
+/// bytes get their own series when a place is free, and keep it. A process promoted later than the write that
+/// first showed its bytes leaves what "other" already showed of it in "other": every series only grows, and all
+/// of them add up to the totals.
+struct ProcessCounters {
+    struct Pair { uint64_t v[2] = {0, 0}; };
+    std::unordered_map<FlowKey, Pair, FlowKeyHash> credited;  // per flow: bytes already credited
+    std::unordered_map<std::string, Pair> bytes;              // per process name: bytes credited so far
+    std::unordered_map<std::string, Pair> named;              // processes with their own series: bytes left in other
+    std::unordered_map<std::string, Pair> shown;              // the others: their bytes as the last rows() summed them
+    static constexpr size_t kNamesMax = 10000;                // names beyond this are credited to "other" at once
+
+    static std::string owner_name(const FlowView& f, const FlowAttribution& owners) {
+        const FlowOwner* w = owners.owner(f.key);
+        return w && w->proc ? w->proc->name : std::string("unknown");
+    }
+    /// Credits what `f` counted since the last call to `process` ("unknown": no process owns it).
+    void credit(const FlowView& f, std::string name) {
+        Pair& c = credited[f.key];
+        if (name != "unknown" && !named.count(name) && !bytes.count(name) && bytes.size() >= kNamesMax) name = "other";
+        Pair& b = bytes[name];
+        for (int d = 0; d < 2; ++d) {
+            if (f.counts.bytes[d] < c.v[d]) c.v[d] = 0;  // a table that started over
+            b.v[d] += f.counts.bytes[d] - c.v[d];
+            c.v[d] = f.counts.bytes[d];
+        }
+    }
+    void forget(const FlowView& f, std::string process) {
+        credit(f, std::move(process));
+        credited.erase(f.key);
+    }
+    /// Rows: (process label, bytes sent, bytes received), the promoted processes first.
+    std::vector<std::pair<std::string, Pair>> rows() {
+        std::vector<std::pair<std::string, uint64_t>> order;  // candidates for a free place, most bytes first
+        for (const auto& [name, b] : bytes)
+            if (!named.count(name) && name != "other" && name != "unknown") order.emplace_back(name, b.v[0] + b.v[1]);
+        std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.second > b.second || (a.second == b.second && a.first < b.first); });
+        for (size_t i = 0; i < order.size() && named.size() < kPrometheusProcesses; ++i) {
+            auto it = shown.find(order[i].first);
+            named[order[i].first] = it == shown.end() ? Pair{} : it->second;
+            if (it != shown.end()) shown.erase(it);
+        }
+        std::vector<std::pair<std::string, Pair>> out;
+        Pair other, unknown;
+        for (const auto& [name, b] : bytes) {
+            auto it = named.find(name);
+            Pair& sink = name == "unknown" ? unknown : other;
+            for (int d = 0; d < 2; ++d) {
+                if (it != named.end()) sink.v[d] += it->second.v[d];  // what it had before its promotion
+                else sink.v[d] += b.v[d];
+            }
+            if (it != named.end()) {
+                Pair own;
+                for (int d = 0; d < 2; ++d) own.v[d] = b.v[d] - it->second.v[d];
+                out.emplace_back(name, own);
+            } else if (name != "unknown" && name != "other") {
+                shown[name] = b;
+            }
+        }
+        std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        out.emplace_back("other", other);
+        out.emplace_back("unknown", unknown);
+        return out;
+    }
+};
+
+}  // namespace detail
+
+struct Exporter::Impl {
+    ExportConfig cfg;
+    std::string news;
+    // IPFIX
+    std::vector<std::unique_ptr<detail::Collector>> collectors;
+    std::unique_ptr<detail::IpfixEncoder> encoder;
+    std::unordered_map<FlowKey, detail::IpfixFlowState, detail::FlowKeyHash> flows;
+    Micros last_scan = -1;       // table time of the previous tick
+    Micros templates_at = 0;     // table time the templates were last sent
+    uint64_t records = 0, octets = 0, packets = 0;
+    // Prometheus
+    detail::ProcessCounters procs;
+    uint64_t prom_writes = 0, prom_failures = 0;
+    std::string prom_error;
+    bool prom_failing = false;
+    Micros prom_written_at = -1;  // monotonic time of the last write (-r as fast as possible: one a second)
+    std::vector<uint64_t> failures_seen;  // per collector, at the previous tick
+    std::vector<Micros> failed_at;        // per collector: table time of the last tick with a failed send; -1 never
+
+    uint32_t export_time(Micros now) const { return uint32_t(std::max<Micros>(0, now + cfg.epoch_offset) / kMicrosPerSecond); }
+    uint64_t ms(Micros t) const { return uint64_t(std::max<Micros>(0, t + cfg.epoch_offset) / 1000); }
+
+    /// Reports the counts of `f` not reported yet: one record per direction that has packets.
+    void report(const FlowView& f, detail::IpfixFlowState& st, Micros period_start, Micros now,
+                const FlowAttribution* owners) {
+        const FlowOwner* w = owners ? owners->owner(f.key) : nullptr;
+        const ProcessInfo* proc = w && w->proc ? w->proc.get() : nullptr;
+        for (int dir = 0; dir < 2; ++dir) {
+            if (f.counts.packets[dir] < st.packets[dir] || f.counts.bytes[dir] < st.bytes[dir]) {
+                st.packets[dir] = st.bytes[dir] = 0;  // counts went down: a table that started over
+            }
+            const uint64_t p = f.counts.packets[dir] - st.packets[dir];
+            if (!p) continue;
+            detail::IpfixRecord r;
+            const bool sent = dir == 0;
+            r.src = sent ? f.key.local : f.key.remote;
+            r.dst = sent ? f.key.remote : f.key.local;
+            r.sport = sent ? f.key.local_port : f.key.remote_port;
+            r.dport = sent ? f.key.remote_port : f.key.local_port;
+            r.proto = f.key.proto;
+            r.direction = sent ? 1 : 0;
+            r.octets = f.counts.bytes[dir] - st.bytes[dir];
+            r.packets = p;
+            r.start_ms = ms(std::min(period_start, f.last_seen));
+            r.end_ms = ms(f.last_seen);
+            (sent ? r.egress : r.ingress) = cfg.if_index;
+            r.interface = detail::ipfix_text(cfg.interface);
+            if (proc) {
+                r.process = detail::ipfix_text(proc->name);
+                r.pid = uint32_t(proc->pid);
+            }
+            encoder->add(r, export_time(now));
+            ++records;
+            octets += r.octets;
+            packets += r.packets;
+            st.packets[dir] = f.counts.packets[dir];
+            st.bytes[dir] = f.counts.bytes[dir];
+        }
+        st.period_start = -1;
+    }
+    /// The period start of counts that are pending now but were not at the previous look: the flow's first packet
+    /// for a flow not seen before, else the previous tick (its new packets arrived after it).
+    Micros period_start_of(const FlowView& f, const detail::IpfixFlowState& st, bool fresh) const {
+        if (st.period_start >= 0) return st.period_start;
+        return fresh || last_scan < 0 ? f.first_seen : std::max(last_scan, f.first_seen);
+    }
+    static bool pending(const FlowView& f, const detail::IpfixFlowState& st) {
+        return f.counts.packets[0] != st.packets[0] || f.counts.packets[1] != st.packets[1];
+    }
+    void forget(const FlowView& f, Micros now, const FlowAttribution* owners) {
+        if (!cfg.prometheus.empty() && owners) procs.forget(f, detail::ProcessCounters::owner_name(f, *owners));
+        if (!encoder) return;
+        auto it = flows.find(f.key);
+        detail::IpfixFlowState fresh_state;
+        detail::IpfixFlowState& st = it == flows.end() ? fresh_state : it->second;
+        if (pending(f, st)) report(f, st, period_start_of(f, st, it == flows.end()), now, owners);
+        if (it != flows.end()) flows.erase(it);
+    }
+    void scan(const FlowTable& t, Micros now, const FlowAttribution* owners, bool all) {
+        const Micros active = Micros(cfg.active_timeout) * kMicrosPerSecond;
+        const Micros inactive = Micros(cfg.inactive_timeout) * kMicrosPerSecond;
+        t.for_each_flow([&](const FlowView& f) {
+            auto [it, fresh] = flows.try_emplace(f.key);
+            detail::IpfixFlowState& st = it->second;
+            if (!pending(f, st)) { st.period_start = -1; return; }
+            st.period_start = period_start_of(f, st, fresh);
+            if (all || now - f.last_seen >= inactive || now - st.period_start >= active)
+                report(f, st, st.period_start, now, owners);
+        });
+        last_scan = now;
+    }
+    void send(std::string_view msg) {
+        if (cfg.fast_offline) pace(msg.size() * collectors.size());
+        for (auto& c : collectors) c->send(msg);
+    }
+    // -r as fast as possible could hand a whole capture's records to the kernel in milliseconds, more than a
+    // collector's socket buffer holds (UDP has no flow control: the loss would only show as sequence gaps at the
+    // collector). Reading a file, messages leave at most kOfflineRate bytes a second (a token bucket, 64 KiB of
+    // burst); a live capture never waits.
+    static constexpr double kOfflineRate = 2e6;
+    static constexpr double kOfflineBurst = 65536;
+    double tokens = kOfflineBurst;
+    Micros tokens_at = -1;
+    void pace(size_t n) {
+        const Micros now = detail::mono_now();
+        if (tokens_at >= 0) tokens = std::min(kOfflineBurst, tokens + double(now - tokens_at) * kOfflineRate / 1e6);
+        tokens_at = now;
+        tokens -= double(n);
+        if (tokens < 0) {
+            const Micros wait = Micros(-tokens * 1e6 / kOfflineRate);
+            usleep(useconds_t(wait));
+            tokens_at += wait;
+            tokens = 0;
+        }
+    }
+
+    /// The textfile's content: node_exporter's textfile collector reads it (Prometheus text format 0.0.4).
+    std::string prometheus_text(const FlowTable& t, const FlowAttribution* owners) {
+        std::string o;
+        o.reserve(4096);
+        std::string iface;
+        detail::prom_label(iface, cfg.interface);
+        const char* const dirs[2] = {"sent", "received"};
+        const auto head = [&](const char* name, const char* type, const char* help) {
+            o += "# HELP "; o += name; o += ' '; o += help; o += "\n# TYPE "; o += name; o += ' '; o += type; o += '\n';
+        };
+        const auto sample = [&](const char* name, std::string_view labels, double v) {
+            o += name; o += "{interface=\""; o += iface; o += '"';
+            if (!labels.empty()) { o += ','; o += labels; }
+            o += "} ";
+            detail::prom_value(o, v);
+            o += '\n';
+        };
+        const FlowView tot = t.totals();
+        head("iftop_bytes_total", "counter", "Bytes counted (IP header length, as iftop counts), by direction: sent is local to remote.");
+        for (int d = 0; d < 2; ++d) sample("iftop_bytes_total", std::string("direction=\"") + dirs[d] + '"', double(tot.counts.bytes[d]));
+        head("iftop_packets_total", "counter", "Packets counted, by direction.");
+        for (int d = 0; d < 2; ++d) sample("iftop_packets_total", std::string("direction=\"") + dirs[d] + '"', double(tot.counts.packets[d]));
+        head("iftop_rate_bytes_per_second", "gauge", "Average rate over the last 2, 10 or 40 seconds, bytes per second.");
+        for (int d = 0; d < 2; ++d)
+            for (int w = 0; w < 3; ++w)
+                sample("iftop_rate_bytes_per_second",
+                       std::string("direction=\"") + dirs[d] + "\",window=\"" + std::to_string(kWindows[w]) + "s\"",
+                       tot.rates.v[d][w]);
+        if (owners) {
+            head("iftop_process_bytes_total", "counter",
+                 "Bytes of the flows a process owns, for the 20 processes with the most bytes; the others are summed in "
+                 "process=\"other\", flows with no known process in process=\"unknown\".");
+            for (const auto& [name, b] : procs.rows()) {
+                std::string l = "process=\"";
+                detail::prom_label(l, name);
+                for (int d = 0; d < 2; ++d) sample("iftop_process_bytes_total", l + "\",direction=\"" + dirs[d] + '"', double(b.v[d]));
+            }
+        }
+        const CaptureCounts& c = t.capture();
+        head("iftop_capture_packets_total", "counter", "Frames the capture delivered, counted or not.");
+        sample("iftop_capture_packets_total", "", double(c.packets));
+        head("iftop_capture_skipped_total", "counter", "Frames not counted, by reason (see tests/ACCOUNTING.md).");
+        for (size_t i = 0; i < kSkipReasons; ++i)
+            sample("iftop_capture_skipped_total", std::string("reason=\"") + skip_name(Skip(i)) + '"', double(c.skipped[i]));
+        head("iftop_capture_dropped_total", "counter", "Packets the kernel dropped before the capture saw them.");
+        sample("iftop_capture_dropped_total", "", double(c.dropped));
+        head("iftop_flows", "gauge", "Flows in the table.");
+        sample("iftop_flows", "", double(t.size()));
+        head("iftop_flows_evicted_total", "counter", "Flows evicted by the --max-flows cap (their bytes stay in the totals).");
+        sample("iftop_flows_evicted_total", "", double(c.evicted_flows));
+        if (!collectors.empty()) {
+            head("iftop_ipfix_records_total", "counter", "IPFIX data records sent to every collector.");
+            sample("iftop_ipfix_records_total", "", double(records));
+            head("iftop_ipfix_messages_total", "counter", "IPFIX messages the kernel took, per collector.");
+            for (const auto& col : collectors) {
+                std::string l = "collector=\"";
+                detail::prom_label(l, col->status.address);
+                sample("iftop_ipfix_messages_total", l + '"', double(col->status.messages));
+            }
+            head("iftop_ipfix_send_failures_total", "counter", "IPFIX messages that could not be sent, per collector.");
+            for (const auto& col : collectors) {
+                std::string l = "collector=\"";
+                detail::prom_label(l, col->status.address);
+                sample("iftop_ipfix_send_failures_total", l + '"', double(col->status.send_failures));
+            }
+        }
+        return o;
+    }
+    void write_prometheus(const FlowTable& t, const FlowAttribution* owners) {
+        auto r = detail::write_file_atomic(cfg.prometheus, prometheus_text(t, owners), 0644);
+        if (r) {
+            ++prom_writes;
+            prom_failing = false;
+            return;
+        }
+        ++prom_failures;
+        prom_error = r.error().message;
+        if (!prom_failing) news = "Prometheus textfile: " + prom_error + " (tried again every second)";
+        prom_failing = true;
+    }
+    void refresh_templates(Micros now) {
+        size_t m = 65535;
+        for (const auto& c : collectors) m = std::min(m, c->max_message());
+        if (m != encoder->max_size()) encoder->set_max_size(m);  // the path MTU changed (or is known now)
+        encoder->send_templates(export_time(now));
+        templates_at = now;
+    }
+    /// A collector's first failure is news, and a failure after a minute without any (a collector that is down
+    /// makes about every other send fail: a connected UDP socket reports each ICMP unreachable once).
+    void check_news(Micros now) {
+        for (size_t i = 0; i < collectors.size(); ++i) {
+            const CollectorStatus& s = collectors[i]->status;
+            if (s.send_failures == failures_seen[i]) continue;
+            if (failed_at[i] < 0 || now - failed_at[i] >= 60 * kMicrosPerSecond)
+                news = "IPFIX to " + s.address + ": " + s.last_error + " (" + std::to_string(s.send_failures) +
+                       " messages not sent so far; sending goes on)";
+            failed_at[i] = now;
+            failures_seen[i] = s.send_failures;
+        }
+    }
+};
+
+Result<std::unique_ptr<Exporter>> Exporter::open(const ExportConfig& cfg) {
+    std::unique_ptr<Exporter> e(new Exporter);
+    e->impl_.reset(new Impl);
+    Impl& m = *e->impl_;
+    m.cfg = cfg;
+    for (const std::string& c : cfg.ipfix) {
+        auto col = detail::open_collector(c);
+        if (!col) return col.error();
+        m.collectors.push_back(std::move(*col));
+    }
+    if (!cfg.prometheus.empty()) {  // a textfile that cannot be written is a bad argument: say so now, not later
+        auto w = detail::write_file_atomic(cfg.prometheus, "", 0644);
+        if (!w) return detail::make_error(Errc::usage, "--prometheus " + w.error().message);
+    }
+    m.failures_seen.assign(m.collectors.size(), 0);
+    m.failed_at.assign(m.collectors.size(), -1);
+    if (!m.collectors.empty()) {
+        Impl* mp = &m;
+        m.encoder = std::make_unique<detail::IpfixEncoder>(cfg.if_index, 512,
+                                                           [mp](std::string_view msg, uint32_t) { mp->send(msg); });
+    }
+    return e;
+}
+
+Exporter::~Exporter() = default;
+
+void Exporter::attach(FlowTable& t, const FlowAttribution* owners) {
+    Impl* m = impl_.get();
+    t.on_forget([m, owners](const FlowView& f, Micros now) { m->forget(f, now, owners); });
+}
+
+void Exporter::tick(const FlowTable& t, Micros now, const FlowAttribution* owners) {
+    Impl& m = *impl_;
+    if (m.encoder) {
+        if (m.last_scan < 0 || now - m.templates_at >= Micros(m.cfg.template_refresh) * kMicrosPerSecond)
+            m.refresh_templates(now);
+        m.scan(t, now, owners, false);
+        m.encoder->flush(m.export_time(now));  // what this tick reported leaves now, not with the next batch
+        m.check_news(now);
+    }
+    if (!m.cfg.prometheus.empty()) {
+        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, detail::ProcessCounters::owner_name(f, *owners)); });
+        // Reading a file as fast as possible, a second of capture time passes in microseconds: the file is
+        // rewritten at most once a second of real time (and at the end), not thousands of times.
+        const Micros real = detail::mono_now();
+        if (!m.cfg.fast_offline || m.prom_written_at < 0 || real - m.prom_written_at >= kMicrosPerSecond) {
+            m.write_prometheus(t, owners);
+            m.prom_written_at = real;
+        }
+    }
+}
+
+void Exporter::finish(const FlowTable& t, Micros now, const FlowAttribution* owners) {
+    Impl& m = *impl_;
+    if (m.encoder) {
+        if (m.last_scan < 0) m.refresh_templates(now);
+        m.scan(t, now, owners, true);
+        m.encoder->flush(m.export_time(now));
+        m.check_news(now);
+    }
+    if (!m.cfg.prometheus.empty()) {
+        if (owners) t.for_each_flow([&](const FlowView& f) { m.procs.credit(f, detail::ProcessCounters::owner_name(f, *owners)); });
+        m.write_prometheus(t, owners);
+    }
+}
+
+void Exporter::set_interface(const std::string& name, uint32_t if_index) {
+    impl_->cfg.interface = name;
+    impl_->cfg.if_index = if_index;
+}
+
+ExportStatus Exporter::status() const {
+    const Impl& m = *impl_;
+    ExportStatus s;
+    for (const auto& c : m.collectors) s.collectors.push_back(c->status);
+    s.records = m.records;
+    s.octets = m.octets;
+    s.packets = m.packets;
+    s.prometheus = m.cfg.prometheus;
+    s.prometheus_writes = m.prom_writes;
+    s.prometheus_failures = m.prom_failures;
+    s.prometheus_error = m.prom_error;
+    return s;
+}
+
+std::string Exporter::take_news() {
+    std::string n;
+    n.swap(impl_->news);
+    return n;
 }
 
 }  // namespace iftop

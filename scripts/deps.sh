@@ -1,46 +1,152 @@
 #!/bin/sh
-# Installs what iftop needs, through the system's package manager, when run as root; otherwise prints the command.
-#   scripts/deps.sh build   libpcap headers and a C++17 compiler
-#   scripts/deps.sh test    the above plus doctest, tshark (the independent packet count) and python3
+# Installs what iftop needs through the system's package manager; as a normal user it prints the command instead.
+#   scripts/deps.sh build    a C++17 compiler, make and the libpcap headers
+#   scripts/deps.sh test     the above plus every program and library the tests run (make test)
+#   scripts/deps.sh list     print the packages `test` needs here, one a line, and exit
+# Every package of the purpose is checked on its own (through the package manager's database), so a package added
+# to a list below is installed on the next `make deps` even where the others are already there.
 set -eu
 what=${1:-build}
 
-have_build() {
-    { [ -f /usr/include/pcap/pcap.h ] || [ -f /usr/local/include/pcap/pcap.h ]; } && command -v "${CXX:-g++}" >/dev/null 2>&1 && command -v make >/dev/null 2>&1
-}
-have_test() {
-    have_build && { [ -f /usr/include/doctest/doctest.h ] || [ -f /usr/local/include/doctest/doctest.h ]; } &&
-        command -v tshark >/dev/null 2>&1 && command -v python3 >/dev/null 2>&1 &&
-        { ! command -v apt-get >/dev/null 2>&1 || { [ -x /usr/sbin/iftop ] && command -v tmux >/dev/null 2>&1; }; }
-}
+# ---- packages, one list per purpose; to add a tool to a test, add its package to the purpose that runs it ----------
+# Debian, Ubuntu (apt)
+apt_build="g++ make libpcap-dev"
+apt_unit="doctest-dev"                      # tests/unit.cpp, tests/procs.cpp
+apt_scripts="python3 procps"                # the test scripts: python3; sysctl in the namespaces (procps)
+apt_reference="tshark iftop"                # independent counts (tshark); Debian's iftop, the text-mode reference
+apt_live="iproute2"                         # network namespaces for the live tests (ip netns)
+apt_screen="tmux"                           # the screen in a real terminal (tests/tmux.sh)
+apt_ship="man-db clang libc++-dev libc++abi-dev bmake binutils libcap2-bin"  # man -l, libc++, BSD make, nm, setcap
+apt_exports="nfdump prometheus prometheus-node-exporter"  # the collectors tests/export.sh checks the exports with
+# Fedora (dnf)
+dnf_build="gcc-c++ make libpcap-devel"
+dnf_test="doctest-devel python3 procps-ng wireshark-cli iftop iproute tmux man-db clang libcxx-devel bmake binutils libcap"
+# Alpine (apk)
+apk_build="g++ make libpcap-dev linux-headers"
+apk_test="doctest-dev python3 procps tshark iftop iproute2 tmux bash mandoc clang libc++-dev bmake binutils libcap-utils"
+# Arch (pacman)
+pacman_build="gcc make libpcap"
+pacman_test="doctest python procps-ng wireshark-cli iftop iproute2 tmux man-db clang libc++ bmake binutils libcap"
+# FreeBSD (pkg): libpcap, clang (with libc++), make (BSD make) and man are in the base system
+pkg_build=""
+pkg_test="doctest python3 bash tshark iftop tmux"
+# macOS (Homebrew): Apple's clang, libc++, libpcap, make and man come with the Command Line Tools
+brew_build=""
+brew_test="doctest python bash wireshark iftop tmux bmake"
 
-if [ "$what" = test ]; then have_test && exit 0; else have_build && exit 0; fi
+case $what in
+build | test | list) ;;
+*) echo "usage: scripts/deps.sh build|test|list" >&2; exit 2 ;;
+esac
 
-if command -v apt-get >/dev/null 2>&1; then
-    # iftop (Debian's) is the reference the text mode is compared with; iproute2 makes the test namespaces.
-    pkgs="libpcap-dev g++ make"; [ "$what" = test ] && pkgs="$pkgs doctest-dev tshark python3 iftop iproute2 tmux"
-    cmd="apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $pkgs"
-elif command -v dnf >/dev/null 2>&1; then
-    pkgs="libpcap-devel gcc-c++ make"; [ "$what" = test ] && pkgs="$pkgs doctest-devel wireshark-cli python3"
-    cmd="dnf install -y $pkgs"
-elif command -v apk >/dev/null 2>&1; then
-    pkgs="libpcap-dev g++ make linux-headers"; [ "$what" = test ] && pkgs="$pkgs doctest-dev tshark python3"
-    cmd="apk add --no-cache $pkgs"
-elif command -v pacman >/dev/null 2>&1; then
-    pkgs="libpcap gcc make"; [ "$what" = test ] && pkgs="$pkgs doctest wireshark-cli python"
-    cmd="pacman -S --noconfirm --needed $pkgs"
-else
-    echo "iftop: missing build dependencies (libpcap headers, a C++17 compiler$( [ "$what" = test ] && echo ', doctest, tshark, python3'))" >&2
-    echo "iftop: no apt-get, dnf, apk or pacman found: install them with your package manager" >&2
-    exit 1
+# ---- which package manager ------------------------------------------------------------------------------------------
+if command -v apt-get >/dev/null 2>&1 && command -v dpkg-query >/dev/null 2>&1; then pm=apt
+elif command -v dnf >/dev/null 2>&1; then pm=dnf
+elif command -v apk >/dev/null 2>&1; then pm=apk
+elif command -v pacman >/dev/null 2>&1; then pm=pacman
+elif [ "$(uname -s)" = FreeBSD ] && command -v pkg >/dev/null 2>&1; then pm=pkg
+elif command -v brew >/dev/null 2>&1; then pm=brew
+else pm=none
 fi
 
-if [ "$(id -u)" -ne 0 ]; then
-    echo "iftop: missing dependencies; install them with:" >&2
+case $pm in
+apt)    build=$apt_build; test="$apt_unit $apt_scripts $apt_reference $apt_live $apt_screen $apt_ship $apt_exports" ;;
+dnf)    build=$dnf_build; test=$dnf_test ;;
+apk)    build=$apk_build; test=$apk_test ;;
+pacman) build=$pacman_build; test=$pacman_test ;;
+pkg)    build=$pkg_build; test=$pkg_test ;;
+brew)   build=$brew_build; test=$brew_test ;;
+none)   build=""; test="" ;;
+esac
+want=$build
+[ "$what" = build ] || want="$build $test"
+if [ "$what" = list ]; then
+    for p in $want; do echo "$p"; done
+    exit 0
+fi
+
+# ---- what is missing: every package asked on its own ----------------------------------------------------------------
+installed() {  # package
+    case $pm in
+    apt)    [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ] ;;
+    dnf)    rpm -q "$1" >/dev/null 2>&1 ;;
+    apk)    apk info -e "$1" >/dev/null 2>&1 ;;
+    pacman) pacman -Q "$1" >/dev/null 2>&1 ;;
+    pkg)    pkg info -e "$1" >/dev/null 2>&1 ;;
+    brew)   brew list --versions "$1" >/dev/null 2>&1 ;;
+    esac
+}
+missing=""
+if [ "$pm" = apt ]; then
+    # one dpkg-query for the lot (each package is still looked at on its own)
+    ok=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $want 2>/dev/null | awk '$2 == "installed" { print $1 }' || true)
+    for p in $want; do
+        printf '%s\n' "$ok" | grep -qxF -- "$p" || missing="$missing $p"
+    done
+else
+    for p in $want; do
+        installed "$p" || missing="$missing $p"
+    done
+fi
+missing=${missing# }
+
+if [ "$pm" = none ]; then
+    # No package manager we know: check the build's own needs directly.
+    if command -v "${CXX:-c++}" >/dev/null 2>&1 && command -v make >/dev/null 2>&1 &&
+        { [ -f /usr/include/pcap/pcap.h ] || [ -f /usr/local/include/pcap/pcap.h ]; }; then
+        [ "$what" = build ] && exit 0
+        echo "iftop: no apt-get, dnf, apk, pacman, pkg or brew here: install doctest, tshark, python3, tmux, iftop," \
+            "iproute2, man, clang with libc++ and bmake yourself to run every test" >&2
+        exit 0
+    fi
+    echo "iftop: missing build dependencies (a C++17 compiler, make, libpcap headers) and no apt-get, dnf, apk," \
+        "pacman, pkg or brew found: install them with your package manager" >&2
+    exit 1
+fi
+[ -z "$missing" ] && exit 0
+
+case $pm in
+apt)
+    # Another apt or dpkg (unattended-upgrades on a freshly booted machine) may hold the lock: wait for it.
+    lock="-o DPkg::Lock::Timeout=300"
+    cmd="apt-get $lock update -qq && DEBIAN_FRONTEND=noninteractive apt-get $lock install -y -qq --no-install-recommends $missing" ;;
+dnf)    cmd="dnf install -y $missing" ;;
+apk)    cmd="apk add --no-cache $missing" ;;
+pacman) cmd="pacman -S --noconfirm --needed $missing" ;;
+pkg)    cmd="pkg install -y $missing" ;;
+brew)   cmd="brew install $missing" ;;
+esac
+
+# Homebrew refuses to run as root; every other package manager needs it.
+if [ "$pm" != brew ] && [ "$(id -u)" -ne 0 ]; then
+    echo "iftop: missing packages: $missing; install them with:" >&2
     echo "    sudo sh -c '$cmd'" >&2
     echo "or run: sudo make deps" >&2
     exit 1
 fi
-echo "iftop: installing: $pkgs" >&2
-sh -c "$cmd" >&2
-if [ "$what" = test ]; then have_test; else have_build; fi
+echo "iftop: installing: $missing" >&2
+if [ "$pm" = apt ]; then
+    # apt-get install waits for dpkg's lock itself (DPkg::Lock::Timeout); apt-get update does not wait for the
+    # package lists' lock in every apt version, so it is retried here, every 5 s for up to 5 minutes.
+    err=$(mktemp)
+    tries=0
+    until apt-get $lock update -qq 2>"$err"; do
+        if ! grep -q "Could not get lock" "$err" || [ $tries -ge 60 ]; then cat "$err" >&2; rm -f "$err"; exit 1; fi
+        [ $tries = 0 ] && echo "iftop: another apt or dpkg is running (unattended-upgrades?); waiting up to 5 minutes for its lock" >&2
+        tries=$((tries + 1))
+        sleep 5
+    done
+    rm -f "$err"
+    echo "iftop: (if another apt or dpkg holds dpkg's lock, apt-get waits up to 5 minutes for it)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get $lock install -y -qq --no-install-recommends $missing >&2
+else
+    sh -c "$cmd" >&2
+fi
+still=""
+for p in $missing; do
+    installed "$p" || still="$still $p"
+done
+if [ -n "$still" ]; then
+    echo "iftop: still missing after the install:$still" >&2
+    exit 1
+fi

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Captures written by the tests themselves (tests/gen_cases.py: every link type and header case of
 # tests/ACCOUNTING.md, fragments, truncation, malformed frames), each checked three ways: the generator's own count,
-# tshark's (tests/tshark_flows.py) and ./iftop's. Sourced by tests/run.sh.
+# tshark's (tests/tshark_flows.py) and ./iftop's.
+. "$(dirname "$0")/lib.sh"
+need_built ./iftop tests/iftop-asan
 G=$(mktemp -d)
 if python3 tests/gen_cases.py "$G" --verify >"$G/gen.log" 2>&1; then ok "generated cases: tshark and libpcap read them as intended, tshark agrees with the generator"
 else bad "generated cases: $(tail -5 "$G/gen.log")"; fi

@@ -1,8 +1,10 @@
 #!/bin/bash
 # Command-line behaviour of ./iftop, as a user meets it: exit codes, one-line errors, files, stdin, pipes.
-# Sourced by tests/run.sh (uses its ok/bad counters); needs no root, tty or network.
+# Needs no root, tty or network. Runs alone (bash tests/cli.sh) or under tests/run.sh.
+. "$(dirname "$0")/lib.sh"
+need_built ./iftop tests/embed_example
 T=$(mktemp -d)
-trap 'rm -rf "$T"' RETURN
+at_exit 'rm -rf "$T"'
 python3 tests/mkpcap.py steady "$T/steady.pcap"
 python3 tests/mkpcap.py wifi "$T/wifi.pcap"
 python3 tests/mkpcap.py cut "$T/cut.pcap"
@@ -87,11 +89,11 @@ rc=$?
 set +o pipefail
 if [ $rc = 0 ] && [ ! -s "$T/err" ]; then ok "closed pipe: quiet exit 0"; else bad "closed pipe: quiet exit 0 (rc=$rc $(head -c 200 "$T/err"))"; fi
 
-# a file cut mid-record: everything before the cut is reported, the cut is named, exit 0
+# a file cut mid-record: everything before the cut is reported, the cut is named in one line, exit 1 (as tcpdump)
 ./iftop -r "$T/cut.pcap" --json >"$T/j" 2>"$T/err"
 rc=$?
 p=$(tail -1 "$T/j" | python3 -c 'import json,sys; print(json.load(sys.stdin)["capture"]["packets"])')
-if [ $rc = 0 ] && [ "$p" = 149 ] && grep -q "truncated" "$T/err"; then ok "truncated file: report + warning"
+if [ $rc = 1 ] && [ "$p" = 149 ] && grep -q "truncated.*reporting what was read" "$T/err" && [ "$(wc -l <"$T/err")" = 1 ]; then ok "truncated file: report + one warning line, exit 1"
 else bad "truncated file: report + warning (rc=$rc packets=$p $(head -c 200 "$T/err"))"; fi
 
 # --replay plays at recorded speed (the file spans 4.92 s) and counts the same

@@ -1,11 +1,17 @@
 #!/bin/bash
-# The corpus of real, often malformed captures (../shared/corpus/tcpdump): every file is read to the end by the
+# Real, often malformed captures from tcpdump's test suite: every file is read to the end by the
 # AddressSanitizer/UBSan build with no report, and every IP flow in it matches tshark's independent count.
-# Sourced by tests/run.sh.
+# The full corpus (830 files) when it is there: $IFTOP_CORPUS, else ../shared/corpus/tcpdump; otherwise the 40 files
+# shipped in tests/corpus (tests/corpus/README.md says what they cover).
+. "$(dirname "$0")/lib.sh"
+need_built tests/iftop-asan ./iftop
 CORPUS=${IFTOP_CORPUS:-../shared/corpus/tcpdump}
-if [ ! -d "$CORPUS" ]; then
-    echo "skip corpus: $CORPUS not found (set IFTOP_CORPUS)"
+if [ -n "${IFTOP_CORPUS:-}" ] && [ ! -d "$IFTOP_CORPUS" ]; then
+    bad "corpus: IFTOP_CORPUS=$IFTOP_CORPUS is not a directory"
 else
+    if [ -d "$CORPUS" ]; then which=$CORPUS
+    else CORPUS=tests/corpus which="the 40 files shipped in tests/corpus (no ../shared/corpus/tcpdump here)"; fi
+    echo "     corpus: $which"
     C=$(mktemp -d)
     # Sanitizer run: exit 0 (read) or 1 (a clear refusal such as an unsupported link type) and no sanitizer output.
     ls "$CORPUS" | grep -E '\.(pcap|pcapng)$' | sed "s|^|$CORPUS/|" >"$C/files"
@@ -18,8 +24,8 @@ else
     if [ "$nfail" = 0 ]; then ok "corpus under ASan/UBSan: $total files read, no report ($refused stderr lines: refusals and warnings)"
     else bad "corpus under ASan/UBSan: $nfail of $total files failed"; head -20 "$C/asan-fail" | while read -r l; do echo "     $l"; head -5 "$C/$(basename "${l% rc=*}").err" | sed 's/^/       /'; done; fi
     rm -rf "$C"
-    if [ -f tests/check_corpus.sh ]; then
-        if bash tests/check_corpus.sh "$CORPUS" >"${TMPDIR:-/tmp}/iftop-corpus-check.log" 2>&1; then ok "corpus against tshark: $(tail -1 "${TMPDIR:-/tmp}/iftop-corpus-check.log")"
-        else bad "corpus against tshark: $(tail -1 "${TMPDIR:-/tmp}/iftop-corpus-check.log")"; grep -v '^ok' "${TMPDIR:-/tmp}/iftop-corpus-check.log" | head -40; fi
-    fi
+    log=$(mktemp)
+    at_exit 'rm -f "$log"'
+    if bash tests/check_corpus.sh "$CORPUS" >"$log" 2>&1; then ok "corpus against tshark: $(tail -1 "$log")"
+    else bad "corpus against tshark: $(tail -1 "$log")"; grep -v '^ok' "$log" | head -40; fi
 fi

@@ -553,12 +553,12 @@ def c_ipv6_ext():
     # no next header (59) after destination options
     p = ipv6(C6, A6, 60, opt_hdr(59, b""))
     c.add(eth(ETH_IP6, p, swap=True), E(59, C6, 0, A6, 0, len(p)), "ipv6.dstopts")
-    # an extension header that runs past the payload length: the walk stops there,
-    # protocol = that header's number (60), ports 0
+    # an extension header that runs past the payload length: the walk stops there, ports 0,
+    # protocol = its next-header byte (TCP), which is inside the packet
     inner = opt_hdr(60, opt_hdr(TCP, tcp(1, 2), units=4))     # dstopts of 40 bytes
     p = ipv6(A6, B6, 0, inner, plen=8 + 16)                   # pl ends inside dstopts
-    c.add(eth(ETH_IP6, p), E(60, A6, 0, B6, 0, 40 + 24), "ipv6.hopopts",
-          note="dstopts not inside the packet: protocol 60")
+    c.add(eth(ETH_IP6, p), E(TCP, A6, 0, B6, 0, 40 + 24), "ipv6.hopopts",
+          note="dstopts not inside the packet: its next header, TCP")
     return c
 
 
@@ -637,7 +637,7 @@ def c_truncated(snaplen):
     c.add(eth(ETH_IP6, p), E(UDP, C6, 0, A6, 0, len(p)), "ipv6", cap=14 + 40 + 3,
           note="cut 3 bytes into the UDP header")
     # IPv6: TCP behind a 32-byte hop-by-hop header, which ends at 86: with snaplen 64 it is
-    # not captured whole (protocol 0, ports 0), with 96 it is and so are the ports
+    # not captured whole (protocol: its next-header byte, TCP; ports 0), with 96 it is and so are the ports
     units = 3
     p = ipv6(A6, B6, 0, opt_hdr(TCP, tcp(40013, 80, data(900)), units=units))
     ext_end = 14 + 40 + (units + 1) * 8
@@ -645,12 +645,22 @@ def c_truncated(snaplen):
         ports = (40013, 80) if ext_end + 4 <= snaplen else (0, 0)
         e = E(TCP, A6, ports[0], B6, ports[1], len(p))
     else:
-        e = E(0, A6, 0, B6, 0, len(p))
+        e = E(TCP, A6, 0, B6, 0, len(p))
     c.add(eth(ETH_IP6, p), e, "ipv6", note=f"hop-by-hop ends at {ext_end}")
-    # only one byte of the hop-by-hop header captured: its length is unknown, protocol 0
+    # only one byte of the hop-by-hop header captured: its length is unknown, but its next header
+    # (UDP) was read: that is the protocol, ports 0
     p = ipv6(B6, A6, 0, opt_hdr(UDP, udp(53, 40013, data(100))))
-    c.add(eth(ETH_IP6, p), E(0, B6, 0, A6, 0, len(p)), "ipv6", cap=14 + 41,
+    c.add(eth(ETH_IP6, p), E(UDP, B6, 0, A6, 0, len(p)), "ipv6", cap=14 + 41,
           note="1 byte of hop-by-hop captured")
+    # the capture ends after the next-header byte of a routing header behind hop-by-hop: 44 (the next
+    # extension) is the protocol, as tshark shows it
+    p = ipv6(A6, C6, 0, opt_hdr(43, bytes([44, 0, 0, 0, 0, 0, 0, 0]) + frag6(UDP, udp(1, 2, data(50)), m=True, ident=3)))
+    c.add(eth(ETH_IP6, p), E(44, A6, 0, C6, 0, len(p)), "ipv6", cap=14 + 48 + 1,
+          note="routing header cut after its next-header byte")
+    # nothing of the hop-by-hop header captured: its number is the protocol
+    p = ipv6(B6, C6, 0, opt_hdr(UDP, udp(53, 40015, data(100))))
+    c.add(eth(ETH_IP6, p), E(0, B6, 0, C6, 0, len(p)), "ipv6", cap=14 + 40,
+          note="no byte of hop-by-hop captured")
     # a fragment header with only 4 of its 8 bytes captured: protocol 44, ports 0
     p = ipv6(C6, B6, 44, frag6(UDP, udp(1, 2, data(100)), m=True, ident=9))
     c.add(eth(ETH_IP6, p), E(44, C6, 0, B6, 0, len(p)), "ipv6", cap=14 + 44,

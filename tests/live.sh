@@ -2,15 +2,17 @@
 # Live capture on a veth pair between two network namespaces that this test creates (root only; skipped otherwise).
 # Traffic goes only between the two namespaces. Debian's iftop watches the same interface at the same time, and
 # the two text reports are compared line for line where they must agree: layout, units, rounding, cumulative
-# bytes exactly. Sourced by tests/run.sh.
-live_skip() { echo "skip live capture: $1"; }
+# bytes exactly.
+. "$(dirname "$0")/lib.sh"
+need_built ./iftop
+live_skip() { skipped "live capture: $1"; }
 if [ "$(id -u)" != 0 ]; then live_skip "needs root (network namespaces)"
 elif ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1; then live_skip "no 'ip netns' here"
 else
     L=$(mktemp -d)
     NA=iftop-test-a-$$ NB=iftop-test-b-$$
     cleanup_live() { ip netns del "$NA" 2>/dev/null; ip netns del "$NB" 2>/dev/null; rm -rf "$L"; }
-    trap cleanup_live RETURN
+    at_exit cleanup_live
     ip netns add "$NA" && ip netns add "$NB" &&
     ip -n "$NA" link add veth0 type veth peer name veth1 netns "$NB" &&
     ip -n "$NA" addr add 10.77.0.1/24 dev veth0 && ip -n "$NB" addr add 10.77.0.2/24 dev veth1 &&

@@ -3,8 +3,10 @@
 # In namespace A (where iftop listens on veth0): two TCP servers on different ports, a process listening on 7443
 # while another one connects to B's 7443 (port-only matching would give that flow to the listener), and a UDP
 # socket exchanging datagrams with B. Every flow in `./iftop --json -s N` must carry the pid of the process that
-# owns it (each helper writes its own pid). Part 2 below covers what a first lookup misses. Sourced by tests/run.sh.
-lp_skip() { echo "skip live attribution: $1"; }
+# owns it (each helper writes its own pid). Part 2 below covers what a first lookup misses.
+. "$(dirname "$0")/lib.sh"
+need_built ./iftop
+lp_skip() { skipped "live attribution: $1"; }
 if [ "$(id -u)" != 0 ]; then lp_skip "needs root (network namespaces)"
 elif ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1; then lp_skip "no 'ip netns' here"
 elif ! command -v python3 >/dev/null; then lp_skip "no python3"
@@ -16,9 +18,8 @@ else
         for p in "${lp_pids[@]}"; do kill "$p" 2>/dev/null; done
         for p in "${lp_pids[@]}"; do wait "$p" 2>/dev/null; done
         ip netns del "$PA" 2>/dev/null; ip netns del "$PB" 2>/dev/null; rm -rf "$P"
-        trap - RETURN
     }
-    trap cleanup_live_procs RETURN
+    at_exit cleanup_live_procs
     ip netns add "$PA" && ip netns add "$PB" &&
     ip -n "$PA" link add veth0 type veth peer name veth1 netns "$PB" &&
     ip -n "$PA" addr add 10.78.0.1/24 dev veth0 && ip -n "$PB" addr add 10.78.0.2/24 dev veth1 &&
@@ -130,13 +131,12 @@ off = [json.loads(l) for l in open(d + "/json_off")][-1]
 assert off["attribution"] == "off" and all(f["pid"] is None for f in off["flows"]), off
 PY
     fi
-    cleanup_live_procs
 fi
 
 # --- Part 2: what the first lookups miss (issue 9): short-lived sockets, owner changes, ping, containers, uid.
 # Namespaces: A (iftop on veth0) and B as above; C, a "container" routed through A; a bridge host D with E and F
 # bridged past it; every workload writes its own pid, which each flow is checked against.
-lp2_skip() { echo "skip live attribution (part 2): $1"; }
+lp2_skip() { skipped "live attribution (part 2): $1"; }
 if [ "$(id -u)" != 0 ]; then lp2_skip "needs root (network namespaces)"
 elif ! command -v ip >/dev/null || ! ip netns list >/dev/null 2>&1; then lp2_skip "no 'ip netns' here"
 elif ! command -v python3 >/dev/null || ! command -v unshare >/dev/null || ! command -v setpriv >/dev/null; then
@@ -153,9 +153,8 @@ else
         for n in "$QA" "$QB" "$QC" "$QD" "$QE" "$QF"; do ip netns del "$n" 2>/dev/null; done
         [ -n "$CG" ] && { rmdir "$CG" 2>/dev/null; rmdir "$(dirname "$CG")" 2>/dev/null; }
         rm -rf "$Q"
-        trap - RETURN
     }
-    trap cleanup_p2 RETURN
+    at_exit cleanup_p2
     nsx() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
     setup_p2() {
         for n in "$QA" "$QB" "$QC" "$QD" "$QE" "$QF"; do ip netns add "$n" && ip -n "$n" link set lo up || return 1; done
@@ -287,10 +286,10 @@ PY
         [ -f "$base/cgroup.procs" ] || continue
         mkdir -p "$base/iftop-test-$$/docker-$CID.scope" 2>/dev/null && { CG="$base/iftop-test-$$/docker-$CID.scope"; break; }
     done
-    # servers in B (and F); the UDP server and the TCP sink answer after 10 ms, as a server on the Internet would
+    # servers in B (and F); the UDP server and the TCP sink answer after 20 ms, as a server on the Internet would: a socket that closes before the capture hands its first packet over cannot be looked up
     T2=30  # servers outlive the workloads (stopped at the end)
-    bg "$QB" srv_udp udp-reply 0.0.0.0 7153 300 10
-    bg "$QB" srv_tcp tcp-sink 0.0.0.0 7180 10
+    bg "$QB" srv_udp udp-reply 0.0.0.0 7153 300 20
+    bg "$QB" srv_tcp tcp-sink 0.0.0.0 7180 20
     bg "$QB" srv_dmn tcp-sink 0.0.0.0 7190 0
     bg "$QB" srv_ctr tcp-sink 0.0.0.0 7181 0
     bg "$QB" srv_uid tcp-sink 0.0.0.0 7195 0

@@ -4,6 +4,11 @@
 mkpcap.py steady OUT   Ethernet IPv4: two UDP flows and one TCP flow over 5 s, 10 packets a second each.
 mkpcap.py wifi OUT     the same bytes under link type 105 (802.11), which iftop does not decode.
 mkpcap.py cut OUT      'steady' with its last record cut in half (a truncated file).
+mkpcap.py timeouts OUT a UDP flow with a packet each second for 150 s (10.0.0.1:6000 <-> 192.0.2.9:7000, 100 bytes
+                       out, 60 back), and a TCP flow active at 0-4 s and again at 40-44 s (10.0.0.1:40100 ->
+                       198.51.100.1:80, 200 bytes each second), for the IPFIX active and inactive timeouts.
+mkpcap.py many OUT     600 UDP flows from 10.1.0.0/16 to 192.0.2.1:53 over 60 s (flow i: 3 packets of 100 + i bytes
+                       at i/10, i/10 + 1, i/10 + 2 s), for eviction by --max-flows.
 """
 import struct
 import sys
@@ -35,6 +40,28 @@ def steady():
     return recs
 
 
+def timeouts():
+    a, b, c = (10, 0, 0, 1), (192, 0, 2, 9), (198, 51, 100, 1)
+    t0 = 1700000000.0
+    recs = []
+    for i in range(150):
+        recs.append((t0 + i + 0.25, eth(ipv4(a, b, 17, l4(6000, 7000, 80)))))   # 100 bytes out
+        recs.append((t0 + i + 0.5, eth(ipv4(b, a, 17, l4(7000, 6000, 40)))))    # 60 bytes back
+    for i in list(range(5)) + list(range(40, 45)):
+        recs.append((t0 + i + 0.75, eth(ipv4(a, c, 6, l4(40100, 80, 180)))))    # 200 bytes
+    return sorted(recs, key=lambda r: r[0])
+
+
+def many():
+    t0 = 1700000000.0
+    recs = []
+    for i in range(600):
+        src = (10, 1, i >> 8, i & 255)
+        for k in range(3):
+            recs.append((t0 + i / 10 + k, eth(ipv4(src, (192, 0, 2, 1), 17, l4(20000, 53, 80 + i)))))
+    return sorted(recs, key=lambda r: r[0])
+
+
 def write(path, linktype, recs, cut=False):
     out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, linktype))
     for t, data in recs:
@@ -55,5 +82,9 @@ if __name__ == "__main__":
         write(path, 105, steady())
     elif kind == "cut":
         write(path, 1, steady(), cut=True)
+    elif kind == "timeouts":
+        write(path, 1, timeouts())
+    elif kind == "many":
+        write(path, 1, many())
     else:
         sys.exit("unknown kind " + kind)

@@ -1135,3 +1135,48 @@ TEST_CASE("this process's own sockets over IPv6: a dual-stack listener with an I
     for (int fd : {l, c4, s4, c6, s6}) if (fd >= 0) close(fd);
 }
 }  // TEST_SUITE
+
+TEST_SUITE("attribution level (F16)") {
+TEST_CASE("a socket no visible process holds (hidepid, another pid namespace) makes attribution partial") {
+    FakeProc p;
+    p.proc(900, "mine");
+    p.sock("tcp", "10.0.0.1", 1000, "192.0.2.7", 80, kEstablished, 9000);
+    p.fd(900, 3, 9000);
+    p.sock("tcp", "10.0.0.1", 1001, "192.0.2.7", 80, kEstablished, 9100);  // its process is hidden from us
+    ProcessResolver r(p.cfg());
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 1000, "192.0.2.7", 80), sec(1)) == 900);
+    CHECK(r.level() == Attribution::full);
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 1001, "192.0.2.7", 80), sec(2)) == 0);
+    CHECK(r.level() == Attribution::partial);
+    // forwarded traffic (no socket on this host at all) is not a blind spot
+    FakeProc q;
+    q.proc(900, "mine");
+    ProcessResolver r2(q.cfg());
+    CHECK(pid_of(r2, fk(kProtoTcp, "10.0.0.1", 1002, "192.0.2.7", 80), sec(1)) == 0);
+    CHECK(r2.level() == Attribution::full);
+    // the hidden process becomes visible: full again once the lookup finds it
+    p.proc(901, "other");
+    p.fd(901, 3, 9100);
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 1001, "192.0.2.7", 80), sec(4)) == 901);
+    CHECK(r.level() == Attribution::full);
+}
+
+TEST_CASE("an lsof that lists no socket makes attribution partial") {
+    FakeProc p;
+    fs::remove_all(p.root + "/net");  // no socket tables: lsof mode (sock_diag is for the real /proc only)
+    char tmpl[] = "/tmp/iftop-fakelsof-XXXXXX";
+    const std::string bin = mkdtemp(tmpl);
+    write_file(bin + "/lsof", "#!/bin/sh\nexit 0\n");
+    fs::permissions(bin + "/lsof", fs::perms::owner_all);
+    const std::string old_path = std::getenv("PATH") ? std::getenv("PATH") : "";
+    setenv("PATH", (bin + ":" + old_path).c_str(), 1);
+    ProcessResolver::Config c = p.cfg();
+    c.allow_lsof = true;
+    ProcessResolver r(c);
+    CHECK(r.level() == Attribution::full);  // nothing asked yet
+    CHECK(pid_of(r, fk(kProtoTcp, "10.0.0.1", 1000, "192.0.2.7", 80), sec(1)) == 0);
+    CHECK(r.level() == Attribution::partial);
+    setenv("PATH", old_path.c_str(), 1);
+    fs::remove_all(bin);
+}
+}  // TEST_SUITE

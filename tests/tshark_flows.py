@@ -175,12 +175,15 @@ class Counter:
         while nh in IPV6_EXT:
             if nh == 44:
                 hl = 8
-            elif off + 2 <= cap:
+            elif off + 2 <= cap and off + 2 <= nbytes:
                 hl = (ip[off + 1] + 2) * 4 if nh == 51 else (ip[off + 1] + 1) * 8
             else:
-                break                # its length byte is not captured: neither is the header
-            if off + hl > cap or off + hl > nbytes:
-                break                # protocol = this header's number, ports 0 (below)
+                hl = None            # its length byte is not captured: neither is the header
+            if hl is None or off + hl > cap or off + hl > nbytes:
+                # cut: the protocol is the last next-header value that could be read (this header's own
+                # next-header byte when captured and inside the packet; a cut fragment header stays 44), ports 0
+                proto, sport, dport = (ip[off] if nh != 44 and off < cap and off < nbytes else nh), 0, 0
+                break
             if nh == 44:
                 fnh, fo = ip[off], be16(ip, off + 2) >> 3
                 key = (src, dst, fnh, int.from_bytes(ip[off + 4:off + 8], "big"))

@@ -3343,7 +3343,8 @@ struct ProcessResolver::Impl {
     std::deque<std::pair<int, Micros>> young;    // pids first seen lately: a new program's sockets come soon
     size_t unreadable_pids = 0;
     Micros net_at = INT64_MIN, icmp_at = INT64_MIN, new_pid_at = INT64_MIN, suspect_at = INT64_MIN,
-           targeted_at = INT64_MIN, changed_at = INT64_MIN, full_at = INT64_MIN, self_at = INT64_MIN;
+           targeted_at = INT64_MIN, changed_at = INT64_MIN, full_at = INT64_MIN, self_at = INT64_MIN,
+           fast_full_at = INT64_MIN;
     std::unordered_set<uint64_t> live_inodes;  // inodes in the socket tables at the last read
     bool lsof_mode = false, usable = true;
     bool no_net_tables = false;  // <proc_root>/net is missing or unreadable: sock_diag or lsof must do
@@ -3555,8 +3556,9 @@ struct ProcessResolver::Impl {
         born.clear();
     }
 
-    void note_recent(int pid) {
-        if (std::find(recent.begin(), recent.end(), pid) != recent.end()) return;
+    void note_recent(int pid) {  // most recently useful first
+        if (!recent.empty() && recent.front() == pid) return;
+        recent.erase(std::remove(recent.begin(), recent.end(), pid), recent.end());
         recent.push_front(pid);
         if (recent.size() > 16) recent.pop_back();
     }
@@ -3796,9 +3798,10 @@ struct ProcessResolver::Impl {
             if (auto p = walked(ino, now, stale)) return p;
         }
         // A process that opens and closes sockets keeps its fd count: only reading everything finds it, once;
-        // then it is a recent owner. The same budget as the per-tick pass (once per full_walk_interval).
-        if (due(full_at, now, cfg.full_walk_interval)) {
-            full_at = now;
+        // then it is a recent owner. Within the per-tick pass's budget, and at most every 10 s from here, so
+        // steady churn costs no more than it did.
+        if (due(full_at, now, cfg.full_walk_interval) && due(fast_full_at, now, 10 * kMicrosPerSecond)) {
+            full_at = fast_full_at = now;
             ++stats.full_walks;
             walk(true, now);
             if (auto p = walked(ino, now, stale)) return p;
@@ -4327,14 +4330,16 @@ FlowAttribution::Stats FlowAttribution::stats() const {
 
 void FlowAttribution::update(const FlowTable& t, Micros now) {
     Impl& m = *impl_;
-    if (!m.lookup_thread.joinable()) m.drain(now);  // no worker: the queue is looked up here, first
-    if (m.cn_fd >= 0 && !m.lookup_thread.joinable()) m.read_events(now);
+    const bool worker = m.lookup_thread.joinable();
+    if (m.cn_fd >= 0 && !worker) m.read_events(now);
     // The worker shares the resolver: the lock is held for the cheap parts and taken per lookup after, so a
     // slow walk here never makes it wait long for a short-lived socket.
     std::unique_lock<std::mutex> lock(m.mu);
     const uint32_t gen = ++m.gen;
     m.collect();
-    std::vector<std::pair<const FlowKey*, Impl::Entry*>> todo;  // element references survive rehashing
+    struct Seen { const FlowKey* key; Impl::Entry* e; };  // element pointers survive rehashing
+    std::vector<Seen> seen;
+    seen.reserve(t.size());
     const Micros quiet = now - kMicrosPerSecond;
     t.for_each_flow([&](const FlowView& f) {
         auto it = m.flows.try_emplace(f.key).first;
@@ -4346,8 +4351,30 @@ void FlowAttribution::update(const FlowTable& t, Micros now) {
             e.gen = gen;
             e.echo_id = echo;
         }
+        // A flow that went quiet since the last update may have closed: one readlink tells, and a closed socket
+        // marks its process for re-reading (it may have reused the fd number for one of the new flows' sockets).
+        // The flow stays in the table (and keeps its owner) until it expires, as iftop shows it.
+        if (e.owner.proc && e.inode && !e.closed && f.last_seen < quiet &&
+            (m.last_update == INT64_MIN || f.last_seen >= m.last_update - kMicrosPerSecond))
+            e.closed = !m.resolver.still_open(e.inode);
+        seen.push_back({&it->first, &e});
+    });
+    // Flows that ended first: their processes may have reused the fd numbers for the new flows' sockets.
+    for (auto it = m.flows.begin(); it != m.flows.end();) {
+        if (it->second.gen == gen) { ++it; continue; }
+        if (it->second.owner.proc && !it->second.closed) m.resolver.hint_closed(it->second.owner.proc->pid);
+        it = m.flows.erase(it);
+    }
+    if (!worker) {  // no worker: the queue of new flows is looked up here, before the per-tick pass
+        lock.unlock();
+        m.drain(now);
+        lock.lock();
+    }
+    std::vector<std::pair<const FlowKey*, Impl::Entry*>> todo;
+    for (const Seen& sf : seen) {
+        Impl::Entry& e = *sf.e;
         if (!m.fast.empty()) {  // what the first lookup found while the socket was there
-            auto fi = m.fast.find(f.key);
+            auto fi = m.fast.find(*sf.key);
             // an owned flow takes it only for a new echo identifier (another ping run on the same pair)
             if (fi != m.fast.end() && e.owner.proc && !(fi->second.echo_id && fi->second.echo_id != e.echo_id)) {
                 m.fast.erase(fi);
@@ -4365,22 +4392,10 @@ void FlowAttribution::update(const FlowTable& t, Micros now) {
                 m.fast.erase(fi);
             }
         }
-        if (!e.owner.proc && e.retry_at <= now) todo.emplace_back(&it->first, &e);
+        if (!e.owner.proc && e.retry_at <= now) todo.emplace_back(sf.key, &e);
         else if (e.owner.proc && !e.owner.exe && m.cfg.exe_facts) m.attach_exe(e);
-        // A flow that went quiet since the last update may have closed: one readlink tells, and a closed socket
-        // marks its process for re-reading (it may have reused the fd number for one of the new flows' sockets).
-        // The flow stays in the table (and keeps its owner) until it expires, as iftop shows it.
-        if (e.owner.proc && e.inode && !e.closed && f.last_seen < quiet &&
-            (m.last_update == INT64_MIN || f.last_seen >= m.last_update - kMicrosPerSecond))
-            e.closed = !m.resolver.still_open(e.inode);
-    });
-    m.last_update = now;
-    // Flows that ended first: their processes may have reused the fd numbers for the new flows' sockets.
-    for (auto it = m.flows.begin(); it != m.flows.end();) {
-        if (it->second.gen == gen) { ++it; continue; }
-        if (it->second.owner.proc && !it->second.closed) m.resolver.hint_closed(it->second.owner.proc->pid);
-        it = m.flows.erase(it);
     }
+    m.last_update = now;
     for (auto it = m.fast.begin(); it != m.fast.end();) {  // answers for flows the table never kept
         if (now - it->second.at > 10 * kMicrosPerSecond || it->second.at > now + 10 * kMicrosPerSecond) it = m.fast.erase(it);
         else ++it;

@@ -286,7 +286,8 @@ PY
         [ -f "$base/cgroup.procs" ] || continue
         mkdir -p "$base/iftop-test-$$/docker-$CID.scope" 2>/dev/null && { CG="$base/iftop-test-$$/docker-$CID.scope"; break; }
     done
-    # servers in B (and F); the UDP server and the TCP sink answer after 20 ms, as a server on the Internet would: a socket that closes before the capture hands its first packet over cannot be looked up
+    # servers in B (and F); the UDP server and the TCP sink answer after 20 ms, as a server on the Internet would
+    # (a socket that closes before the capture hands its first packet over cannot be looked up)
     T2=30  # servers outlive the workloads (stopped at the end)
     bg "$QB" srv_udp udp-reply 0.0.0.0 7153 300 20
     bg "$QB" srv_tcp tcp-sink 0.0.0.0 7180 20

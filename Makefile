@@ -3,15 +3,17 @@
 #   sudo make run     build and run on the default interface (ARGS="-i eth0 -P" to pass options)
 #   make deps         install build and test dependencies through the system package manager (scripts/deps.sh)
 #   make test         every test (tests/run.sh); ends "tests: N passed, M failed, K skipped"
-#   make bench        throughput, memory and attribution CPU figures (not part of make test)
+#   make bench        throughput, memory, attribution CPU, live capture CPU against Debian's iftop (not part of make test)
 #   make install      stripped binary, man page, bash/zsh/fish completions (PREFIX, DESTDIR, BINDIR, MANDIR)
 #   make install-setcap   the above, then capture capabilities on the installed binary (no sudo needed to run it)
 #   make uninstall    removes what install put there
 #   make static       a statically linked ./iftop-static where the C library and libpcap allow it
 
 CXX      ?= g++
-# -g1: line tables for backtraces at 70 % of -g's compiler peak memory (458 MB against 663 MB for main.cpp)
+# -g1: line tables for backtraces at 70 % of -g's compiler peak memory (458 MB against 663 MB for main.cpp).
+# BSD make sets CXXFLAGS itself (FreeBSD: -O2 -pipe; Debian's bmake: ${DBG}, which is set here for it).
 CXXFLAGS ?= -O2 -g1
+DBG       = -O2 -g1
 WARN      = -std=c++17 -Wall -Wextra
 LDLIBS    = -lpcap
 SAN       = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -90,6 +92,7 @@ tests/iftop-libcxx: main.cpp iftop.hpp themes.inc
 	$(CLANGXX) $(WARN) -Werror -stdlib=libc++ -O1 -o tests/iftop-libcxx main.cpp $(LDLIBS)
 
 # --- fuzzing: libFuzzer targets (clang), and their regression inputs through a plain driver (g++) -------------
+# (make fuzz uses a pattern rule: GNU make, gmake on the BSDs; everything else here is portable make)
 FUZZ_TARGETS = decoder input config lsof procnet pcap flowtable sanitiser
 FUZZ_SECONDS ?= 60
 

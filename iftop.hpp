@@ -28,6 +28,7 @@
        IFTOP_NO_PCAP               build without libpcap: the program brings its own PacketSource
        IFTOP_DEFAULT_MAX_FLOWS     flow-table cap when --max-flows is not given (100000)
        IFTOP_SNAPLEN               bytes captured per packet live (256: headers only, lengths come from the IP header)
+       IFTOP_BATCH_MS              live: while packets flow, the loop reads the capture buffer at most every N ms (50)
        IFTOP_IPFIX_PEN             Private Enterprise Number of the IPFIX process-id element (32473, RFC 5612's;
                                    set your organisation's own: see README "Many hosts")
 
@@ -55,6 +56,9 @@
 #ifndef IFTOP_SNAPLEN
 #define IFTOP_SNAPLEN 256
 #endif
+#ifndef IFTOP_BATCH_MS
+#define IFTOP_BATCH_MS 50
+#endif
 #ifndef IFTOP_IPFIX_PEN
 #define IFTOP_IPFIX_PEN 32473
 #endif
@@ -68,6 +72,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
@@ -175,7 +180,7 @@ struct FlowKey {
     }
 };
 
-/// Microseconds: packet timestamps offline, a monotonic clock live. Tests pass their own.
+/// Microseconds: packet (capture) timestamps, offline and live. Tests pass their own.
 using Micros = int64_t;
 constexpr Micros kMicrosPerSecond = 1000000;
 
@@ -257,6 +262,12 @@ public:
     virtual bool at_end() const = 0;           ///< no more frames will come (end of file)
     virtual int linktype() const = 0;
     virtual int selectable_fd() const { return -1; }  ///< fd to poll for readiness, -1 if none
+    /// Live: the longest between a frame's timestamp and the moment dispatch can deliver it, so a second is
+    /// only closed once frames stamped in it can all have been read. 0 for files.
+    virtual Micros delivery_delay() const { return 0; }
+    /// The longest a loop may sleep in poll() before calling dispatch() again even if the fd is not readable
+    /// (pcap_get_required_select_timeout); -1 when the fd's readiness is enough.
+    virtual Micros max_poll_wait() const { return -1; }
     virtual bool live() const { return false; }
     virtual CaptureStats stats() { return {}; }
     virtual std::string name() const = 0;      ///< interface name or file path
@@ -293,7 +304,9 @@ struct LiveOptions {
     int buffer_bytes = 8 << 20;
 };
 
-/// Opens a live capture (immediate mode, non-blocking). Errors name the fix (root, setcap, --list-interfaces).
+/// Opens a live capture: non-blocking, every frame readable as soon as the kernel has it (the loop, not the
+/// kernel, decides when to read a batch: see LiveClock in [13]). Errors name the fix (root, setcap,
+/// --list-interfaces).
 Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt);
 /// Opens a pcap or pcapng file ("-" = standard input) with an optional BPF filter.
 Result<std::unique_ptr<PacketSource>> open_file(const std::string& path, const std::string& bpf);
@@ -403,8 +416,10 @@ public:
     size_t size() const;
     /// Flows sorted by `key` (descending for rates), at most `limit` (0 = all). Rates as of the last tick.
     std::vector<FlowView> sorted_flows(SortKey key, size_t limit = 0) const;
-    /// Every flow in table order, without copying the table: for outputs that do not need an order.
-    void for_each_flow(const std::function<void(const FlowView&)>& fn) const;
+    /// Every flow in table order, without copying the table: for outputs that do not need an order. With
+    /// `seen_since`, only the flows whose last packet came at or after it.
+    void for_each_flow(const std::function<void(const FlowView&)>& fn,
+                       Micros seen_since = std::numeric_limits<Micros>::min()) const;
     /// Bytes per closed second of one flow in direction `dir` (0 sent, 1 received), oldest first: the last
     /// kHistorySeconds seconds, for a sparkline. False when the flow is not in the table.
     bool history(const FlowKey& key, int dir, std::array<uint64_t, kHistorySeconds>& out) const;
@@ -439,13 +454,26 @@ public:
     /// Called after each closed second with the tick's index (1, 2, ...) and time; return false to stop.
     using TickFn = std::function<bool(int64_t index, Micros at)>;
     void on_tick(TickFn fn) { on_tick_ = std::move(fn); }
-    /// Decodes and accounts one frame. Offline (no clock set) the frame's timestamp is the time and drives ticks.
+    /// Decodes and accounts one frame at its timestamp (plus the live shift), which drives the ticks, offline
+    /// and live alike. The time rule (README "Time"): a timestamp before the open second counts in the open
+    /// second (never in a closed one); live, one after the loop's present (see run_live) counts at the present.
     void on_frame(const Frame& f) override;
-    /// Live: account frames at `clock_now` (a monotonic clock) instead of their timestamps.
-    void use_clock(Micros clock_now) { clock_ = clock_now; use_clock_ = true; }
     /// Moves time to `now`: closes every whole second before it, calling the tick function for each
     /// (a gap longer than the 40 s window is crossed in one step after 40 ticks).
     void advance(Micros now);
+    /// Live: reads every frame `src` has ready, each accounted by its capture timestamp, then closes every second
+    /// that ended before `now - src.delivery_delay()` (by then any frame stamped in it has been delivered).
+    /// `now` is the capture clock's present on the engine's time axis (the wall clock plus shift()); frames
+    /// stamped after it count at it. A stopped or late reader thus delays the ticks and never moves bytes to
+    /// another second. Errors are capture failures.
+    Result<int> run_live(PacketSource& src, Micros now);
+    /// Live: added to every frame's timestamp so that time stays continuous when the system clock is stepped
+    /// (the loop measures the step, see LiveClock in [13]). 0 offline.
+    void set_shift(Micros shift) { shift_ = shift; }
+    Micros shift() const { return shift_; }
+    /// Live: when the next second can close on the engine's time axis (its end plus the source's delivery
+    /// delay): a loop sleeps until then when no frame comes.
+    Micros next_close(const PacketSource& src) const { return next_tick_ + src.delivery_delay(); }
     /// End of input: closes the second holding the last frame, so a file's tail counts as a whole second.
     void finish();
     /// Reads a source to its end as fast as possible (offline). Errors are read failures mid-file; what was read
@@ -472,14 +500,18 @@ private:
     std::array<Decoded, kBatch> pending_;
     std::array<Micros, kBatch> pending_at_;
     size_t npending_ = 0;
-    Micros clock_ = 0;
+    Micros shift_ = 0;
+    Micros limit_ = std::numeric_limits<Micros>::max();  ///< live: the loop's present (frames after it count at it)
     Micros next_tick_ = 0;
     int64_t ticks_ = 0;
-    bool use_clock_ = false;
     bool stopped_ = false;
 };
 
 /// "host:port => host:port" in plain text, for examples and logs.
+/// One endpoint as every output writes it (screen, -t, export, labels): "host:port", "[v6 literal]:port", or the
+/// host alone when `port` is empty; fitted into `cols` columns (0: no limit) by cutting the host, marked with …
+/// (or ~ when `ascii`) and never inside a UTF-8 sequence, so no cut text reads as a different valid address.
+std::string format_endpoint(std::string_view host, std::string_view port, int cols = 0, bool ascii = false);
 std::string flow_label(const FlowView& f);
 
 /* ========================================================================================================== */
@@ -833,7 +865,171 @@ private:
 };
 
 /* ========================================================================================================== */
-/* [11] input — bytes from the terminal to key and mouse events; no I/O                                       */
+/* [10] view — iftop's screen drawn into a Screen from flows and a ViewState; no I/O, no clock                */
+/* ========================================================================================================== */
+
+/// A theme made on the screen (C): a name and one colour per role, saved in ~/.iftoprc as
+/// `custom-theme: NAME = #rrggbb #rrggbb ...` (kRoles colours in IFTOP_COLOR_ROLES order).
+struct CustomTheme {
+    std::string name;
+    std::array<Rgb, kRoles> colors{};
+};
+
+/// What the screen saves in ~/.iftoprc: set from the file and the command line at start, changed by the keys of
+/// the command table (each command names the key it saves).
+struct ViewSettings {
+    enum LineMode : uint8_t { two_line, one_line_both, one_line_sent, one_line_recv };
+    LineMode line_mode = two_line;   ///< t
+    bool bars = true;                ///< b (iftop): bars on or off
+    enum BarStyle : uint8_t { solid, gradient, thin, ascii_bar };
+    BarStyle bar_style = solid;      ///< v: solid, gradient (bar_low → bar_high), thin, ascii (reverse video)
+    int bar_window = 1;              ///< B: which average the bars show (0 2s, 1 10s, 2 40s)
+    bool log_scale = true;           ///< L
+    double max_bandwidth = 0;        ///< -m, bits/s; 0 = follow the peak
+    bool bytes = false;              ///< -B
+    bool show_ports = false;         ///< p / -P
+    bool show_src_port = true, show_dst_port = true;  ///< S, D
+    bool hide_src = false, hide_dst = false;          ///< s, d: aggregate that side away
+    bool dns = true, port_names = true;               ///< n, N
+    bool cumulative = false;         ///< T
+    SortKey sort = SortKey::rate_10s;
+    bool reverse = false;            ///< r
+    bool status_bar = true;          ///< g
+    bool border = false;             ///< x: a frame around the whole screen
+    bool show_processes = true;      ///< Z: the [pid:name] column (-Z hides it)
+    bool hover_tips = true;          ///< H: status-bar tooltips on hover (a right click always opens one)
+    size_t theme = 0;                ///< index into themes(), then into `custom_themes`
+    std::vector<CustomTheme> custom_themes;  ///< C: themes made on the screen
+    std::vector<FlowKey> pinned;     ///< F or a middle click: these float to the top, marked ★
+    uint64_t alert_threshold = 0;    ///< bits/s; a flow whose 2 s rate crosses it is marked, the border flashes
+    int refresh = 1;                 ///< R: redraw every 1, 2, 5 or 10 s
+};
+
+/// What is open and selected now: never saved.
+struct ViewUi {
+    enum View : uint8_t { flows, processes, publishers };
+    View view = flows;               ///< Tab cycles; Enter on a process or publisher drills into its flows
+    bool drilled = false;            ///< the flows view shows only the flows of `drill_pid` / `drill_name`
+    bool drill_publisher = false;    ///< drill_name is a publisher (else a process, by pid)
+    int drill_pid = 0;
+    std::string drill_name;
+    View drill_from = processes;     ///< where Esc returns to
+    int scroll = 0;                  ///< first row shown
+    int selected = 0;                ///< selected row (index into the rows shown)
+    bool paused = false;             ///< P
+    bool frozen = false;             ///< o
+    bool help = false;               ///< h, ?: modal; j/k scroll it
+    int help_scroll = 0;
+    bool chooser = false;            ///< c: the theme chooser, previewing the theme under the cursor
+    size_t chooser_from = 0;         ///< the theme to go back to on Esc
+    std::vector<std::string> interfaces;  ///< i: the interface chooser's list (empty: closed)
+    int interface_sel = 0;
+    bool tooltip = false;            ///< Enter or a right click: the selected flow's details and sparkline
+    int tooltip_x = 0, tooltip_y = 0;
+    int status_tip = -1;             ///< the status-bar segment whose tooltip is shown (hover ~1 s or right click)
+    int hover_segment = -1;          ///< the segment under the pointer (motion reports), for the hover delay
+    std::string filter;              ///< l or /: case-insensitive match on what the rows show
+    bool editing_filter = false;
+    bool editing_bpf = false;        ///< f (iftop): edit the capture's filter code; Enter applies it
+    std::string bpf;                 ///< the filter code being edited / in force
+    size_t cursor = 0;               ///< the line editors' cursor, a byte offset at a code point boundary
+    std::string edit_undo;           ///< f: the filter code before the edit (Esc puts it back)
+    /// C: the theme editor. Changes show live; Esc puts the theme back, Enter names and saves it.
+    struct Editor {
+        bool open = false;
+        bool naming = false;         ///< typing the name (in `name`, with `cursor`)
+        size_t from = 0;             ///< the theme that was shown before
+        int role = 0;                ///< the colour slot being edited
+        int channel = 0;             ///< 0 red, 1 green, 2 blue
+        std::string name;
+        CustomTheme colors;          ///< the palette being edited (drawn live)
+    } editor;
+    std::string message;             ///< one-line status message
+};
+
+/// Facts the loop sets: the terminal's abilities and size, alerts now.
+struct ViewEnv {
+    bool ascii = false;              ///< --ascii or a non-UTF-8 locale
+    ColorMode color = ColorMode::truecolor;  ///< mono: bars and selection by attributes alone
+    int screen_w = 80;               ///< the terminal's width, for clicks on the column titles
+    std::vector<FlowKey> alerting;   ///< flows over the threshold now
+    bool flash = false;              ///< the border in the alert colour (the loop blinks it after a crossing)
+};
+
+/// Everything render() and the commands read, by lifetime: saved settings, transient UI state, the loop's facts.
+struct ViewState : ViewSettings, ViewUi, ViewEnv {};
+
+/// The theme `st` shows: a built-in one, a custom one, or the one being edited. Valid while `st` lives.
+Theme current_theme(const ViewState& st);
+/// Built-in and custom themes together.
+size_t theme_count(const ViewState& st);
+/// The name of theme `i` (built-in or custom).
+std::string theme_name(const ViewState& st, size_t i);
+
+/// What one frame shows.
+struct ViewModel {
+    std::vector<FlowView> rows;      ///< already aggregated and sorted
+    FlowView totals;
+    double peak_total = 0;
+    std::string interface;
+    std::string clock;               ///< "12:34:56"
+    std::function<std::string(const IpAddr&)> host_name;      ///< empty: numeric
+    std::function<std::string(uint16_t, uint8_t)> port_name;  ///< empty: numeric
+    std::function<const FlowOwner*(const FlowKey&)> owner;    ///< empty: no attribution
+    std::vector<OwnerGroup> groups;  ///< the Processes or Publishers rows, when that view is shown
+    /// Bytes per second of a flow over the last 40 s (for the tooltip's sparkline); empty: none.
+    std::function<bool(const FlowKey&, int, std::array<uint64_t, kHistorySeconds>&)> history;
+    std::string attribution = "off"; ///< "full", "partial" or "off", for the status bar
+    bool ended = false;              ///< the capture file was read to its end: the clock has stopped
+    SortKey sorted_by = SortKey::rate_10s;  ///< the order the rows are in (a sort chosen while paused is pending)
+    bool sorted_reverse = false;
+};
+
+/// The flows a drill-down shows: those of the process (by pid) or publisher chosen in `st`.
+std::vector<FlowView> drill_filter(std::vector<FlowView> flows, const ViewState& st, const ViewModel& vm);
+
+/// Every flow of the table, unsorted (view_rows sorts).
+std::vector<FlowView> all_flows(const FlowTable& t);
+
+/// Builds the rows: aggregation (s, d, p), the screen filter (on the text the rows show: `host_name` and
+/// `port_name` as on screen), the sort (or the frozen order).
+std::vector<FlowView> view_rows(const std::vector<FlowView>& flows, const ViewState& st,
+                                const std::function<std::string(const IpAddr&)>& host_name,
+                                std::vector<FlowKey>* frozen_order,
+                                const std::function<std::string(uint16_t, uint8_t)>& port_name = {});
+
+/// The smallest screen drawn; below it render() shows one line saying the terminal is too small.
+constexpr int kMinScreenW = 30, kMinScreenH = 8;
+
+/// Draws one frame. Returns the number of flow rows that fit (for paging).
+int render(Screen& scr, const ViewState& st, const ViewModel& vm);
+
+/// One part of the status bar and what its tooltip says.
+struct StatusSegment {
+    std::string text, tip;
+};
+/// The status bar's parts, in order (drawn separated by " │ " after one space); pure, so input and drawing agree.
+std::vector<StatusSegment> status_segments(const ViewState& st, const ViewModel& vm);
+/// The segment at column x of the status bar, or -1.
+int status_segment_at(const ViewState& st, const ViewModel& vm, int x);
+/// The view whose tab is at column x of the status bar (its first part is the tab strip), or -1.
+int view_tab_at(const ViewState& st, int x);
+
+/// Which row (index into vm.rows) is drawn at screen line y, or -1.
+int row_at(const ViewState& st, const ViewModel& vm, int screen_height, int y);
+
+/// The rows as a plain text table (what e writes): aligned columns, the date, the totals.
+std::string export_table(const ViewModel& vm, bool bytes, const std::string& date = std::string());
+/// OSC 52 "set clipboard" for `text` (xterm ctlseqs: works over SSH, no X server needed).
+std::string osc52_copy(std::string_view text);
+/// A sparkline of `values` in block glyphs (or ASCII), one column per value.
+std::string sparkline(const uint64_t* values, size_t n, bool ascii);
+/// The round tick values (in the unit shown: bits, or bytes with -B) of the scale up to `top`: iftop's
+/// 10, 100, 1K, 10K, ... with K = 1024 on the log scale, fifths of the top on the linear one.
+std::vector<double> scale_ticks(double top, bool log_scale);
+
+/* ========================================================================================================== */
+/* [11] input — terminal bytes to key and mouse events, the command table, what each event does; no I/O      */
 /* ========================================================================================================== */
 
 /// Keys that are not characters.
@@ -868,6 +1064,48 @@ private:
     std::string buf_;
 };
 
+/// What the loop must do after an input event.
+enum class InputAction : uint8_t {
+    none, quit, suspend, copy, export_flows, apply_filter, list_interfaces, switch_interface, save_theme
+};
+
+/// A key code for Ctrl + a letter in the command table (InputEvent code 'c' with ctrl set).
+constexpr uint32_t ctrl_key(char c) { return 0x40000000u | uint32_t(c); }
+
+struct CommandContext;
+
+/// One command of the screen. The key dispatch, the help screen, the status messages, ~/.iftoprc persistence and
+/// the README's key table all come from this one table.
+struct Command {
+    std::array<uint32_t, 3> keys;    ///< key codes: code points, Key values, ctrl_key('d'); 0 = unused
+    const char* label;               ///< the keys as help and the README write them
+    const char* group;               ///< the help's heading
+    const char* help;                ///< what it does (at most 62 columns: help never cuts at 80 columns)
+    const char* mouse;               ///< the mouse binding that does the same, or nullptr
+    const char* config;              ///< the ~/.iftoprc key it changes, or nullptr
+    InputAction (*run)(CommandContext&);
+    std::string (*says)(const ViewState&);       ///< the status message after it ran, or nullptr
+    std::string (*saved)(const ViewSettings&);   ///< the value `config` saves, or nullptr
+};
+/// The screen's commands, in the help's order.
+const std::vector<Command>& commands();
+/// The command a key runs, or nullptr.
+const Command* find_command(const InputEvent& e);
+/// The help screen's lines, from the command table.
+std::vector<std::string> help_lines();
+/// The README's key table rows ("| `n` | ... |"), from the command table.
+std::string key_table_markdown();
+/// The screen's settings as ~/.iftoprc lines, one per config key of the command table, in table order.
+std::vector<std::pair<std::string, std::string>> config_items(const ViewSettings& st);
+/// Applies the screen's own ~/.iftoprc keys (hover-tooltips, refresh, bar-average, custom-theme, theme of a custom
+/// theme) to `st`; other keys are left to apply_config_text. Unknown values are skipped.
+void apply_screen_config(std::string_view text, ViewSettings& st);
+
+/// Applies one key or mouse event (the command table, the per-mode handlers: help, editors, choosers) to the view.
+/// `page_rows` is what render() returned; `frozen` keeps the order for o.
+InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm, int screen_h, int page_rows,
+                        std::vector<FlowKey>& frozen);
+
 /* ========================================================================================================== */
 /* [12] terminal — raw mode, alternate screen, mouse, signals; the only section that touches the tty          */
 /* ========================================================================================================== */
@@ -888,123 +1126,6 @@ constexpr const char* kSgrReset = "\x1b[0m";
 constexpr const char* kClear = "\x1b[2J";
 constexpr const char* kBell = "\x07";
 }  // namespace seq
-
-/* ========================================================================================================== */
-/* [10] view — iftop's screen drawn into a Screen from flows and a ViewState; no I/O, no clock                */
-/* ========================================================================================================== */
-
-/// Everything the keys change. Plain data: the loop owns it, render() reads it.
-struct ViewState {
-    enum LineMode : uint8_t { two_line, one_line_both, one_line_sent, one_line_recv };
-    LineMode line_mode = two_line;   ///< t
-    bool bars = true;                ///< b (iftop): bars on or off
-    enum BarStyle : uint8_t { solid, gradient, thin, ascii_bar };
-    BarStyle bar_style = solid;      ///< v: solid, gradient (bar_low → bar_high), thin, ascii (reverse video)
-    uint64_t alert_threshold = 0;    ///< bits/s; a flow whose 2 s rate crosses it is marked, the border flashes
-    std::vector<FlowKey> alerting;   ///< flows over the threshold now
-    bool flash = false;              ///< the border in the alert colour (the loop blinks it after a crossing)
-    int status_tip = -1;             ///< the status-bar segment whose tooltip is shown (hover ~1 s or right click)
-    bool border = false;             ///< x: a frame around the whole screen
-    int screen_w = 80;               ///< the terminal's width (set by the loop), for clicks on the column titles
-    std::vector<std::string> interfaces;  ///< i: the interface chooser's list (empty: closed)
-    int interface_sel = 0;
-    int hover_segment = -1;          ///< the segment under the pointer (motion reports), for the hover delay
-    bool chooser = false;            ///< c: the theme chooser, previewing the theme under the cursor
-    size_t chooser_from = 0;         ///< the theme to go back to on Esc
-    int bar_window = 1;              ///< B: which average the bars show (0 2s, 1 10s, 2 40s)
-    bool log_scale = true;           ///< L
-    double max_bandwidth = 0;        ///< -m, bits/s; 0 = follow the peak
-    bool bytes = false;              ///< -B
-    bool show_ports = false;         ///< p / -P
-    bool show_src_port = true, show_dst_port = true;  ///< S, D
-    bool hide_src = false, hide_dst = false;          ///< s, d: aggregate that side away
-    bool dns = true, port_names = true;               ///< n, N
-    bool cumulative = false;         ///< T
-    bool paused = false;             ///< P
-    bool frozen = false;             ///< o
-    bool reverse = false;            ///< r
-    SortKey sort = SortKey::rate_10s;
-    bool help = false;               ///< h, ?
-    bool status_bar = true;          ///< g
-    bool ascii = false;              ///< --ascii or a non-UTF-8 locale
-    ColorMode color = ColorMode::truecolor;  ///< mono: bars and selection by attributes alone
-    size_t theme = 0;                ///< index into themes()
-    int scroll = 0;                  ///< first row shown
-    int selected = 0;                ///< selected row (index into the rows shown)
-    enum View : uint8_t { flows, processes, publishers };
-    View view = flows;               ///< Tab cycles; Enter on a process or publisher drills into its flows
-    bool drilled = false;            ///< the flows view shows only the flows of `drill_pid` / `drill_name`
-    bool drill_publisher = false;    ///< drill_name is a publisher (else a process, by pid)
-    int drill_pid = 0;
-    std::string drill_name;
-    View drill_from = processes;     ///< where Esc returns to
-    bool show_processes = true;      ///< the [pid:name] column (-Z hides it)
-    std::vector<FlowKey> pinned;     ///< F or a middle click: these float to the top, marked ★
-    bool tooltip = false;            ///< right click: the selected flow's details and sparkline
-    int tooltip_x = 0, tooltip_y = 0;
-    std::string filter;              ///< l or /: case-insensitive match on hosts and ports
-    bool editing_filter = false;
-    bool editing_bpf = false;        ///< f (iftop): edit the capture's filter code; Enter applies it
-    std::string bpf;                 ///< the filter code being edited / in force
-    int refresh = 1;                 ///< R: redraw every 1, 2, 5 or 10 s
-    std::string message;             ///< one-line status message
-};
-
-/// What one frame shows.
-struct ViewModel {
-    std::vector<FlowView> rows;      ///< already aggregated and sorted
-    FlowView totals;
-    double peak_total = 0;
-    std::string interface;
-    std::string clock;               ///< "12:34:56"
-    std::function<std::string(const IpAddr&)> host_name;      ///< empty: numeric
-    std::function<std::string(uint16_t, uint8_t)> port_name;  ///< empty: numeric
-    std::function<const FlowOwner*(const FlowKey&)> owner;    ///< empty: no attribution
-    std::vector<OwnerGroup> groups;  ///< the Processes or Publishers rows, when that view is shown
-    /// Bytes per second of a flow over the last 40 s (for the tooltip's sparkline); empty: none.
-    std::function<bool(const FlowKey&, int, std::array<uint64_t, kHistorySeconds>&)> history;
-    std::string attribution = "off"; ///< "full", "partial" or "off", for the status bar
-};
-
-/// The flows a drill-down shows: those of the process (by pid) or publisher chosen in `st`.
-std::vector<FlowView> drill_filter(std::vector<FlowView> flows, const ViewState& st, const ViewModel& vm);
-
-/// Every flow of the table, unsorted (view_rows sorts).
-std::vector<FlowView> all_flows(const FlowTable& t);
-
-/// Builds the rows: aggregation (s, d, p), the screen filter, the sort (or the frozen order).
-std::vector<FlowView> view_rows(const std::vector<FlowView>& flows, const ViewState& st,
-                                const std::function<std::string(const IpAddr&)>& host_name,
-                                std::vector<FlowKey>* frozen_order);
-
-/// Draws one frame. Returns the number of flow rows that fit (for paging).
-int render(Screen& scr, const ViewState& st, const ViewModel& vm);
-
-/// One part of the status bar and what its tooltip says.
-struct StatusSegment {
-    std::string text, tip;
-};
-/// The status bar's parts, in order (drawn separated by " │ " after one space); pure, so input and drawing agree.
-std::vector<StatusSegment> status_segments(const ViewState& st, const ViewModel& vm);
-/// The segment at column x of the status bar, or -1.
-int status_segment_at(const ViewState& st, const ViewModel& vm, int x);
-
-/// Which row (index into vm.rows) is drawn at screen line y, or -1.
-int row_at(const ViewState& st, const ViewModel& vm, int screen_height, int y);
-
-/// What the loop must do after an input event.
-enum class InputAction : uint8_t { none, quit, suspend, copy, export_flows, apply_filter, list_interfaces, switch_interface };
-
-/// The rows as a plain text table (what e writes).
-std::string export_table(const ViewModel& vm, bool bytes);
-/// OSC 52 "set clipboard" for `text` (xterm ctlseqs: works over SSH, no X server needed).
-std::string osc52_copy(std::string_view text);
-/// A sparkline of `values` in block glyphs (or ASCII), one column per value.
-std::string sparkline(const uint64_t* values, size_t n, bool ascii);
-/// Applies one key or mouse event (iftop's keys, the filter line editor, clicks and the wheel) to the view.
-/// `page_rows` is what render() returned; `frozen` keeps the order for o.
-InputAction apply_input(const InputEvent& e, ViewState& st, const ViewModel& vm, int screen_h, int page_rows,
-                        std::vector<FlowKey>& frozen);
 
 /* ========================================================================================================== */
 /* [13] application — options, text report, NDJSON, the whole tool as iftop::run                             */
@@ -1040,6 +1161,7 @@ struct Options {
     // new here
     std::string read_file;        ///< -r FILE ("-" = stdin)
     bool replay = false;          ///< --replay: play -r at recorded speed
+    bool final_only = false;      ///< --final-only: with --json or -t, only the final object or report
     size_t max_flows = IFTOP_DEFAULT_MAX_FLOWS;  ///< --max-flows
     std::string theme = "Default";  ///< --theme NAME
     bool list_colors = false;     ///< --list-colors
@@ -1063,6 +1185,7 @@ struct Options {
     double alert_threshold = 0;   ///< bits/s ("alert-threshold: 10M"); 0 = off
     std::string config_path;      ///< the file the screen saves toggles to ("" = none)
     bool config_writable = false; ///< false when the file did not parse: it is never overwritten
+    std::string config_text;      ///< the file as read (when it parsed), for the screen's own keys (apply_screen_config)
 };
 
 /// "TCP 10.0.0.1:40000 192.0.2.7:443" (IPv6 in brackets), the config file's form of a flow key.
@@ -1102,6 +1225,8 @@ struct TextStyle {
 std::string text_report(const FlowTable& t, const TextStyle& st);
 struct ExportStatus;  // [14]
 /// One NDJSON snapshot line (ends in '\n'). Rates in bytes per second whatever the display flags say.
+/// An intermediate snapshot lists the flows seen within the last 40 s (what a live table holds); the final
+/// object (`final_object`) every flow in the table.
 /// With `owners`, each flow carries its pid, process, publisher and sha256 (null when unknown) and the snapshot its
 /// "attribution" level; without, they are null and the level is "off". With `exports`, an "export" object says
 /// how the IPFIX and Prometheus exports are doing (records, send failures, last errors).
@@ -1837,11 +1962,27 @@ class PcapSource final : public PacketSource {
 public:
     PcapSource(pcap_t* p, std::string name, bool live) : p_(p), name_(std::move(name)), live_(live) {
         linktype_ = pcap_datalink(p_);
-        nano_ = !live_ && pcap_get_tstamp_precision(p_) == PCAP_TSTAMP_PRECISION_NANO;
+        nano_ = pcap_get_tstamp_precision(p_) == PCAP_TSTAMP_PRECISION_NANO;
+        fd_ = live_ ? pcap_get_selectable_fd(p_) : -1;
     }
     ~PcapSource() override { pcap_close(p_); }
+    /// A classic pcap savefile (regular file, version 2.4+, no filter): records are parsed in place from 1 MiB
+    /// reads of the same stream libpcap opened, instead of two freads and a copy per packet. Anything unusual
+    /// (a record longer than the snapshot length, a truncated record, a read error) hands the stream back to
+    /// libpcap at that record's offset, so errors and odd files behave exactly as libpcap has them.
+    void read_in_place(FILE* f, bool swapped, bool nano_file) {
+        file_ = f;
+        off_ = ftello(f);
+        if (off_ < 0) return;
+        swapped_ = swapped;
+        nano_file_ = nano_file;
+        snapshot_ = uint32_t(std::max(0, pcap_snapshot(p_)));
+        buf_.resize(1 << 20);
+        fast_ = true;
+    }
     Result<int> dispatch(FrameSink& sink, int max) override {
         if (end_) return 0;
+        if (fast_) return dispatch_in_place(sink, max);
         Ctx ctx{&sink, linktype_, nano_};
         int r = pcap_dispatch(p_, max <= 0 ? -1 : max, &PcapSource::callback, reinterpret_cast<u_char*>(&ctx));
         if (r == PCAP_ERROR_BREAK) { end_ = !live_; return 0; }
@@ -1856,7 +1997,16 @@ public:
     }
     bool at_end() const override { return end_; }
     int linktype() const override { return linktype_; }
-    int selectable_fd() const override { return live_ ? pcap_get_selectable_fd(p_) : -1; }
+    int selectable_fd() const override { return fd_; }
+    // The kernel stamps a frame when the stack queues it and writes it into the ring when the receive softirq
+    // runs, normally microseconds later; 20 ms covers a softirq deferred to ksoftirqd on a busy machine.
+    Micros delivery_delay() const override { return live_ ? 20000 : 0; }
+    Micros max_poll_wait() const override {
+        // Non-NULL only where poll() cannot be trusted to wake for a retired block (Linux before 3.19; other
+        // systems without a selectable fd): then dispatch() must be called at least this often.
+        const struct timeval* tv = live_ ? pcap_get_required_select_timeout(p_) : nullptr;
+        return tv ? Micros(tv->tv_sec) * kMicrosPerSecond + tv->tv_usec : -1;
+    }
     bool live() const override { return live_; }
     CaptureStats stats() override {
         CaptureStats s;
@@ -1869,10 +2019,67 @@ public:
     }
     std::string name() const override { return name_; }
     Result<bool> set_filter(const std::string& bpf) override {
+        if (fast_) hand_back();  // libpcap applies filters
         return detail::set_filter(p_, bpf.empty() ? std::string(" ") : bpf, PCAP_NETMASK_UNKNOWN);  // " ": accept all
     }
 
 private:
+    size_t avail() const { return len_ - pos_; }
+    void fill(size_t need) {
+        if (pos_) {
+            std::memmove(buf_.data(), buf_.data() + pos_, avail());
+            len_ -= pos_;
+            pos_ = 0;
+        }
+        while (len_ < need && !eof_) {
+            const size_t got = std::fread(buf_.data() + len_, 1, buf_.size() - len_, file_);
+            len_ += got;
+            if (got == 0) eof_ = true;  // end of file or a read error: libpcap tells which
+        }
+    }
+    uint32_t u32(const uint8_t* b) const {
+        uint32_t v;
+        std::memcpy(&v, b, 4);
+        return swapped_ ? __builtin_bswap32(v) : v;
+    }
+    void hand_back() {
+        // libpcap reads the stream from where it is: put it at the first record not delivered.
+        fast_ = false;
+        clearerr(file_);
+        if (fseeko(file_, off_, SEEK_SET) != 0) end_ = true;
+        buf_ = std::vector<uint8_t>();
+    }
+    Result<int> dispatch_in_place(FrameSink& sink, int max) {
+        int n = 0;
+        Frame f;
+        f.linktype = linktype_;
+        while (max <= 0 || n < max) {
+            if (avail() < 16) fill(16);
+            if (avail() == 0 && eof_) { end_ = true; return n; }  // a clean end at a record boundary
+            if (avail() < 16) { hand_back(); return n; }
+            const uint8_t* h = buf_.data() + pos_;
+            const uint32_t caplen = u32(h + 8);
+            if (caplen > snapshot_) { hand_back(); return n; }
+            if (avail() < 16 + size_t(caplen)) fill(16 + size_t(caplen));
+            if (avail() < 16 + size_t(caplen)) { hand_back(); return n; }
+            h = buf_.data() + pos_;
+            const uint32_t frac = u32(h + 4);
+            // As libpcap 1.10 reads them: a file in this host's byte order has signed 32-bit fields, a swapped one
+            // is read as unsigned (so a stamp past 2038 differs between the two; we follow libpcap, not the spec).
+            const Micros sec = swapped_ ? Micros(u32(h)) : Micros(int32_t(u32(h)));
+            const Micros sub = swapped_ ? Micros(frac) : Micros(int32_t(frac));
+            f.ts = frame_time(sec, nano_file_ ? sub / 1000 : sub);
+            f.caplen = caplen;
+            f.wirelen = u32(h + 12);
+            f.data = h + 16;
+            pos_ += 16 + size_t(caplen);
+            off_ += 16 + off_t(caplen);
+            ++n;
+            sink.on_frame(f);
+        }
+        return n;
+    }
+
     struct Ctx { FrameSink* sink; int linktype; bool nano; };
     static void callback(u_char* user, const struct pcap_pkthdr* h, const u_char* bytes) {
         auto* c = reinterpret_cast<Ctx*>(user);
@@ -1881,20 +2088,30 @@ private:
         f.data = bytes;
         f.caplen = h->caplen;
         f.wirelen = h->len;
+        f.ts = frame_time(int64_t(h->ts.tv_sec), int64_t(h->ts.tv_usec) / (c->nano ? 1000 : 1));
+        c->sink->on_frame(f);
+    }
+    static Micros frame_time(int64_t sec, int64_t sub_us) {
         // A pcapng timestamp can be anything up to 2^64 units (F9): clamp the seconds to ±2^62 µs, far from the
         // int64 limits, so that no arithmetic on a capture time can overflow.
         constexpr int64_t kMaxSec = (int64_t(1) << 62) / kMicrosPerSecond;
-        const int64_t sec = std::clamp<int64_t>(int64_t(h->ts.tv_sec), -kMaxSec, kMaxSec);
-        const int64_t sub = int64_t(h->ts.tv_usec) / (c->nano ? 1000 : 1);
-        f.ts = Micros(sec) * kMicrosPerSecond + std::clamp<int64_t>(sub, -kMicrosPerSecond * 4096, kMicrosPerSecond * 4096);
-        c->sink->on_frame(f);
+        return Micros(std::clamp<int64_t>(sec, -kMaxSec, kMaxSec)) * kMicrosPerSecond +
+               std::clamp<int64_t>(sub_us, -kMicrosPerSecond * 4096, kMicrosPerSecond * 4096);
     }
     pcap_t* p_;
     std::string name_;
     bool live_;
+    int fd_ = -1;
     int linktype_ = 0;
     bool nano_ = false;
     bool end_ = false;
+    // reading in place (read_in_place)
+    bool fast_ = false, swapped_ = false, nano_file_ = false, eof_ = false;
+    FILE* file_ = nullptr;
+    off_t off_ = 0;  ///< file offset of buf_[pos_]
+    uint32_t snapshot_ = 0;
+    std::vector<uint8_t> buf_;
+    size_t pos_ = 0, len_ = 0;
 };
 
 inline Error filter_error(pcap_t* p, const std::string& bpf) {
@@ -1946,7 +2163,25 @@ Result<std::unique_ptr<PacketSource>> open_file(const std::string& path, const s
     }
     auto f = set_filter(p, bpf, PCAP_NETMASK_UNKNOWN);
     if (!f) { pcap_close(p); return f.error(); }
-    return std::unique_ptr<PacketSource>(new PcapSource(p, path == "-" ? "stdin" : path, false));
+    auto src = std::make_unique<PcapSource>(p, path == "-" ? "stdin" : path, false);
+    // A classic pcap file (magic, version 2.4+; pcap-savefile(5)) without a filter is read in place. pread
+    // leaves the stream where libpcap put it, after the 24-byte file header.
+    FILE* file = pcap_file(p);
+    uint8_t hdr[24];
+    struct stat st {};
+    if (bpf.empty() && file && fstat(fileno(file), &st) == 0 && S_ISREG(st.st_mode) &&
+        ::pread(fileno(file), hdr, sizeof hdr, 0) == ssize_t(sizeof hdr)) {
+        uint32_t magic;
+        uint16_t major, minor;
+        std::memcpy(&magic, hdr, 4);
+        std::memcpy(&major, hdr + 4, 2);
+        std::memcpy(&minor, hdr + 6, 2);
+        const bool swapped = magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1;
+        if (swapped) { major = __builtin_bswap16(major); minor = __builtin_bswap16(minor); }
+        const bool micro = magic == 0xa1b2c3d4 || magic == 0xd4c3b2a1, nano = magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
+        if ((micro || nano) && major == 2 && minor >= 4) src->read_in_place(file, swapped, nano);
+    }
+    return std::unique_ptr<PacketSource>(std::move(src));
 }
 
 Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
@@ -1962,9 +2197,21 @@ Result<std::unique_ptr<PacketSource>> open_live(const LiveOptions& opt) {
     if (!p) return make_error(Errc::capture, "cannot capture on " + dev + ": " + err);
     pcap_set_snaplen(p, opt.snaplen);
     pcap_set_promisc(p, opt.promiscuous ? 1 : 0);
-    pcap_set_immediate_mode(p, 1);  // deliver packets as they come; the tick, not the buffer, sets the pace
+    // Immediate mode (TPACKET_V2 on Linux: one ring slot per packet) and a loop that batches by itself. Without
+    // it libpcap uses TPACKET_V3, where the kernel hands over 256 KiB blocks when full or when the buffer timeout
+    // retires them: batched, but every timeout spends a whole block however few packets it holds, so with a
+    // 50 ms timeout an 8 MiB buffer holds 1.6 s of a quiet link and a monitor stopped for 8 s (Ctrl-Z, a paused
+    // container) loses most of what came meanwhile; and the reader cannot know when a block will come, so a
+    // second could only be closed a timeout or two late. With slots per packet the same buffer holds ~25 000
+    // packets whatever their pace, a read at time T has every packet stamped before T, and the loop decides
+    // when to read: it watches the fd only when idle and, while packets flow, reads a batch at most every
+    // IFTOP_BATCH_MS (LiveClock): no wakeup per packet. Accounting goes by each packet's own timestamp, so a
+    // late read never moves a byte to another second (Engine::run_live).
+    pcap_set_immediate_mode(p, 1);
     pcap_set_buffer_size(p, opt.buffer_bytes);
     pcap_set_timeout(p, 100);
+    // Microsecond stamps where the platform offers a choice (the accounting is in microseconds anyway).
+    pcap_set_tstamp_precision(p, PCAP_TSTAMP_PRECISION_MICRO);
     int r = pcap_activate(p);
     if (r < 0) {
         std::string detail_msg = pcap_geterr(p);
@@ -2626,10 +2873,11 @@ bool FlowTable::history(const FlowKey& key, int dir, std::array<uint64_t, kHisto
     return false;
 }
 
-void FlowTable::for_each_flow(const std::function<void(const FlowView&)>& fn) const {
+void FlowTable::for_each_flow(const std::function<void(const FlowView&)>& fn, Micros seen_since) const {
     const Impl& m = *impl_;
     FlowView v;
     for (size_t i = 0; i < m.hot.size(); ++i) {
+        if (m.hot[i].last_seen < seen_since) continue;
         m.view(i, v, true);
         fn(v);
     }
@@ -2678,12 +2926,30 @@ Engine::Engine(AccountingConfig cfg) : table_(std::move(cfg)) {}
 
 void Engine::on_frame(const Frame& f) {
     if (stopped_) return;
-    const Micros now = use_clock_ ? clock_ : f.ts;
-    if (!use_clock_) advance(now);
+    Micros now = f.ts + shift_;
+    if (now > limit_) now = limit_;  // live: stamped after the present (a clock stepped back under a full buffer)
+    advance(now);
     if (stopped_) return;  // the tick that this frame crossed asked to stop: the frame belongs after the report
+    // Before the open second (timestamps out of order across CPUs, a clock stepped back, a file's reordering):
+    // it counts in the open second, stamped at its start; a closed second is never reopened and nothing is lost.
+    const Micros open = next_tick_ - kMicrosPerSecond;
+    if (now < open) now = open;
     decode_frame_into(pending_[npending_], f.linktype, f.data, f.caplen, f.wirelen);
     pending_at_[npending_] = now;
     if (++npending_ == kBatch) flush();
+}
+
+Result<int> Engine::run_live(PacketSource& src, Micros now) {
+    // Frames first, then the clock: a second closes only after the buffer was drained up to its end, so the
+    // frames that waited in the buffer (a stopped process, a slow terminal) land in the seconds they arrived.
+    // One dispatch reads every block that is ready (libpcap hands back all of them for a count of -1), so a
+    // wakeup costs one call however many packets it brings.
+    limit_ = now;
+    Result<int> r = src.dispatch(*this, 0);
+    limit_ = std::numeric_limits<Micros>::max();
+    flush();
+    if (!stopped_) advance(now - src.delivery_delay());
+    return r;
 }
 
 void Engine::flush() {
@@ -4563,7 +4829,7 @@ ColorMode detect_color_mode(const char* no_color, const char* colorterm, const c
     if (no_color && *no_color) return ColorMode::mono;  // https://no-color.org: present and not empty
     const std::string ct = colorterm ? colorterm : "", t = term ? term : "";
     if (ct == "truecolor" || ct == "24bit") return ColorMode::truecolor;
-    if (t == "dumb") return ColorMode::mono;
+    if (t == "dumb" || t.rfind("vt", 0) == 0) return ColorMode::mono;  // vt100/vt220: no colour
     if (t.find("256color") != std::string::npos || t.find("direct") != std::string::npos) return ColorMode::c256;
     return ColorMode::c16;
 }
@@ -4836,6 +5102,937 @@ std::string Screen::dump() const {
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
+/* [10] view                                                                                                   */
+/* ---------------------------------------------------------------------------------------------------------- */
+namespace detail {
+
+inline std::string lower(std::string s) {
+    for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+    return s;
+}
+
+/// Columns `s` takes on screen (invalid bytes count as one '?').
+inline int text_cols(std::string_view s) {
+    int n = 0;
+    for (size_t i = 0; i < s.size();) {
+        uint32_t cp = 0;
+        i += size_t(utf8_next(s, i, cp));
+        n += cp < 0x20 ? 1 : codepoint_width(cp);
+    }
+    return n;
+}
+
+/// The first `cols` columns of `s`, never splitting a code point.
+inline std::string cut_cols(std::string_view s, int cols) {
+    int n = 0;
+    size_t i = 0;
+    while (i < s.size()) {
+        uint32_t cp = 0;
+        const int len = utf8_next(s, i, cp);
+        const int wcp = cp < 0x20 ? 1 : codepoint_width(cp);
+        if (n + wcp > cols) break;
+        n += wcp;
+        i += size_t(len);
+    }
+    return std::string(s.substr(0, i));
+}
+
+/// `s` in at most `cols` columns: whole, or cut and marked with … (~ in ASCII) so a cut is never mistaken for
+/// the whole text.
+inline std::string fit(std::string_view s, int cols, bool ascii) {
+    if (cols <= 0) return std::string();
+    if (text_cols(s) <= cols) return std::string(s);
+    return cut_cols(s, cols - 1) + (ascii ? "~" : "…");
+}
+
+/// Pads `s` with spaces to `cols` columns.
+inline std::string pad_cols(std::string s, int cols) {
+    const int n = text_cols(s);
+    if (n < cols) s.append(size_t(cols - n), ' ');
+    return s;
+}
+
+}  // namespace detail
+
+std::string format_endpoint(std::string_view host, std::string_view port, int cols, bool ascii) {
+    using namespace detail;
+    // RFC 3986 §3.2.2 (and iftop): an IPv6 literal with a port goes in brackets, or "2001:db8::31:22" reads as
+    // another address.
+    const bool v6 = !port.empty() && host.find(':') != std::string_view::npos;
+    const std::string open = v6 ? "[" : "", close = v6 ? "]" : "";
+    const std::string p = port.empty() ? std::string() : close + ":" + std::string(port);
+    std::string whole = open + std::string(host) + (port.empty() ? close : p);
+    // Bytes are never fewer than columns (UTF-8 takes 2-4 bytes for a 1-2 column glyph): short text fits as is.
+    if (cols <= 0 || whole.size() <= size_t(cols) || text_cols(whole) <= cols) return whole;
+    const int room = cols - text_cols(open) - text_cols(p) - 1;  // one column for the mark
+    if (room >= 1) return open + cut_cols(host, room) + (ascii ? "~" : "…") + p;
+    return fit(whole, cols, ascii);
+}
+
+namespace detail {
+
+/// "host:port" fitted into `cols` columns as the rows show it; a long host is cut (marked) so the port stays.
+inline std::string endpoint_text(const IpAddr& a, uint16_t port, uint8_t proto, bool hidden, bool show_port,
+                                 const ViewModel& vm, int cols, bool ascii) {
+    std::string h;
+    if (hidden) h = "*";
+    else {
+        std::string n = vm.host_name ? vm.host_name(a) : std::string();
+        h = n.empty() ? a.to_string() : n;
+    }
+    std::string p;
+    if (show_port && port) p = vm.port_name ? vm.port_name(port, proto) : std::to_string(port);
+    return format_endpoint(h, p, cols, ascii);
+}
+
+/// The text a row is known by in details, copies and alerts: flow_label, with * for a side aggregated away.
+inline std::string row_label(const FlowView& f, const ViewState& st) {
+    std::string l = flow_label(f);
+    if (!st.hide_src && !st.hide_dst) return l;
+    const auto ep = [&](const IpAddr& a, uint16_t p, bool hidden) {
+        if (hidden) return std::string("*");
+        const bool ports = f.key.local_port || f.key.remote_port;
+        return format_endpoint(a.to_string(), ports ? std::to_string(p) : std::string());
+    };
+    return (f.key.proto ? protocol_name(f.key.proto) + " " : std::string()) + ep(f.key.local, f.key.local_port, st.hide_src) +
+           " => " + ep(f.key.remote, f.key.remote_port, st.hide_dst);
+}
+
+/// x position of a rate (bits/s) on the bar scale of width w. `unit` is 8 when the scale is in bytes (-B): the log
+/// scale then starts at 10 B, as its first label says.
+inline int scale_x(double bits, double max_bits, bool log_scale, int w, double unit = 1) {
+    bits /= unit;
+    max_bits /= unit;
+    if (bits <= 0 || max_bits <= 0) return 0;
+    double f;
+    if (log_scale) {
+        if (bits < 10) return 0;
+        f = (std::log10(bits) - 1) / std::max(1e-9, std::log10(max_bits) - 1);  // iftop's log scale starts at 10 b
+    } else {
+        f = bits / max_bits;
+    }
+    return int(std::lround(std::clamp(f, 0.0, 1.0) * w));
+}
+
+/// The scale's top in bits/s: -m when given, else the smallest round step (10 K, 100 K, 1 M, ... with K = 1024,
+/// in the unit shown) above the peak.
+inline double scale_max(const ViewState& st, const ViewModel& vm) {
+    if (st.max_bandwidth > 0) return st.max_bandwidth;
+    const double unit = st.bytes ? 8 : 1;
+    const double peak = std::max(vm.peak_total, vm.totals.rates.total(0)) * 8 / unit;
+    const std::vector<double> steps = scale_ticks(1e12, true);
+    for (double m : steps)
+        if (m >= 10240 && m >= peak) return m * unit;
+    return steps.back() * unit;
+}
+
+inline std::string rate_text(double bytes_per_s, bool bytes) { return format_rate(bytes_per_s, bytes); }
+
+inline void right(Screen& s, int x_end, int y, const std::string& t, Rgb fg, Rgb bg, uint8_t attr = 0) {
+    s.text(x_end - text_cols(t), y, t, fg, bg, attr);
+}
+
+/// One of two glyphs: the Unicode one, or its ASCII stand-in (--ascii, a non-UTF-8 locale).
+inline const char* glyph(const ViewState& st, const char* unicode, const char* ascii) { return st.ascii ? ascii : unicode; }
+
+}  // namespace detail
+
+std::vector<double> scale_ticks(double top, bool log_scale) {
+    std::vector<double> v;
+    if (!log_scale) {
+        for (int i = 1; i <= 5; ++i) v.push_back(top * i / 5);
+        return v;
+    }
+    // iftop's log scale: 10, 100, then 1, 10, 100 of each 1024-based unit (1.00Kb, 10.0Kb, 100Kb, 1.00Mb, ...).
+    for (double unit = 1; unit <= 1024.0 * 1024 * 1024 * 1024 && v.size() < 40; unit *= 1024)
+        for (double m : {1.0, 10.0, 100.0}) {
+            const double x = m * unit;
+            if (x < 10) continue;
+            if (x > top * 1.0001) return v;
+            v.push_back(x);
+        }
+    return v;
+}
+
+Theme current_theme(const ViewState& st) {
+    const std::vector<Theme>& b = themes();
+    const auto custom = [&](const CustomTheme& c) {
+        Theme t{c.name.c_str(), "made with C (theme editor)", {}};
+        std::copy(c.colors.begin(), c.colors.end(), t.colors);
+        return t;
+    };
+    if (st.editor.open) return custom(st.editor.colors);
+    if (st.theme < b.size()) return b[st.theme];
+    if (st.theme - b.size() < st.custom_themes.size()) return custom(st.custom_themes[st.theme - b.size()]);
+    return b[0];
+}
+
+size_t theme_count(const ViewState& st) { return themes().size() + st.custom_themes.size(); }
+
+std::string theme_name(const ViewState& st, size_t i) {
+    if (i < themes().size()) return themes()[i].name;
+    if (i - themes().size() < st.custom_themes.size()) return st.custom_themes[i - themes().size()].name;
+    return themes()[0].name;
+}
+
+std::vector<FlowView> all_flows(const FlowTable& t) {
+    std::vector<FlowView> v;
+    v.reserve(t.size());
+    t.for_each_flow([&](const FlowView& f) { v.push_back(f); });
+    return v;
+}
+
+namespace detail {
+/// s/d hide a side, p/S/D drop ports (and the protocol with them): rows summed as iftop sums them.
+inline std::vector<FlowView> aggregate_rows(const std::vector<FlowView>& flows, const ViewState& st) {
+    const bool whole = st.show_ports && st.show_src_port && st.show_dst_port && !st.hide_src && !st.hide_dst;
+    if (whole) return flows;  // nothing to merge: every flow is its own row
+    std::vector<FlowView> out;
+    std::unordered_map<FlowKey, size_t, FlowKeyHash> at;
+    at.reserve(flows.size());
+    for (FlowView f : flows) {
+        if (st.hide_src) { std::memset(f.key.local.bytes, 0, 16); f.key.local_port = 0; }
+        if (st.hide_dst) { std::memset(f.key.remote.bytes, 0, 16); f.key.remote_port = 0; }
+        if (!st.show_ports || !st.show_src_port) f.key.local_port = 0;
+        if (!st.show_ports || !st.show_dst_port) f.key.remote_port = 0;
+        if (!st.show_ports) f.key.proto = 0;
+        auto it = at.find(f.key);
+        if (it == at.end()) { at.emplace(f.key, out.size()); out.push_back(f); continue; }
+        FlowView& v = out[it->second];
+        for (int d = 0; d < 2; ++d) {
+            v.counts.bytes[d] += f.counts.bytes[d];
+            v.counts.packets[d] += f.counts.packets[d];
+            v.peak[d] = std::max(v.peak[d], f.peak[d]);
+            for (int w = 0; w < 3; ++w) v.rates.v[d][w] += f.rates.v[d][w];
+        }
+        v.last_seen = std::max(v.last_seen, f.last_seen);
+    }
+    return out;
+}
+
+/// The screen filter matches what a row shows (names or numbers as they are on screen, the port as a name or a
+/// number, ":443" as written) and the numeric forms too, case-insensitively.
+inline bool filter_match(const FlowView& f, const std::string& needle, const ViewState& st,
+                         const std::function<std::string(const IpAddr&)>& host_name,
+                         const std::function<std::string(uint16_t, uint8_t)>& port_name) {
+    std::string hay;
+    const auto side = [&](const IpAddr& a, uint16_t port, bool hidden) {
+        if (hidden) { hay += "* "; return; }
+        const std::string num = a.to_string(), name = host_name ? host_name(a) : std::string();
+        const std::string p = port ? std::to_string(port) : std::string();
+        const std::string pn = port && port_name ? port_name(port, f.key.proto) : p;
+        hay += format_endpoint(num, p) + " " + format_endpoint(num, pn) + " ";
+        if (!name.empty()) hay += format_endpoint(name, p) + " " + format_endpoint(name, pn) + " ";
+    };
+    side(f.key.local, f.key.local_port, st.hide_src);
+    side(f.key.remote, f.key.remote_port, st.hide_dst);
+    if (f.key.proto) hay += protocol_name(f.key.proto);
+    return lower(hay).find(needle) != std::string::npos;
+}
+}  // namespace detail
+
+std::vector<FlowView> view_rows(const std::vector<FlowView>& flows, const ViewState& st,
+                                const std::function<std::string(const IpAddr&)>& host_name,
+                                std::vector<FlowKey>* frozen_order,
+                                const std::function<std::string(uint16_t, uint8_t)>& port_name) {
+    std::vector<FlowView> out = detail::aggregate_rows(flows, st);
+    if (!st.filter.empty()) {
+        const std::string needle = detail::lower(st.filter);
+        std::vector<FlowView> kept;
+        for (const FlowView& f : out)
+            if (detail::filter_match(f, needle, st, host_name, port_name)) kept.push_back(f);
+        out.swap(kept);
+    }
+    if (st.frozen && frozen_order && !frozen_order->empty()) {
+        // o: the order on screen stays; flows that were not on screen then stay off it (as iftop).
+        std::unordered_map<FlowKey, size_t, detail::FlowKeyHash> at;
+        for (size_t i = 0; i < out.size(); ++i) at.emplace(out[i].key, i);
+        std::vector<FlowView> ordered;
+        for (const FlowKey& k : *frozen_order) {
+            auto it = at.find(k);
+            if (it != at.end()) ordered.push_back(out[it->second]);
+        }
+        return ordered;
+    }
+    sort_flows(out, st.sort);
+    if (st.reverse) std::reverse(out.begin(), out.end());
+    if (!st.pinned.empty())  // pinned flows float to the top, in sort order among themselves
+        std::stable_partition(out.begin(), out.end(), [&](const FlowView& f) {
+            return std::find(st.pinned.begin(), st.pinned.end(), f.key) != st.pinned.end();
+        });
+    if (frozen_order) {
+        frozen_order->clear();
+        for (const FlowView& f : out) frozen_order->push_back(f.key);
+    }
+    return out;
+}
+
+std::string export_table(const ViewModel& vm, bool bytes, const std::string& date) {
+    using namespace detail;
+    std::vector<std::string> labels;
+    int lw = 4;
+    for (const FlowView& f : vm.rows) {
+        labels.push_back(printable(flow_label(f)));
+        lw = std::max(lw, text_cols(labels.back()));
+    }
+    const auto row = [&](const std::string& label, const std::array<std::string, 8>& c) {
+        std::string l = pad_cols(label, lw);
+        for (size_t i = 0; i < c.size(); ++i) l += std::string(size_t(std::max(1, (i < 6 ? 9 : 11) - int(c[i].size()))), ' ') + c[i];
+        return l + "\n";
+    };
+    const auto rates = [&](const Rates& r, const Counts& c) {
+        return std::array<std::string, 8>{format_rate(r.v[0][0], bytes), format_rate(r.v[0][1], bytes),
+                                          format_rate(r.v[0][2], bytes), format_rate(r.v[1][0], bytes),
+                                          format_rate(r.v[1][1], bytes), format_rate(r.v[1][2], bytes),
+                                          format_bytes(double(c.bytes[0])), format_bytes(double(c.bytes[1]))};
+    };
+    std::string o = "# iftop.hpp export " + (date.empty() ? vm.clock : date) + " on " + printable(vm.interface) + ", " +
+                    std::to_string(vm.rows.size()) + " rows\n";
+    o += row("flow", {"sent 2s", "10s", "40s", "recv 2s", "10s", "40s", "sent", "received"});
+    for (size_t i = 0; i < vm.rows.size(); ++i) o += row(labels[i], rates(vm.rows[i].rates, vm.rows[i].counts));
+    o += row("total", rates(vm.totals.rates, vm.totals.counts));
+    o += "# peak sent " + format_rate(vm.totals.peak[0], bytes) + ", received " + format_rate(vm.totals.peak[1], bytes) +
+         ", total " + format_rate(vm.peak_total, bytes) + "\n";
+    return o;
+}
+
+std::string osc52_copy(std::string_view text) {
+    static const char* const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string o = "\x1b]52;c;";
+    size_t i = 0;
+    for (; i + 2 < text.size(); i += 3) {
+        const uint32_t v = uint32_t(uint8_t(text[i])) << 16 | uint32_t(uint8_t(text[i + 1])) << 8 | uint8_t(text[i + 2]);
+        for (int k = 18; k >= 0; k -= 6) o += b64[v >> k & 63];
+    }
+    if (i < text.size()) {  // RFC 4648 padding
+        uint32_t v = uint32_t(uint8_t(text[i])) << 16;
+        if (i + 1 < text.size()) v |= uint32_t(uint8_t(text[i + 1])) << 8;
+        o += b64[v >> 18 & 63];
+        o += b64[v >> 12 & 63];
+        o += i + 1 < text.size() ? b64[v >> 6 & 63] : '=';
+        o += '=';
+    }
+    return o + "\x07";
+}
+
+std::string sparkline(const uint64_t* v, size_t n, bool ascii) {
+    static const char* const blocks[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
+    static const char ascii_levels[] = " .:-=+*#";
+    uint64_t mx = 0;
+    for (size_t i = 0; i < n; ++i) mx = std::max(mx, v[i]);
+    std::string o;
+    for (size_t i = 0; i < n; ++i) {
+        const int level = mx ? int((v[i] * 7 + mx - 1) / mx) : 0;
+        if (ascii) o += ascii_levels[level];
+        else o += blocks[level];
+    }
+    return o;
+}
+
+namespace detail {
+inline Rgb mix(Rgb a, Rgb b, double t) {
+    auto ch = [&](int sh) {
+        return Rgb(std::lround(double(a >> sh & 0xff) * (1 - t) + double(b >> sh & 0xff) * t)) << sh;
+    };
+    return ch(16) | ch(8) | ch(0);
+}
+
+/// Two colours a reader cannot tell apart (sum of channel differences under 90).
+inline bool near_color(Rgb a, Rgb b) {
+    int d = 0;
+    for (int sh : {16, 8, 0}) d += std::abs(int(a >> sh & 0xff) - int(b >> sh & 0xff));
+    return d < 90;
+}
+
+/// A bar under the text of row y, `len` cells long, in the chosen style. Monochrome (and the ascii style) use
+/// reverse video, as iftop draws its bars. On the selected row the bar stays visible against the selection.
+inline void draw_bar(Screen& scr, const ViewState& st, const Theme& th, int y, int len, Rgb color, bool selected) {
+    if (st.color == ColorMode::mono || st.bar_style == ViewState::ascii_bar) {
+        scr.fill_bg(0, y, len, color, kReverse);
+        return;
+    }
+    const Rgb bg = selected ? th[Role::sel_bg] : th[Role::bg];
+    for (int x = 0; x < std::min(len, scr.width()); ++x) {
+        Rgb c = color;
+        if (st.bar_style == ViewState::gradient) c = mix(th[Role::bar_low], th[Role::bar_high], double(x) / std::max(1, scr.width() - 1));
+        else if (st.bar_style == ViewState::thin) c = mix(bg, color, 0.45);
+        if (selected && near_color(c, bg)) c = mix(c, th[Role::sel_fg], 0.45);
+        scr.fill_bg(x, y, 1, c);
+    }
+}
+
+/// The selection: the row's colours, bold (and underlined in monochrome, where colour says nothing).
+inline void draw_selection(Screen& scr, const ViewState& st, const Theme& th, int y) {
+    for (int x = 0; x < scr.width(); ++x) {
+        Cell& c = scr.at(x, y);
+        c.bg = th[Role::sel_bg];
+        c.fg = th[Role::sel_fg];
+        c.attr |= st.color == ColorMode::mono ? uint8_t(kBold | kUnderline) : uint8_t(kBold);
+    }
+}
+
+inline const char* const* view_names() {
+    static const char* const n[] = {"Flows", "Processes", "Publishers"};
+    return n;
+}
+
+/// The sort as the status bar names it; a sort chosen while paused is pending until the display resumes.
+inline std::string sort_text(const ViewState& st, const ViewModel& vm) {
+    static const char* const names[] = {"2s", "10s", "40s", "source", "destination", "total"};
+    std::string s = std::string("sort ") + names[static_cast<int>(st.sort)] + (st.reverse ? glyph(st, " ↑", " ^") : "");
+    if (st.paused && (st.sort != vm.sorted_by || st.reverse != vm.sorted_reverse)) s += " (pending)";
+    return s;
+}
+}  // namespace detail
+
+std::vector<StatusSegment> status_segments(const ViewState& st, const ViewModel& vm) {
+    using namespace detail;
+    const Theme th = current_theme(st);
+    std::vector<StatusSegment> v;
+    v.push_back({"Flows Processes Publishers", "the views (Tab, or click one); Enter drills into a process or package, Esc goes back"});
+    // What the user just did, and that the display is paused, come first: they must not be cut off.
+    if (!st.message.empty()) v.push_back({st.message, st.message});
+    if (st.paused) v.push_back({"PAUSED", "P resumes the display (capture goes on)"});
+    const size_t slash = vm.interface.rfind('/');  // a capture file: its name (the tooltip has the path)
+    v.push_back({slash == std::string::npos ? vm.interface : vm.interface.substr(slash + 1), "capturing on " + vm.interface});
+    v.push_back({std::to_string(vm.rows.size()) + " flows", "rows shown now (after the filter and the s/d/p grouping)"});
+    if (vm.ended) v.push_back({vm.clock + " end of file", "the capture file was read to its end: the clock has stopped; q quits"});
+    else v.push_back({vm.clock, "time of the last update; R changes how often (now every " + std::to_string(st.refresh) + " s)"});
+    v.push_back({sort_text(st, vm), st.paused ? "the display is paused: the new order applies when P resumes it"
+                                              : "1 2 3: by the 2 s, 10 s, 40 s column; < >: by name; r reverses; o freezes the order"});
+    v.push_back({th.name, std::string(th.description) + " (c: theme chooser, C: theme editor)"});
+    if (st.drilled)
+        v.push_back({"only " + (st.drill_publisher ? st.drill_name : st.drill_name + " (" + std::to_string(st.drill_pid) + ")"),
+                     "showing the flows of one process or package; Esc shows all"});
+    if (vm.attribution == "partial")
+        v.push_back({"processes: partial", "other users' processes cannot be read: run as root, or setcap "
+                                           "cap_sys_ptrace,cap_dac_read_search+ep ./iftop"});
+    if (st.frozen) v.push_back({"order frozen", "o unfreezes; flows not on screen when frozen stay off it"});
+    if (!st.filter.empty() && !st.editing_filter) v.push_back({"filter: " + st.filter, "screen filter (l or /); 0 clears it"});
+    return v;
+}
+
+int status_segment_at(const ViewState& st, const ViewModel& vm, int x) {
+    if (st.editing_filter || st.editing_bpf) return -1;  // the bar is the line editor then
+    int sx = 1;
+    const std::vector<StatusSegment> segs = status_segments(st, vm);
+    for (size_t i = 0; i < segs.size(); ++i) {
+        const int n = detail::text_cols(segs[i].text);
+        if (x >= sx && x < sx + n) return int(i);
+        sx += n + 3;
+    }
+    return -1;
+}
+
+int view_tab_at(const ViewState& st, int x) {
+    if (st.editing_filter || st.editing_bpf) return -1;
+    int sx = 1;
+    for (int i = 0; i < 3; ++i) {
+        const int n = int(std::strlen(detail::view_names()[i]));
+        if (x >= sx && x < sx + n) return i;
+        sx += n + 1;
+    }
+    return -1;
+}
+
+std::vector<FlowView> drill_filter(std::vector<FlowView> flows, const ViewState& st, const ViewModel& vm) {
+    if (!st.drilled || !vm.owner) return flows;
+    std::vector<FlowView> out;
+    for (const FlowView& f : flows) {
+        const FlowOwner* o = vm.owner(f.key);
+        const bool keep = st.drill_publisher ? (o && o->exe ? o->exe->publisher : std::string("unknown")) == st.drill_name
+                                             : (o && o->proc ? o->proc->pid : 0) == st.drill_pid;
+        if (keep) out.push_back(f);
+    }
+    return out;
+}
+
+namespace detail {
+inline int lines_per_row(const ViewState& st) { return st.line_mode == ViewState::two_line ? 2 : 1; }
+inline bool bottom_line(const ViewState& st) { return st.status_bar || st.editing_filter || st.editing_bpf; }
+inline int list_top() { return 2; }
+inline int list_bottom(const ViewState& st, int h) { return h - 4 - (bottom_line(st) ? 1 : 0); }  // exclusive
+
+/// Where the flow columns are at width w: one place for drawing and for clicks on the column titles.
+struct Columns {
+    int proc_w, rates_x, host_w, arrow_x, dst_x;
+    int rate_end(int wnd) const { return rates_x + proc_w + 8 * (wnd + 1); }  ///< right edge of a rate column
+};
+inline Columns columns(const ViewState& st, const ViewModel& vm, int w) {
+    Columns c;
+    c.proc_w = vm.owner && st.show_processes && w >= 100 ? 20 : 0;
+    c.rates_x = w - 24 - (st.cumulative ? 8 : 0) - c.proc_w;
+    c.host_w = std::max(4, (c.rates_x - 1 - 4) / 2);
+    c.arrow_x = c.host_w + 1;
+    c.dst_x = c.arrow_x + 4;
+    return c;
+}
+}  // namespace detail
+
+int row_at(const ViewState& st, const ViewModel& vm, int h, int y) {
+    const int top = detail::list_top() + (st.view == ViewState::flows ? 0 : 1), bottom = detail::list_bottom(st, h);
+    if (y < top || y >= bottom) return -1;
+    const int per = st.view == ViewState::flows ? detail::lines_per_row(st) : 1;
+    const int idx = st.scroll + (y - top) / per;
+    const size_t n = st.view == ViewState::flows ? vm.rows.size() : vm.groups.size();
+    return idx < int(n) ? idx : -1;
+}
+
+namespace detail {
+/// Panel: the scale. Round labels over tick marks (a label that would touch the one before is left out), and in
+/// the Flows view the column titles on the tick line, kept clear of the ticks.
+inline void draw_scale(Screen& scr, const ViewState& st, const ViewModel& vm, const Theme& th, double max_bits) {
+    const int w = scr.width();
+    const Rgb bg = th[Role::bg];
+    const double unit = st.bytes ? 8 : 1;  // -B: the scale in bytes, as iftop labels it
+    scr.fill_bg(0, 0, w, th[Role::header_bg]);
+    for (int x = 0; x < w; ++x) scr.text(x, 1, glyph(st, "─", "-"), th[Role::scale], bg);
+    std::vector<int> ticks;
+    int free_x = 0;
+    for (double m : scale_ticks(max_bits / unit, st.log_scale)) {
+        const int x = std::min(w - 1, scale_x(m * unit, max_bits, st.log_scale, w - 1, unit));
+        const std::string label = format_rate(m * unit / 8, st.bytes);
+        const int n = text_cols(label), lx = std::clamp(x - n / 2, 0, std::max(0, w - n));
+        if (lx >= free_x) {
+            scr.text(lx, 0, label, th[Role::header_fg], th[Role::header_bg]);
+            free_x = lx + n + 1;
+        }
+        scr.text(x, 1, glyph(st, "┴", "+"), th[Role::scale], bg);
+        ticks.push_back(x);
+    }
+    if (st.view != ViewState::flows) return;
+    const Columns cols = columns(st, vm, w);
+    const auto title = [&](int x_end, int room, const std::string& t, bool on) {
+        // The title's cells and one on each side must be free of ticks: move left within the column, else skip.
+        const int n = text_cols(t);
+        for (int x1 = x_end; x1 - n >= x_end - room; --x1) {
+            bool clear = true;
+            for (int tx : ticks) clear = clear && (tx < x1 - n - 1 || tx > x1);
+            if (!clear) continue;
+            scr.text(x1 - n, 1, t, on ? th[Role::accent] : th[Role::header_fg], bg, on ? uint8_t(kBold) : uint8_t(0));
+            return;
+        }
+    };
+    static const char* const titles[] = {"2s", "10s", "40s"};
+    for (int wnd = 0; wnd < 3; ++wnd) title(cols.rate_end(wnd), 7, titles[wnd], static_cast<int>(st.sort) == wnd);
+    if (st.cumulative) title(w, 7, "cum", false);
+}
+
+/// One flow: one or two lines of hosts, arrows, rates, the cumulative column, the bar, the selection.
+inline void draw_flow_row(Screen& scr, const ViewState& st, const ViewModel& vm, const Theme& th, const Columns& cols,
+                          const FlowView& f, int y, bool sel, double max_bits) {
+    const int w = scr.width(), per = lines_per_row(st);
+    const Rgb bg = th[Role::bg];
+    static const std::array<Role, 3> rate_roles{Role::rate_2s, Role::rate_10s, Role::rate_40s};
+    const bool alert = std::find(st.alerting.begin(), st.alerting.end(), f.key) != st.alerting.end();
+    for (int line = 0; line < per; ++line) {
+        // dir: which direction this line shows; -1 = both (one-line total)
+        const int dir = st.line_mode == ViewState::one_line_both ? -1 : st.line_mode == ViewState::one_line_sent ? 0
+                      : st.line_mode == ViewState::one_line_recv ? 1 : line;
+        const int yy = y + line;
+        if (line == 0) {
+            const bool pin = std::find(st.pinned.begin(), st.pinned.end(), f.key) != st.pinned.end();
+            const int px = pin ? scr.text(0, yy, glyph(st, "★", "*"), th[Role::pinned], bg, kBold) + 1 : 0;
+            scr.text(px, yy, endpoint_text(f.key.local, f.key.local_port, f.key.proto, st.hide_src,
+                                           st.show_ports && st.show_src_port, vm, cols.host_w - px, st.ascii),
+                     th[Role::host_local], bg);
+            scr.text(cols.dst_x, yy, endpoint_text(f.key.remote, f.key.remote_port, f.key.proto, st.hide_dst,
+                                                   st.show_ports && st.show_dst_port, vm, cols.rates_x - 1 - cols.dst_x, st.ascii),
+                     th[Role::host_remote], bg);
+            if (cols.proc_w) {  // [pid:name]; aggregated rows (s, d) may mix processes
+                const FlowOwner* o = vm.owner(f.key);
+                const std::string p = o ? owner_label(*o) : "";
+                scr.text(cols.rates_x, yy, fit(p, cols.proc_w - 1, st.ascii), th[Role::accent], bg);
+            }
+            if (alert) scr.text(cols.arrow_x - 1, yy, "!", th[Role::alert], bg, kBold);
+        }
+        scr.text(cols.arrow_x, yy, dir == 0 ? "=>" : dir == 1 ? "<=" : "<=>", alert ? th[Role::alert] : th[Role::arrow], bg,
+                 alert ? uint8_t(kBold) : uint8_t(0));
+        for (int wnd = 0; wnd < 3; ++wnd)
+            right(scr, cols.rate_end(wnd), yy, rate_text(dir < 0 ? f.rates.total(wnd) : f.rates.v[dir][wnd], st.bytes),
+                  th[rate_roles[size_t(wnd)]], bg);
+        if (st.cumulative)
+            right(scr, w, yy, format_bytes(dir < 0 ? double(f.counts.bytes[0] + f.counts.bytes[1]) : double(f.counts.bytes[dir])),
+                  th[Role::muted], bg);
+        if (sel) draw_selection(scr, st, th, yy);
+        if (st.bars) {
+            const double v = dir < 0 ? f.rates.total(st.bar_window) : f.rates.v[dir][st.bar_window];
+            draw_bar(scr, st, th, yy, scale_x(v * 8, max_bits, st.log_scale, w, st.bytes ? 8 : 1), dir == 1 ? th[Role::bar_recv] : th[Role::bar_sent], sel);
+        }
+    }
+}
+
+/// Panel: the flow rows. Returns how many fit.
+inline int draw_flows(Screen& scr, const ViewState& st, const ViewModel& vm, const Theme& th, double max_bits) {
+    const Columns cols = columns(st, vm, scr.width());
+    const int top = list_top(), per = lines_per_row(st);
+    const int visible = std::max(0, (list_bottom(st, scr.height()) - top) / per);
+    if (vm.rows.empty() && visible > 0)
+        scr.text(2, top + (visible > 1 ? 1 : 0), st.filter.empty() ? "no flows yet" : "no flow matches the filter '" + st.filter + "'",
+                 th[Role::muted], th[Role::bg], 0, scr.width() - 4);
+    for (int i = 0; i < visible && st.scroll + i < int(vm.rows.size()); ++i) {
+        const int idx = st.scroll + i;
+        draw_flow_row(scr, st, vm, th, cols, vm.rows[size_t(idx)], top + i * per, idx == st.selected, max_bits);
+    }
+    return std::max(1, visible);
+}
+
+/// Panel: the Processes or Publishers view: one line per group with its flows, sent and received (10 s), the
+/// 2/10/40 s totals and the bytes so far; a bar for the chosen average.
+inline int draw_groups(Screen& scr, const ViewState& st, const ViewModel& vm, const Theme& th, double max_bits) {
+    const int w = scr.width(), top = list_top(), bottom = list_bottom(st, scr.height());
+    const Rgb bg = th[Role::bg], hf = th[Role::header_fg];
+    const bool procs = st.view == ViewState::processes, split = w >= 72;
+    const int rates_x = w - 24 - 9, flows_x = rates_x - (split ? 16 : 0) - 1;
+    scr.text(0, top, procs ? "    PID PROCESS" : "PUBLISHER", hf, bg, kBold);
+    right(scr, flows_x, top, "FLOWS", hf, bg, kBold);
+    if (split) { right(scr, rates_x - 8, top, "SENT", hf, bg, kBold); right(scr, rates_x, top, "RECV", hf, bg, kBold); }
+    static const char* const titles[] = {"2s", "10s", "40s"};
+    for (int wnd = 0; wnd < 3; ++wnd) right(scr, rates_x + 8 * (wnd + 1), top, titles[wnd], hf, bg, kBold);
+    right(scr, w, top, "TOTAL", hf, bg, kBold);
+    if (vm.groups.empty()) {
+        const std::string msg = vm.owner ? "no flows yet" :
+            "no process data: attribution is off (-Z, a capture file, or neither /proc nor lsof is readable)";
+        scr.text(2, top + 2, fit(msg, w - 4, st.ascii), th[Role::muted], bg);
+        return 1;
+    }
+    const int visible = std::max(0, bottom - top - 1);
+    for (int i = 0; i < visible && st.scroll + i < int(vm.groups.size()); ++i) {
+        const int idx = st.scroll + i, y = top + 1 + i;
+        const OwnerGroup& g = vm.groups[size_t(idx)];
+        std::string label = g.name;
+        if (procs) {
+            char pid[16];
+            std::snprintf(pid, sizeof pid, "%7d ", g.pid);
+            label = (g.pid ? std::string(pid) : std::string("      - ")) + g.name;
+            if (!g.publisher.empty()) label += "  (" + g.publisher + ")";
+        }
+        scr.text(0, y, fit(label, flows_x - 7, st.ascii), th[Role::host_local], bg);
+        right(scr, flows_x, y, std::to_string(g.flows), th[Role::muted], bg);
+        if (split) {
+            right(scr, rates_x - 8, y, format_rate(g.rates.sent(1), st.bytes), th[Role::host_local], bg);
+            right(scr, rates_x, y, format_rate(g.rates.recv(1), st.bytes), th[Role::host_remote], bg);
+        }
+        for (int wnd = 0; wnd < 3; ++wnd)
+            right(scr, rates_x + 8 * (wnd + 1), y, format_rate(g.rates.total(wnd), st.bytes),
+                  th[wnd == 0 ? Role::rate_2s : wnd == 1 ? Role::rate_10s : Role::rate_40s], bg);
+        right(scr, w, y, format_bytes(double(g.counts.bytes[0] + g.counts.bytes[1])), th[Role::fg], bg);
+        if (idx == st.selected) draw_selection(scr, st, th, y);
+        if (st.bars)
+            draw_bar(scr, st, th, y, scale_x(g.rates.total(st.bar_window) * 8, max_bits, st.log_scale, w, st.bytes ? 8 : 1), th[Role::bar_sent],
+                     idx == st.selected);
+    }
+    return std::max(1, visible);
+}
+
+/// Panel: iftop's totals block (TX, RX, TOTAL with cum, peak and the rates under the rate columns). A narrow
+/// screen keeps the rates and drops peak, then cum, so nothing is drawn over anything else.
+inline void draw_totals(Screen& scr, const ViewState& st, const ViewModel& vm, const Theme& th) {
+    const int w = scr.width(), ty = list_bottom(st, scr.height());
+    const Rgb bg = th[Role::bg];
+    const Columns cols = columns(st, vm, w);
+    static const std::array<Role, 3> rate_roles{Role::rate_2s, Role::rate_10s, Role::rate_40s};
+    for (int x = 0; x < w; ++x) scr.text(x, ty, glyph(st, "─", "-"), st.flash ? th[Role::alert] : th[Role::border], bg);
+    static const char* const names[3] = {"TX:", "RX:", "TOTAL:"};
+    const int peak_x = 24, first_rate = cols.rate_end(0) - 8;  // iftop's columns: cum at 7, peak at 24
+    const bool show_cum = first_rate >= 23, show_peak = first_rate >= peak_x + 16;
+    for (int r = 0; r < 3; ++r) {
+        const int y = ty + 1 + r;
+        scr.text(0, y, names[r], th[Role::fg], bg, kBold);
+        const double cum = r < 2 ? double(vm.totals.counts.bytes[r]) : double(vm.totals.counts.bytes[0] + vm.totals.counts.bytes[1]);
+        const double peak = r < 2 ? vm.totals.peak[r] : vm.peak_total;
+        if (r == 0) {
+            if (show_cum) scr.text(7, y, "cum:", th[Role::muted], bg);
+            if (show_peak) scr.text(peak_x, y, "peak:", th[Role::muted], bg);
+            if (show_peak && first_rate - 6 >= peak_x + 16) scr.text(first_rate - 6, y, "rates:", th[Role::muted], bg);
+        }
+        if (show_cum) right(scr, 21, y, format_bytes(cum), th[Role::fg], bg);
+        if (show_peak) right(scr, peak_x + 15, y, rate_text(peak, st.bytes), th[Role::fg], bg);
+        for (int wnd = 0; wnd < 3; ++wnd) {
+            const double v = r < 2 ? vm.totals.rates.v[r][wnd] : vm.totals.rates.total(wnd);
+            right(scr, cols.rate_end(wnd), y, rate_text(v, st.bytes), th[rate_roles[size_t(wnd)]], bg);
+        }
+    }
+}
+
+/// The last `cols` columns of `s`, never splitting a code point.
+inline std::string tail_cols(const std::string& s, int cols) {
+    size_t i = 0;
+    while (i < s.size() && text_cols(std::string_view(s).substr(i)) > cols) {
+        uint32_t cp = 0;
+        i += size_t(utf8_next(s, i, cp));
+    }
+    return s.substr(i);
+}
+
+/// Panel: the line editor (l, /, f) in place of the status bar: the cursor is a reversed cell that stays in view
+/// however long the text is (the start is cut, marked, when it does not fit).
+inline void draw_editor_line(Screen& scr, const ViewState& st, const Theme& th, int y) {
+    const int w = scr.width();
+    const Rgb sb = th[Role::status_bg], sf = th[Role::status_fg];
+    const std::string& text = st.editing_bpf ? st.bpf : st.filter;
+    const size_t cur = std::min(st.cursor, text.size());
+    scr.fill_bg(0, y, w, sb);
+    int x = 1 + scr.text(1, y, st.editing_bpf ? "filter code: " : "filter: ", th[Role::accent], sb, kBold);
+    const std::string hint = st.editing_bpf ? "  Enter applies, Esc cancels" : "  Enter keeps, Esc clears";
+    const int avail = w - x - 1 - (w - x > 60 ? text_cols(hint) : 0);
+    std::string before = text.substr(0, cur);
+    if (text_cols(before) > avail - 1) before = glyph(st, "…", "~") + tail_cols(before, avail - 2);
+    x += scr.text(x, y, before, sf, sb);
+    uint32_t cp = ' ';
+    const int len = cur < text.size() ? utf8_next(text, cur, cp) : 0;
+    const int cw = scr.text(x, y, cp == ' ' ? std::string(" ") : text.substr(cur, size_t(len)), sb, sf, kReverse);
+    x += std::max(1, cw);
+    const std::string after = cur < text.size() ? text.substr(cur + size_t(len)) : std::string();
+    x += scr.text(x, y, fit(after, w - x - 1 - (w - x > 60 ? text_cols(hint) : 0), st.ascii), sf, sb);
+    if (w - x > text_cols(hint)) scr.text(x, y, hint, th[Role::muted], sb);
+}
+
+/// Panel: the status bar: the view tabs, then the parts, the last one cut with a mark; "h: help" on the right.
+inline void draw_status_bar(Screen& scr, const ViewState& st, const ViewModel& vm, const Theme& th) {
+    const int w = scr.width(), y = scr.height() - 1;
+    if (st.editing_filter || st.editing_bpf) { draw_editor_line(scr, st, th, y); return; }
+    if (!st.status_bar) return;
+    const Rgb sb = th[Role::status_bg];
+    scr.fill_bg(0, y, w, sb);
+    const std::string hint = "h: help ";
+    const int limit = w - int(hint.size()) - 1;
+    const std::vector<StatusSegment> segs = status_segments(st, vm);
+    int x = 1;
+    for (int v = 0; v < 3; ++v) {  // the tab strip
+        const bool on = v == int(st.view);
+        x += scr.text(x, y, view_names()[v], on ? th[Role::accent] : th[Role::muted], sb, on ? uint8_t(kBold | kUnderline) : uint8_t(0),
+                      limit - x) + 1;
+    }
+    --x;
+    for (size_t i = 1; i < segs.size() && x + 3 < limit; ++i) {
+        x += scr.text(x, y, glyph(st, " │ ", " | "), th[Role::muted], sb, 0, limit - x);
+        x += scr.text(x, y, fit(segs[i].text, limit - x, st.ascii), int(i) == st.status_tip ? th[Role::accent] : th[Role::status_fg], sb);
+    }
+    scr.text(w - int(hint.size()), y, hint, th[Role::accent], sb, kBold);
+}
+}  // namespace detail
+
+namespace detail {
+/// The inside of a box drawn by draw_box.
+struct Box {
+    int x, y, w, h;
+};
+
+/// One overlay helper for help, details, choosers, editors and tooltips: a frame over a cleared area with a title
+/// in it. Clipped to the screen; returns the area inside the frame (with a column of margin each side).
+inline Box draw_box(Screen& scr, const ViewState& st, const Theme& th, int x0, int y0, int bw, int bh, const std::string& title) {
+    bw = std::min(bw, scr.width());
+    bh = std::min(bh, scr.height());
+    x0 = std::clamp(x0, 0, scr.width() - bw);
+    y0 = std::clamp(y0, 0, scr.height() - bh);
+    const Rgb fg = th[Role::tooltip_fg], bg = th[Role::tooltip_bg], fc = th[Role::border] == bg ? th[Role::muted] : th[Role::border];
+    for (int y = y0; y < y0 + bh; ++y)
+        for (int x = x0; x < x0 + bw; ++x) scr.at(x, y) = Cell{' ', fg, bg, 0};
+    for (int x = x0 + 1; x < x0 + bw - 1; ++x) {
+        scr.text(x, y0, glyph(st, "─", "-"), fc, bg);
+        scr.text(x, y0 + bh - 1, glyph(st, "─", "-"), fc, bg);
+    }
+    for (int y = y0 + 1; y < y0 + bh - 1; ++y) {
+        scr.text(x0, y, glyph(st, "│", "|"), fc, bg);
+        scr.text(x0 + bw - 1, y, glyph(st, "│", "|"), fc, bg);
+    }
+    scr.text(x0, y0, glyph(st, "╭", "+"), fc, bg);
+    scr.text(x0 + bw - 1, y0, glyph(st, "╮", "+"), fc, bg);
+    scr.text(x0, y0 + bh - 1, glyph(st, "╰", "+"), fc, bg);
+    scr.text(x0 + bw - 1, y0 + bh - 1, glyph(st, "╯", "+"), fc, bg);
+    if (!title.empty() && bw > 6) scr.text(x0 + 2, y0, fit(" " + title + " ", bw - 4, st.ascii), th[Role::accent], bg, kBold);
+    return {x0 + 2, y0 + 1, std::max(0, bw - 4), std::max(0, bh - 2)};
+}
+
+/// A box sized to `lines` (and the title) near (x, y), the lines inside, each cut with a mark.
+inline Box draw_text_box(Screen& scr, const ViewState& st, const Theme& th, int x, int y, const std::string& title,
+                         const std::vector<std::string>& lines) {
+    int bw = text_cols(title) + 6;
+    for (const std::string& l : lines) bw = std::max(bw, text_cols(l) + 4);
+    const Box b = draw_box(scr, st, th, x, y, bw, int(lines.size()) + 2, title);
+    for (int i = 0; i < b.h && i < int(lines.size()); ++i)
+        scr.text(b.x, b.y + i, fit(lines[size_t(i)], b.w, st.ascii), th[Role::tooltip_fg], th[Role::tooltip_bg]);
+    return b;
+}
+
+/// Overlay: the selected flow's details (Enter or a right click): rates, peaks, totals, process, sparkline.
+inline void draw_details(Screen& scr, const ViewState& st, const ViewModel& vm, const Theme& th) {
+    const FlowView& f = vm.rows[size_t(st.selected)];
+    std::vector<std::string> lines;
+    if (vm.owner) {
+        const FlowOwner* o = vm.owner(f.key);
+        if (o && o->proc) {
+            lines.push_back("process   " + std::to_string(o->proc->pid) + " " + process_label(*o->proc) +
+                            (o->proc->cmdline.empty() ? "" : "  " + o->proc->cmdline));
+            if (o->exe)
+                lines.push_back("package   " + o->exe->publisher +
+                                (o->exe->sha256.empty() ? "" : "  sha256 " + o->exe->sha256.substr(0, 16) + glyph(st, "…", "...")));
+        } else {
+            lines.push_back("process   unknown");
+        }
+    }
+    for (int d = 0; d < 2; ++d)
+        lines.push_back(std::string(d ? "received" : "sent    ") + "  2s " + format_rate(f.rates.v[d][0], st.bytes) +
+                        "  10s " + format_rate(f.rates.v[d][1], st.bytes) + "  40s " + format_rate(f.rates.v[d][2], st.bytes) +
+                        "  peak " + format_rate(f.peak[d], st.bytes) + "  total " + format_bytes(double(f.counts.bytes[d])) +
+                        " in " + std::to_string(f.counts.packets[d]) + " packets");
+    std::array<uint64_t, kHistorySeconds> hs{}, hr{};
+    const bool spark = vm.history && vm.history(f.key, 0, hs) && vm.history(f.key, 1, hr);
+    if (spark) {
+        for (int k = 0; k < kHistorySeconds; ++k) hs[size_t(k)] += hr[size_t(k)];
+        lines.push_back("last 40s  " + sparkline(hs.data(), hs.size(), st.ascii));
+    }
+    const Box b = draw_text_box(scr, st, th, st.tooltip_x, st.tooltip_y + 1, row_label(f, st), lines);
+    if (spark && int(lines.size()) <= b.h)
+        scr.text(b.x + 10, b.y + int(lines.size()) - 1, sparkline(hs.data(), hs.size(), st.ascii), th[Role::spark], th[Role::tooltip_bg]);
+}
+
+/// Overlay: a status-bar part's tooltip, just above the bar.
+inline void draw_status_tip(Screen& scr, const ViewState& st, const ViewModel& vm, const Theme& th) {
+    const std::vector<StatusSegment> segs = status_segments(st, vm);
+    if (st.status_tip < 0 || st.status_tip >= int(segs.size())) return;
+    int sx = 1;
+    for (int i = 0; i < st.status_tip; ++i) sx += text_cols(segs[size_t(i)].text) + 3;
+    draw_text_box(scr, st, th, sx - 2, scr.height() - 4, "", {segs[size_t(st.status_tip)].tip});
+}
+
+/// Overlay: a list to choose from (themes, interfaces), the chosen line marked; scrolled to keep it in view.
+inline Box draw_chooser(Screen& scr, const ViewState& st, const Theme& th, int x0, int bw, const std::string& title,
+                        int n, int sel, int swatch, const std::function<std::string(int)>& name) {
+    const int bh = std::min(scr.height() - 1, n + 2);
+    const Box b = draw_box(scr, st, th, x0, (scr.height() - bh) / 2, bw, bh, title);
+    const int first = std::clamp(sel - b.h / 2, 0, std::max(0, n - b.h));
+    for (int i = 0; i < b.h && first + i < n; ++i) {
+        const bool cur = first + i == sel;
+        scr.text(b.x + swatch, b.y + i, fit((cur ? "> " : "  ") + name(first + i), b.w - swatch, st.ascii),
+                 cur ? th[Role::accent] : th[Role::tooltip_fg], th[Role::tooltip_bg], cur ? uint8_t(kBold) : uint8_t(0));
+    }
+    return b;
+}
+
+/// The first theme the chooser shows at row 0, for clicks (the same arithmetic as draw_chooser).
+inline int chooser_first(int screen_h, int n, int sel) {
+    const int inner = std::min(screen_h - 1, n + 2) - 2;
+    return std::clamp(sel - inner / 2, 0, std::max(0, n - inner));
+}
+
+/// Overlay: the theme chooser: every theme with swatches of its colours; the screen behind previews it.
+inline void draw_theme_chooser(Screen& scr, const ViewState& st, const Theme& th) {
+    const int n = int(theme_count(st)), bw = std::min(scr.width(), 46);
+    const Box b = draw_chooser(scr, st, th, scr.width() - bw - 1, bw, glyph(st, "themes: ↑↓ preview, Enter keep, Esc back",
+                               "themes: up/down preview, Enter keep, Esc back"), n, int(st.theme), 10,
+                               [&](int i) { return theme_name(st, size_t(i)); });
+    const int first = chooser_first(scr.height(), n, int(st.theme));
+    for (int i = 0; i < b.h && first + i < n; ++i) {
+        ViewState t;
+        t.theme = size_t(first + i);
+        t.custom_themes = st.custom_themes;
+        const Theme tt = current_theme(t);
+        int x = b.x;
+        for (Role r : {Role::bg, Role::fg, Role::host_local, Role::host_remote, Role::bar_sent, Role::bar_recv,
+                       Role::bar_high, Role::accent, Role::alert})
+            x += scr.text(x, b.y + i, glyph(st, "█", "#"), tt[r], th[Role::tooltip_bg]);
+    }
+}
+
+/// Overlay: the theme editor: each colour slot with its swatch and value; the slot and channel being changed.
+inline void draw_theme_editor(Screen& scr, const ViewState& st, const Theme& th) {
+    const ViewUi::Editor& ed = st.editor;
+    const int bw = std::min(scr.width(), 50), n = int(kRoles);
+    const Box b = draw_chooser(scr, st, th, scr.width() - bw - 1, bw,
+                               ed.naming ? "name it: Enter saves, Esc back" : "theme editor: Enter names, Esc undoes",
+                               n, ed.role, 3, [&](int i) {
+                                   char hex[16];
+                                   std::snprintf(hex, sizeof hex, "#%06x", unsigned(ed.colors.colors[size_t(i)]));
+                                   return pad_cols(role_name(Role(i)), 12) + hex;
+                               });
+    const int first = chooser_first(scr.height(), n, ed.role);
+    for (int i = 0; i < b.h && first + i < n; ++i)
+        scr.text(b.x, b.y + i, glyph(st, "██", "##"), ed.colors.colors[size_t(first + i)], th[Role::tooltip_bg]);
+    const int sel_y = b.y + ed.role - first, hex_x = b.x + 3 + 2 + 12 + 1 + 2 * ed.channel;
+    if (sel_y >= b.y && sel_y < b.y + b.h && hex_x + 1 < b.x + b.w) scr.fill_bg(hex_x, sel_y, 2, th[Role::tooltip_bg], uint8_t(kReverse | kUnderline));
+    const std::string foot = ed.naming ? "name: " + ed.name + glyph(st, "▏", "_")
+                                       : glyph(st, "↑↓ slot  ←→ channel  +/- change  PgUp/PgDn ×16", "up/down slot, left/right channel, +/- change");
+    if (b.y + b.h < scr.height()) scr.text(b.x, b.y + b.h, fit(" " + foot + " ", b.w, st.ascii), th[Role::accent], th[Role::tooltip_bg]);
+}
+
+/// Overlay: the help, from the command table; modal, scrolled with j/k.
+inline void draw_help(Screen& scr, const ViewState& st, const Theme& th) {
+    const std::vector<std::string> lines = help_lines();
+    const int bw = std::min(scr.width(), std::max(80, scr.width() * 2 / 3)), bh = std::min(scr.height(), int(lines.size()) + 2);
+    const Box b = draw_box(scr, st, th, (scr.width() - bw) / 2, (scr.height() - bh) / 2, bw, bh,
+                           std::string("iftop.hpp " IFTOP_VERSION " help: ") +
+                               (int(lines.size()) > bh - 2 ? glyph(st, "↑↓ scroll, ", "up/down scroll, ") : "") + "Esc closes");
+    const int first = std::clamp(st.help_scroll, 0, std::max(0, int(lines.size()) - b.h));
+    for (int i = 0; i < b.h && first + i < int(lines.size()); ++i) {
+        const std::string& l = lines[size_t(first + i)];
+        const bool heading = !l.empty() && l[0] != ' ';
+        scr.text(b.x, b.y + i, fit(l, b.w, st.ascii), heading ? th[Role::accent] : th[Role::tooltip_fg], th[Role::tooltip_bg],
+                 heading ? uint8_t(kBold) : uint8_t(0));
+    }
+}
+
+/// Overlays over the panels, the modal one last.
+inline void draw_overlays(Screen& scr, const ViewState& st, const ViewModel& vm, const Theme& th) {
+    if (st.status_tip >= 0 && st.status_bar && !st.editing_filter && !st.editing_bpf) draw_status_tip(scr, st, vm, th);
+    if (st.tooltip && st.view == ViewState::flows && st.selected < int(vm.rows.size())) draw_details(scr, st, vm, th);
+    if (st.chooser) draw_theme_chooser(scr, st, th);
+    if (st.editor.open) draw_theme_editor(scr, st, th);
+    if (!st.interfaces.empty())
+        draw_chooser(scr, st, th, (scr.width() - 40) / 2, 40, glyph(st, "capture on: ↑↓, Enter, Esc", "capture on: up/down, Enter, Esc"),
+                     int(st.interfaces.size()), st.interface_sel, 0, [&](int i) { return st.interfaces[size_t(i)]; });
+    if (st.help) draw_help(scr, st, th);
+}
+
+/// x: the screen drawn one cell in, then framed (the frame blinks with alerts like the separator).
+inline int render_framed(Screen& scr, const ViewState& st, const ViewModel& vm) {
+    Screen inner(scr.width() - 2, scr.height() - 2);
+    ViewState in = st;
+    in.border = false;
+    const int rows = render(inner, in, vm);
+    const Theme th = current_theme(st);
+    const Rgb fc = st.flash ? th[Role::alert] : th[Role::border], bg = th[Role::bg];
+    scr.clear(bg, fc);
+    for (int y = 0; y < inner.height(); ++y)
+        for (int x = 0; x < inner.width(); ++x) scr.at(x + 1, y + 1) = inner.at(x, y);
+    const int w = scr.width(), h = scr.height();
+    for (int x = 1; x < w - 1; ++x) { scr.text(x, 0, glyph(st, "─", "-"), fc, bg); scr.text(x, h - 1, glyph(st, "─", "-"), fc, bg); }
+    for (int y = 1; y < h - 1; ++y) { scr.text(0, y, glyph(st, "│", "|"), fc, bg); scr.text(w - 1, y, glyph(st, "│", "|"), fc, bg); }
+    scr.text(0, 0, glyph(st, "╭", "+"), fc, bg);
+    scr.text(w - 1, 0, glyph(st, "╮", "+"), fc, bg);
+    scr.text(0, h - 1, glyph(st, "╰", "+"), fc, bg);
+    scr.text(w - 1, h - 1, glyph(st, "╯", "+"), fc, bg);
+    return rows;
+}
+}  // namespace detail
+
+int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
+    using namespace detail;
+    if (st.border && scr.width() > kMinScreenW + 2 && scr.height() > kMinScreenH + 2) return render_framed(scr, st, vm);
+    const Theme th = current_theme(st);
+    const int w = scr.width(), h = scr.height();
+    scr.clear(th[Role::bg], th[Role::fg]);
+    if (w < kMinScreenW || h < kMinScreenH) {  // one line that says so, instead of panels drawn over each other
+        scr.text(0, 0, fit("terminal too small (" + std::to_string(w) + "x" + std::to_string(h) + "): " +
+                               std::to_string(kMinScreenW) + "x" + std::to_string(kMinScreenH) + " needed; q quits", w, st.ascii),
+                 th[Role::alert], th[Role::bg], kBold);
+        return 1;
+    }
+    const double max_bits = scale_max(st, vm);
+    draw_scale(scr, st, vm, th, max_bits);
+    const int rows = st.view == ViewState::flows ? draw_flows(scr, st, vm, th, max_bits) : draw_groups(scr, st, vm, th, max_bits);
+    draw_totals(scr, st, vm, th);
+    draw_status_bar(scr, st, vm, th);
+    draw_overlays(scr, st, vm, th);
+    if (st.ascii)  // what came from outside (names) in a terminal that cannot show it; our own words are ASCII already
+        for (int y = 0; y < h; ++y)
+            for (int x = 0; x < w; ++x)
+                if (scr.at(x, y).ch >= 0x80) scr.at(x, y).ch = '?';
+    return rows;
+}
+
+/* ---------------------------------------------------------------------------------------------------------- */
 /* [11] input                                                                                                  */
 /* ---------------------------------------------------------------------------------------------------------- */
 void InputParser::feed(std::string_view bytes, std::vector<InputEvent>& out) {
@@ -4889,7 +6086,8 @@ int InputParser::parse_one(std::vector<InputEvent>& out, bool final) {
     }
     const unsigned char c1 = static_cast<unsigned char>(b[1]);
     if (c1 == 'O') {  // SS3: F1-F4 and application-mode arrows
-        if (b.size() < 3) { if (!final) return 0; key(uint32_t('O'), false, true); return 2; }
+        if (b.size() < 3) { if (!final) return 0; key(uint32_t(Key::escape)); return 1; }
+        if (std::string_view("ABCDHFPQRS").find(b[2]) == std::string_view::npos) { key(uint32_t(Key::escape)); return 1; }
         switch (b[2]) {
         case 'A': key(uint32_t(Key::up)); break;
         case 'B': key(uint32_t(Key::down)); break;
@@ -4905,14 +6103,11 @@ int InputParser::parse_one(std::vector<InputEvent>& out, bool final) {
         }
         return 3;
     }
-    if (c1 != '[') {  // Alt + key (ESC prefix)
-        if (c1 == 0x1b) { key(uint32_t(Key::escape)); return 1; }
-        if (c1 < 0x20) { key(uint32_t('a' + c1 - 1), true, true); return 2; }
-        uint32_t cp = 0;
-        const int n = detail::utf8_next(b, 1, cp);
-        if (cp == 0xfffd) { key(uint32_t(Key::escape)); return 1; }
-        key(cp, false, true);
-        return 1 + n;
+    if (c1 != '[') {
+        // Esc followed at once by a key that forms no sequence is Esc, then that key: fast typing, pasted input and
+        // SSH bursts deliver "Esc i" in one read (no command is bound to Alt, so nothing is lost).
+        key(uint32_t(Key::escape));
+        return 1;
     }
     // CSI: ESC [ parameters (0x30-0x3f) intermediates (0x20-0x2f) final (0x40-0x7e). ECMA-48 §5.4.
     size_t i = 2;
@@ -4992,662 +6187,734 @@ int InputParser::parse_one(std::vector<InputEvent>& out, bool final) {
     return used;
 }
 
-/* ---------------------------------------------------------------------------------------------------------- */
-/* [10] view                                                                                                   */
-/* ---------------------------------------------------------------------------------------------------------- */
-namespace detail {
 
-inline std::string lower(std::string s) {
-    for (char& c : s) c = char(std::tolower(static_cast<unsigned char>(c)));
+/// What a command's code sees: the view, the rows, the page, the frozen order.
+struct CommandContext {
+    ViewState& st;
+    const ViewModel& vm;
+    int screen_h, page_rows;
+    std::vector<FlowKey>& frozen;
+    int row_count() const { return int(st.view == ViewState::flows ? vm.rows.size() : vm.groups.size()); }
+    void clamp_sel() {
+        const int n = row_count();
+        st.selected = std::clamp(st.selected, 0, std::max(0, n - 1));
+        if (st.selected < st.scroll) st.scroll = st.selected;
+        if (st.selected >= st.scroll + page_rows) st.scroll = st.selected - page_rows + 1;
+        st.scroll = std::clamp(st.scroll, 0, std::max(0, n - page_rows));
+    }
+    void move(int by) { st.selected += by; clamp_sel(); }
+    void switch_view(int v) {
+        st.view = ViewState::View(v);
+        st.drilled = false;
+        st.selected = st.scroll = 0;
+    }
+    void set_sort(SortKey k) { st.sort = k; }
+    void toggle_pin(size_t row) {
+        if (st.view != ViewState::flows || row >= st_rows()) return;
+        const FlowKey& k = vm.rows[row].key;
+        auto it = std::find(st.pinned.begin(), st.pinned.end(), k);
+        const bool pin = it == st.pinned.end();
+        if (pin) st.pinned.push_back(k);
+        else st.pinned.erase(it);
+        st.message = (pin ? "pinned " : "unpinned ") + detail::row_label(vm.rows[row], st);
+    }
+    size_t st_rows() const { return vm.rows.size(); }
+};
+
+namespace detail {
+inline std::string on_off(bool b, const char* what) { return std::string(what) + (b ? " on" : " off"); }
+inline std::string yes_no(bool b) { return b ? "yes" : "no"; }
+inline const char* port_display(const ViewSettings& s) {
+    return !s.show_ports ? "off" : s.show_src_port && s.show_dst_port ? "on" : s.show_src_port ? "source-only" : "destination-only";
+}
+inline std::string port_display_says(const ViewState& s) {  // iftop's words
+    const std::string v = port_display(s);
+    return v == "off" ? "Port display OFF" : v == "on" ? "Port display ON" : v == "source-only" ? "Port display SOURCE ONLY" : "Port display DEST ONLY";
+}
+inline const char* sort_config(SortKey k) {
+    static const char* const n[] = {"2s", "10s", "40s", "source", "destination", "10s"};
+    return n[static_cast<int>(k)];
+}
+inline std::string sort_says(const ViewState& s) {
+    static const char* const n[] = {"the 2s average", "the 10s average", "the 40s average", "source name", "destination name", "total"};
+    return std::string("sort by ") + n[static_cast<int>(s.sort)] + (s.reverse ? ", reversed" : "") +
+           (s.paused ? " (pending: applies when P resumes the display)" : "");
+}
+inline const char* bar_style_name(ViewSettings::BarStyle b) {
+    static const char* const n[] = {"solid", "gradient", "thin", "ascii"};
+    return n[b];
+}
+inline const char* line_mode_name(ViewSettings::LineMode m) {
+    static const char* const n[] = {"two-line", "one-line-both", "one-line-sent", "one-line-received"};
+    return n[m];
+}
+inline const char* window_name(int w) { return w == 0 ? "2s" : w == 1 ? "10s" : "40s"; }
+
+/// custom-themes: NAME=#rrggbb ... ; NAME=... ('*' before the name: the theme in use).
+inline std::string custom_themes_text(const ViewSettings& s) {
+    std::string o;
+    for (size_t i = 0; i < s.custom_themes.size(); ++i) {
+        const CustomTheme& c = s.custom_themes[i];
+        if (!o.empty()) o += "; ";
+        o += (s.theme == themes().size() + i ? "*" : "") + c.name + "=";
+        for (size_t r = 0; r < kRoles; ++r) {
+            char hex[10];
+            std::snprintf(hex, sizeof hex, "%s#%06x", r ? " " : "", unsigned(c.colors[r] & 0xffffff));
+            o += hex;
+        }
+    }
+    return o;
+}
+
+/// A theme name as typed: control and separator characters (; = # :) dropped, at most 32 columns, trimmed.
+inline std::string clean_theme_name(std::string_view typed) {
+    std::string s;
+    for (size_t i = 0; i < typed.size();) {
+        uint32_t cp = 0;
+        const int n = utf8_next(typed, i, cp);
+        if (cp >= 0x20 && cp != 0x7f && !(cp >= 0x80 && cp < 0xa0) && cp != 0xfffd && cp != ';' && cp != '=' && cp != '#' &&
+            cp != ':' && codepoint_width(cp) > 0)
+            s.append(typed.substr(i, size_t(n)));
+        i += size_t(n);
+    }
+    s = cut_cols(trim(s), 32);
+    return std::string(trim(s));
+}
+}  // namespace detail
+
+namespace detail {
+/// The command table's "Host display" rows.
+inline std::vector<Command> host_commands() {
+    using C = CommandContext;
+    using S = const ViewState&;
+    using V = const ViewSettings&;
+    using A = InputAction;
+    return {
+        {{'n'}, "`n`", "Host display", "host names (DNS) on or off", nullptr, "dns-resolution",
+         [](C& c) { c.st.dns = !c.st.dns; return A::none; }, [](S s) { return on_off(s.dns, "DNS resolution"); },
+         [](V s) { return yes_no(s.dns); }},
+        {{'s'}, "`s`", "Host display", "hide (aggregate) the source host, or show it", nullptr, "hide-source",
+         [](C& c) { c.st.hide_src = !c.st.hide_src; c.st.selected = c.st.scroll = 0; return A::none; },
+         [](S s) { return std::string(s.hide_src ? "source host hidden (aggregated)" : "source host shown"); },
+         [](V s) { return yes_no(s.hide_src); }},
+        {{'d'}, "`d`", "Host display", "hide (aggregate) the destination host, or show it", nullptr, "hide-destination",
+         [](C& c) { c.st.hide_dst = !c.st.hide_dst; c.st.selected = c.st.scroll = 0; return A::none; },
+         [](S s) { return std::string(s.hide_dst ? "destination host hidden (aggregated)" : "destination host shown"); },
+         [](V s) { return yes_no(s.hide_dst); }},
+        {{'t'}, "`t`", "Host display", "lines: two per flow, one (total), sent only, received only", nullptr, "line-display",
+         [](C& c) { c.st.line_mode = ViewState::LineMode((c.st.line_mode + 1) % 4); c.clamp_sel(); return A::none; },
+         [](S s) {
+             static const char* const m[] = {"two lines per flow", "one line per flow (sent and received)",
+                                             "one line per flow (sent)", "one line per flow (received)"};
+             return std::string(m[s.line_mode]);
+         },
+         [](V s) { return std::string(line_mode_name(s.line_mode)); }},
+    };
+}
+
+/// The command table's "Port display" rows.
+inline std::vector<Command> port_commands() {
+    using C = CommandContext;
+    using S = const ViewState&;
+    using V = const ViewSettings&;
+    using A = InputAction;
+    return {
+        {{'N'}, "`N`", "Port display", "port names (services) or numbers", nullptr, "port-resolution",
+         [](C& c) { c.st.port_names = !c.st.port_names; return A::none; }, [](S s) { return on_off(s.port_names, "port names"); },
+         [](V s) { return yes_no(s.port_names); }},
+        {{'S'}, "`S`", "Port display", "source port on or off", nullptr, "port-display",
+         [](C& c) {
+             if (!c.st.show_ports) { c.st.show_ports = c.st.show_src_port = true; c.st.show_dst_port = false; }
+             else c.st.show_src_port = !c.st.show_src_port;
+             if (!c.st.show_src_port && !c.st.show_dst_port) c.st.show_ports = false, c.st.show_src_port = c.st.show_dst_port = true;
+             return A::none;
+         },
+         port_display_says, [](V s) { return std::string(port_display(s)); }},
+        {{'D'}, "`D`", "Port display", "destination port on or off", nullptr, "port-display",
+         [](C& c) {
+             if (!c.st.show_ports) { c.st.show_ports = c.st.show_dst_port = true; c.st.show_src_port = false; }
+             else c.st.show_dst_port = !c.st.show_dst_port;
+             if (!c.st.show_src_port && !c.st.show_dst_port) c.st.show_ports = false, c.st.show_src_port = c.st.show_dst_port = true;
+             return A::none;
+         },
+         port_display_says, [](V s) { return std::string(port_display(s)); }},
+        {{'p'}, "`p`", "Port display", "all ports on or off (off: one row per host pair)", nullptr, "port-display",
+         [](C& c) { c.st.show_ports = !c.st.show_ports; c.st.show_src_port = c.st.show_dst_port = true; c.st.selected = c.st.scroll = 0; return A::none; },
+         port_display_says, [](V s) { return std::string(port_display(s)); }},
+    };
+}
+
+/// The command table's "Sorting" rows.
+inline std::vector<Command> sort_commands() {
+    using C = CommandContext;
+    using S = const ViewState&;
+    using V = const ViewSettings&;
+    using A = InputAction;
+    return {
+        {{'1'}, "`1`", "Sorting", "sort by the 2 s column", "click the 2s title", "sort",
+         [](C& c) { c.set_sort(SortKey::rate_2s); return A::none; }, sort_says, [](V s) { return std::string(sort_config(s.sort)); }},
+        {{'2'}, "`2`", "Sorting", "sort by the 10 s column", "click the 10s title", "sort",
+         [](C& c) { c.set_sort(SortKey::rate_10s); return A::none; }, sort_says, [](V s) { return std::string(sort_config(s.sort)); }},
+        {{'3'}, "`3`", "Sorting", "sort by the 40 s column", "click the 40s title", "sort",
+         [](C& c) { c.set_sort(SortKey::rate_40s); return A::none; }, sort_says, [](V s) { return std::string(sort_config(s.sort)); }},
+        {{'<'}, "`<`", "Sorting", "sort by source name", "click over the source hosts", "sort",
+         [](C& c) { c.set_sort(SortKey::source); return A::none; }, sort_says, [](V s) { return std::string(sort_config(s.sort)); }},
+        {{'>'}, "`>`", "Sorting", "sort by destination name", "click over the destinations", "sort",
+         [](C& c) { c.set_sort(SortKey::destination); return A::none; }, sort_says, [](V s) { return std::string(sort_config(s.sort)); }},
+        {{'r'}, "`r`", "Sorting", "reverse the sort", "click the sorted title again", nullptr,
+         [](C& c) { c.st.reverse = !c.st.reverse; return A::none; }, sort_says, nullptr},
+        {{'o'}, "`o`", "Sorting", "freeze the order (flows not shown then stay off)", nullptr, nullptr,
+         [](C& c) { c.st.frozen = !c.st.frozen; if (!c.st.frozen) c.frozen.clear(); return A::none; },
+         [](S s) { return std::string(s.frozen ? "order frozen" : "order follows the sort"); }, nullptr},
+    };
+}
+
+/// The command table's "Display" rows.
+inline std::vector<Command> display_commands() {
+    using C = CommandContext;
+    using S = const ViewState&;
+    using V = const ViewSettings&;
+    using A = InputAction;
+    return {
+        {{'P'}, "`P`", "Display", "pause the display (capture goes on)", nullptr, nullptr,
+         [](C& c) { c.st.paused = !c.st.paused; return A::none; },
+         [](S s) { return std::string(s.paused ? "display paused (capture goes on)" : "display resumed"); }, nullptr},
+        {{'b'}, "`b`", "Display", "bars on or off", nullptr, "show-bars",
+         [](C& c) { c.st.bars = !c.st.bars; return A::none; }, [](S s) { return on_off(s.bars, "bars"); },
+         [](V s) { return yes_no(s.bars); }},
+        {{'B'}, "`B`", "Display", "bars show the 2 s, 10 s or 40 s average", nullptr, "bar-average",
+         [](C& c) { c.st.bar_window = (c.st.bar_window + 1) % 3; return A::none; },
+         [](S s) { return std::string("bars show the ") + window_name(s.bar_window) + " average"; },
+         [](V s) { return std::string(window_name(s.bar_window)); }},
+        {{'v'}, "`v`", "Display", "bar style: solid, gradient, thin, ascii", nullptr, "bar-style",
+         [](C& c) { c.st.bar_style = ViewState::BarStyle((c.st.bar_style + 1) % 4); c.st.bars = true; return A::none; },
+         [](S s) { return std::string("bar style: ") + bar_style_name(s.bar_style); },
+         [](V s) { return std::string(bar_style_name(s.bar_style)); }},
+        {{'T'}, "`T`", "Display", "cumulative column on or off", nullptr, "show-totals",
+         [](C& c) { c.st.cumulative = !c.st.cumulative; return A::none; }, [](S s) { return on_off(s.cumulative, "cumulative column"); },
+         [](V s) { return yes_no(s.cumulative); }},
+        {{'L'}, "`L`", "Display", "logarithmic or linear scale (-m fixes its top)", nullptr, "log-scale",
+         [](C& c) { c.st.log_scale = !c.st.log_scale; return A::none; },
+         [](S s) { return std::string(s.log_scale ? "logarithmic scale" : "linear scale"); }, [](V s) { return yes_no(s.log_scale); }},
+        {{'Z'}, "`Z`", "Display", "the [pid:name] column on or off (100+ columns)", nullptr, "process-column",
+         [](C& c) { c.st.show_processes = !c.st.show_processes; return A::none; },
+         [](S s) { return on_off(s.show_processes, "process column"); }, [](V s) { return yes_no(s.show_processes); }},
+        {{'g'}, "`g`", "Display", "status bar on or off", nullptr, "status-bar",
+         [](C& c) { c.st.status_bar = !c.st.status_bar; return A::none; }, [](S s) { return on_off(s.status_bar, "status bar"); },
+         [](V s) { return yes_no(s.status_bar); }},
+        {{'x'}, "`x`", "Display", "a frame around the screen", nullptr, "border",
+         [](C& c) { c.st.border = !c.st.border; return A::none; }, [](S s) { return on_off(s.border, "frame"); },
+         [](V s) { return yes_no(s.border); }},
+        {{'H'}, "`H`", "Display", "status-bar tooltips on hover on or off", "rest on a status part", "hover-tooltips",
+         [](C& c) { c.st.hover_tips = !c.st.hover_tips; c.st.status_tip = -1; return A::none; },
+         [](S s) { return on_off(s.hover_tips, "hover tooltips"); }, [](V s) { return yes_no(s.hover_tips); }},
+        {{'R'}, "`R`", "Display", "redraw every 1, 2, 5 or 10 s", nullptr, "refresh",
+         [](C& c) { c.st.refresh = c.st.refresh == 1 ? 2 : c.st.refresh == 2 ? 5 : c.st.refresh == 5 ? 10 : 1; return A::none; },
+         [](S s) { return "refresh every " + std::to_string(s.refresh) + " s"; }, [](V s) { return std::to_string(s.refresh); }},
+        {{'c'}, "`c`", "Display", "theme chooser: previews live, Enter keeps, Esc goes back", "click a name", "theme",
+         [](C& c) { c.st.chooser = true; c.st.chooser_from = c.st.theme; return A::none; }, nullptr,
+         [](V s) { return std::string(s.theme < themes().size() ? themes()[s.theme].name : themes()[0].name); }},
+        {{'C'}, "`C`", "Display", "theme editor: change colours live, name and save the theme", nullptr, "custom-themes",
+         [](C& c) {
+             ViewUi::Editor& e = c.st.editor;
+             const Theme t = current_theme(c.st);
+             e = ViewUi::Editor{};
+             e.open = true;
+             e.from = c.st.theme;
+             e.name = c.st.theme >= themes().size() ? t.name : std::string(t.name) + " custom";
+             e.colors.name = e.name;
+             std::copy(t.colors, t.colors + kRoles, e.colors.colors.begin());
+             return A::none;
+         },
+         nullptr, custom_themes_text},
+    };
+}
+
+/// The command table's "Views" rows.
+inline std::vector<Command> view_commands() {
+    using C = CommandContext;
+    using S = const ViewState&;
+    using V = const ViewSettings&;
+    using A = InputAction;
+    return {
+        {{uint32_t(Key::tab)}, "`Tab`", "Views", "next view: Flows, Processes, Publishers", "click a tab in the status bar",
+         nullptr, [](C& c) { c.switch_view((c.st.view + 1) % 3); return A::none; }, nullptr, nullptr},
+        {{uint32_t(Key::backtab)}, "`Shift-Tab`", "Views", "previous view", nullptr, nullptr,
+         [](C& c) { c.switch_view((c.st.view + 2) % 3); return A::none; }, nullptr, nullptr},
+        {{uint32_t(Key::enter)}, "`Enter`", "Views", "details of the flow, or the flows of a process or package",
+         "right click a row", nullptr,
+         [](C& c) {
+             ViewState& st = c.st;
+             if (st.view == ViewState::flows && st.selected < int(c.vm.rows.size())) {
+                 st.tooltip = true;
+                 st.tooltip_x = 2;
+                 st.tooltip_y = 2 + (st.selected - st.scroll) * lines_per_row(st);
+             } else if (st.view != ViewState::flows && st.selected < int(c.vm.groups.size())) {
+                 const OwnerGroup& g = c.vm.groups[size_t(st.selected)];
+                 st.drill_from = st.view;
+                 st.drill_publisher = st.view == ViewState::publishers;
+                 st.drill_pid = g.pid;
+                 st.drill_name = g.name;
+                 st.drilled = true;
+                 st.view = ViewState::flows;
+                 st.selected = st.scroll = 0;
+             }
+             return A::none;
+         },
+         nullptr, nullptr},
+        {{uint32_t(Key::escape)}, "`Esc`", "Views", "close the details, or leave a drill-down", nullptr, nullptr,
+         [](C& c) {
+             ViewState& st = c.st;
+             if (st.tooltip) st.tooltip = false;
+             else if (st.drilled) { st.drilled = false; st.view = st.drill_from; st.selected = st.scroll = 0; }
+             return A::none;
+         },
+         nullptr, nullptr},
+        {{'F'}, "`F`", "Views", "pin the selected flow to the top, or unpin it", "middle click a row", "pinned-flows",
+         [](C& c) { c.toggle_pin(size_t(std::max(0, c.st.selected))); return A::none; }, nullptr,
+         [](V s) {
+             std::string pins;
+             for (const FlowKey& k : s.pinned) pins += (pins.empty() ? "" : ", ") + flow_key_text(k);
+             return pins;
+         }},
+        {{'U'}, "`U`", "Views", "unpin all flows", nullptr, "pinned-flows",
+         [](C& c) { c.st.pinned.clear(); return A::none; }, [](S) { return std::string("pins cleared"); },
+         [](V s) {
+             std::string pins;
+             for (const FlowKey& k : s.pinned) pins += (pins.empty() ? "" : ", ") + flow_key_text(k);
+             return pins;
+         }},
+        {{'l', '/'}, "`l` `/`", "Views", "screen filter on what the rows show (Esc clears)", nullptr, nullptr,
+         [](C& c) { c.st.editing_filter = true; c.st.cursor = c.st.filter.size(); return A::none; }, nullptr, nullptr},
+        {{'0'}, "`0`", "Views", "clear the screen filter", nullptr, nullptr,
+         [](C& c) { c.st.filter.clear(); c.st.selected = c.st.scroll = 0; return A::none; },
+         [](S) { return std::string("screen filter cleared"); }, nullptr},
+        {{'f'}, "`f`", "Views", "edit the capture filter code (BPF) live", nullptr, nullptr,
+         [](C& c) { c.st.editing_bpf = true; c.st.edit_undo = c.st.bpf; c.st.cursor = c.st.bpf.size(); return A::none; }, nullptr, nullptr},
+        {{'i'}, "`i`", "Views", "interface chooser: capture switches live", nullptr, nullptr,
+         [](C&) { return A::list_interfaces; }, nullptr, nullptr},
+        {{'y'}, "`y`", "Views", "copy the selected flow (OSC 52: works over SSH)", nullptr, nullptr,
+         [](C&) { return A::copy; }, nullptr, nullptr},
+        {{'e'}, "`e`", "Views", "export the rows to ./iftop-export-DATE.txt", nullptr, nullptr,
+         [](C&) { return A::export_flows; }, nullptr, nullptr},
+    };
+}
+
+/// The command table's "Moving" rows (and the ones after it in the help, for "Moving": "General").
+inline std::vector<Command> moving_commands() {
+    using C = CommandContext;
+    using A = InputAction;
+    constexpr uint32_t up = uint32_t(Key::up), down = uint32_t(Key::down), pgup = uint32_t(Key::page_up),
+                       pgdn = uint32_t(Key::page_down), home = uint32_t(Key::home), end = uint32_t(Key::end);
+    return {
+        {{'j', down}, "`j` `↓`", "Moving", "next row", "wheel down", nullptr, [](C& c) { c.move(1); return A::none; }, nullptr, nullptr},
+        {{'k', up}, "`k` `↑`", "Moving", "previous row", "wheel up", nullptr, [](C& c) { c.move(-1); return A::none; }, nullptr, nullptr},
+        {{pgdn}, "`PgDn`", "Moving", "next page", nullptr, nullptr, [](C& c) { c.move(c.page_rows); return A::none; }, nullptr, nullptr},
+        {{pgup}, "`PgUp`", "Moving", "previous page", nullptr, nullptr, [](C& c) { c.move(-c.page_rows); return A::none; }, nullptr, nullptr},
+        {{ctrl_key('d')}, "`Ctrl-D`", "Moving", "half a page down", nullptr, nullptr,
+         [](C& c) { c.move(c.page_rows / 2); return A::none; }, nullptr, nullptr},
+        {{ctrl_key('u')}, "`Ctrl-U`", "Moving", "half a page up", nullptr, nullptr,
+         [](C& c) { c.move(-(c.page_rows / 2)); return A::none; }, nullptr, nullptr},
+        {{home}, "`Home`", "Moving", "first row", nullptr, nullptr, [](C& c) { c.st.selected = 0; c.clamp_sel(); return A::none; }, nullptr, nullptr},
+        {{'G', end}, "`G` `End`", "Moving", "last row", nullptr, nullptr,
+         [](C& c) { c.st.selected = c.row_count() - 1; c.clamp_sel(); return A::none; }, nullptr, nullptr},
+        {{0}, "click", "Moving", "select a row", "left click", nullptr, nullptr, nullptr, nullptr},
+        {{'h', '?'}, "`h` `?`", "General", "this help (j/k scroll it, Esc closes it)", nullptr, nullptr,
+         [](C& c) { c.st.help = true; c.st.help_scroll = 0; return A::none; }, nullptr, nullptr},
+        {{'q'}, "`q`", "General", "quit", nullptr, nullptr, [](C&) { return A::quit; }, nullptr, nullptr},
+        {{ctrl_key('c')}, "`Ctrl-C`", "General", "quit, from every mode (editors and choosers too)", nullptr, nullptr,
+         [](C&) { return A::quit; }, nullptr, nullptr},
+        {{ctrl_key('z')}, "`Ctrl-Z`", "General", "suspend; fg takes the screen back", nullptr, nullptr,
+         [](C&) { return A::suspend; }, nullptr, nullptr},
+    };
+}
+
+}  // namespace detail
+
+const std::vector<Command>& commands() {
+    static const std::vector<Command> table = [] {
+        std::vector<Command> t;
+        for (Command& c : detail::host_commands()) t.push_back(c);
+        for (Command& c : detail::port_commands()) t.push_back(c);
+        for (Command& c : detail::sort_commands()) t.push_back(c);
+        for (Command& c : detail::display_commands()) t.push_back(c);
+        for (Command& c : detail::view_commands()) t.push_back(c);
+        for (Command& c : detail::moving_commands()) t.push_back(c);
+        return t;
+    }();
+    return table;
+}
+
+const Command* find_command(const InputEvent& e) {
+    if (e.type != InputEvent::key || e.alt || e.code == 0) return nullptr;
+    const uint32_t code = e.ctrl ? ctrl_key(char(e.code)) : e.code;
+    for (const Command& c : commands())
+        if (c.run && std::find(c.keys.begin(), c.keys.end(), code) != c.keys.end()) return &c;
+    return nullptr;
+}
+
+namespace detail {
+/// A label without the README's backticks.
+inline std::string plain_label(const char* label) {
+    std::string s;
+    for (const char* p = label; *p; ++p)
+        if (*p != '`') s += *p;
     return s;
 }
-
-/// Columns `s` takes on screen (invalid bytes count as one '?').
-inline int text_cols(std::string_view s) {
-    int n = 0;
-    for (size_t i = 0; i < s.size();) {
-        uint32_t cp = 0;
-        i += size_t(utf8_next(s, i, cp));
-        n += cp < 0x20 ? 1 : codepoint_width(cp);
-    }
-    return n;
-}
-
-/// The first `cols` columns of `s`, never splitting a code point.
-inline std::string cut_cols(std::string_view s, int cols) {
-    int n = 0;
-    size_t i = 0;
-    while (i < s.size()) {
-        uint32_t cp = 0;
-        const int len = utf8_next(s, i, cp);
-        const int wcp = cp < 0x20 ? 1 : codepoint_width(cp);
-        if (n + wcp > cols) break;
-        n += wcp;
-        i += size_t(len);
-    }
-    return std::string(s.substr(0, i));
-}
-
-/// "host:port" fitted into `cols` columns; a long host is cut so the port stays visible.
-inline std::string endpoint_text(const IpAddr& a, uint16_t port, uint8_t proto, bool hidden, bool show_port,
-                                 const ViewModel& vm, int cols) {
-    std::string h;
-    if (hidden) h = "*";
-    else {
-        std::string n = vm.host_name ? vm.host_name(a) : std::string();
-        h = n.empty() ? a.to_string() : n;
-    }
-    std::string p;
-    if (show_port && port) p = ":" + (vm.port_name ? vm.port_name(port, proto) : std::to_string(port));
-    const int pc = text_cols(p);
-    if (text_cols(h) + pc > cols) h = cut_cols(h, std::max(0, cols - pc));
-    return cut_cols(h + p, cols);
-}
-
-/// x position of a rate (bits/s) on the bar scale of width w.
-inline int scale_x(double bits, double max_bits, bool log_scale, int w) {
-    if (bits <= 0 || max_bits <= 0) return 0;
-    double f;
-    if (log_scale) {
-        if (bits < 10) return 0;
-        f = (std::log10(bits) - 1) / std::max(1e-9, std::log10(max_bits) - 1);  // iftop's log scale starts at 10 b
-    } else {
-        f = bits / max_bits;
-    }
-    return int(std::lround(std::clamp(f, 0.0, 1.0) * w));
-}
-
-/// The scale's top: -m when given, else the smallest decade (10 Kb .. 100 Gb) above the peak.
-inline double scale_max(const ViewState& st, const ViewModel& vm) {
-    if (st.max_bandwidth > 0) return st.max_bandwidth;
-    const double peak_bits = std::max(vm.peak_total, vm.totals.rates.total(0)) * 8;
-    double m = 10e3;
-    while (m < peak_bits && m < 1e11) m *= 10;
-    return m;
-}
-
-inline std::string rate_text(double bytes_per_s, bool bytes) { return format_rate(bytes_per_s, bytes); }
-
-inline void right(Screen& s, int x_end, int y, const std::string& t, Rgb fg, Rgb bg, uint8_t attr = 0) {
-    s.text(x_end - int(t.size()), y, t, fg, bg, attr);
-}
-
 }  // namespace detail
 
-std::vector<FlowView> all_flows(const FlowTable& t) {
-    std::vector<FlowView> v;
-    v.reserve(t.size());
-    t.for_each_flow([&](const FlowView& f) { v.push_back(f); });
-    return v;
-}
-
-std::vector<FlowView> view_rows(const std::vector<FlowView>& flows, const ViewState& st,
-                                const std::function<std::string(const IpAddr&)>& host_name,
-                                std::vector<FlowKey>* frozen_order) {
-    // Aggregate as iftop does: s/d hide a side, p/S/D drop ports (and the protocol with them).
-    std::vector<FlowView> out;
-    const bool whole = st.show_ports && st.show_src_port && st.show_dst_port && !st.hide_src && !st.hide_dst;
-    struct KeyHash {
-        size_t operator()(const FlowKey& k) const {
-            return size_t(detail::hash_flow(k.proto, k.local, k.local_port, k.remote, k.remote_port));
-        }
-    };
-    std::unordered_map<FlowKey, size_t, KeyHash> at;
-    if (whole) out = flows;  // nothing to merge: every flow is its own row
-    else at.reserve(flows.size());
-    for (size_t i = 0; !whole && i < flows.size(); ++i) {
-        FlowView f = flows[i];
-        if (st.hide_src) { std::memset(f.key.local.bytes, 0, 16); f.key.local_port = 0; }
-        if (st.hide_dst) { std::memset(f.key.remote.bytes, 0, 16); f.key.remote_port = 0; }
-        if (!st.show_ports || !st.show_src_port) f.key.local_port = 0;
-        if (!st.show_ports || !st.show_dst_port) f.key.remote_port = 0;
-        if (!st.show_ports) f.key.proto = 0;
-        auto it = at.find(f.key);
-        if (it == at.end()) { at.emplace(f.key, out.size()); out.push_back(f); continue; }
-        FlowView& v = out[it->second];
-        for (int d = 0; d < 2; ++d) {
-            v.counts.bytes[d] += f.counts.bytes[d];
-            v.counts.packets[d] += f.counts.packets[d];
-            v.peak[d] = std::max(v.peak[d], f.peak[d]);
-            for (int w = 0; w < 3; ++w) v.rates.v[d][w] += f.rates.v[d][w];
-        }
-        v.last_seen = std::max(v.last_seen, f.last_seen);
-    }
-    if (!st.filter.empty()) {
-        const std::string needle = detail::lower(st.filter);
-        std::vector<FlowView> kept;
-        for (const FlowView& f : out) {
-            std::string hay;
-            for (const IpAddr* a : {&f.key.local, &f.key.remote}) {
-                hay += a->to_string() + " ";
-                if (host_name) hay += host_name(*a) + " ";
-            }
-            hay += std::to_string(f.key.local_port) + " " + std::to_string(f.key.remote_port) + " " +
-                   protocol_name(f.key.proto);
-            if (detail::lower(hay).find(needle) != std::string::npos) kept.push_back(f);
-        }
-        out.swap(kept);
-    }
-    if (st.frozen && frozen_order && !frozen_order->empty()) {
-        // o: the order on screen stays; flows that were not on screen then stay off it (as iftop).
-        std::vector<FlowView> ordered;
-        for (const FlowKey& k : *frozen_order)
-            for (const FlowView& f : out)
-                if (f.key == k) { ordered.push_back(f); break; }
-        return ordered;
-    }
-    sort_flows(out, st.sort);
-    if (st.reverse) std::reverse(out.begin(), out.end());
-    if (!st.pinned.empty())  // pinned flows float to the top, in sort order among themselves
-        std::stable_partition(out.begin(), out.end(), [&](const FlowView& f) {
-            return std::find(st.pinned.begin(), st.pinned.end(), f.key) != st.pinned.end();
-        });
-    if (frozen_order) {
-        frozen_order->clear();
-        for (const FlowView& f : out) frozen_order->push_back(f.key);
-    }
-    return out;
-}
-
-std::string export_table(const ViewModel& vm, bool bytes) {
-    std::string o = "# iftop.hpp export " + vm.clock + " on " + vm.interface + "\n";
-    char line[512];
-    std::snprintf(line, sizeof line, "%-56s %9s %9s %9s %9s %9s %9s %10s %10s\n", "flow", "sent 2s", "10s", "40s",
-                  "recv 2s", "10s", "40s", "sent", "received");
-    o += line;
-    for (const FlowView& f : vm.rows) {
-        std::snprintf(line, sizeof line, "%-56s %9s %9s %9s %9s %9s %9s %10s %10s\n", detail::printable(flow_label(f)).c_str(),
-                      format_rate(f.rates.v[0][0], bytes).c_str(), format_rate(f.rates.v[0][1], bytes).c_str(),
-                      format_rate(f.rates.v[0][2], bytes).c_str(), format_rate(f.rates.v[1][0], bytes).c_str(),
-                      format_rate(f.rates.v[1][1], bytes).c_str(), format_rate(f.rates.v[1][2], bytes).c_str(),
-                      format_bytes(double(f.counts.bytes[0])).c_str(), format_bytes(double(f.counts.bytes[1])).c_str());
-        o += line;
-    }
-    return o;
-}
-
-std::string osc52_copy(std::string_view text) {
-    static const char* const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    std::string o = "\x1b]52;c;";
-    size_t i = 0;
-    for (; i + 2 < text.size(); i += 3) {
-        const uint32_t v = uint32_t(uint8_t(text[i])) << 16 | uint32_t(uint8_t(text[i + 1])) << 8 | uint8_t(text[i + 2]);
-        for (int k = 18; k >= 0; k -= 6) o += b64[v >> k & 63];
-    }
-    if (i < text.size()) {  // RFC 4648 padding
-        uint32_t v = uint32_t(uint8_t(text[i])) << 16;
-        if (i + 1 < text.size()) v |= uint32_t(uint8_t(text[i + 1])) << 8;
-        o += b64[v >> 18 & 63];
-        o += b64[v >> 12 & 63];
-        o += i + 1 < text.size() ? b64[v >> 6 & 63] : '=';
-        o += '=';
-    }
-    return o + "\x07";
-}
-
-std::string sparkline(const uint64_t* v, size_t n, bool ascii) {
-    static const char* const blocks[] = {"▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
-    static const char ascii_levels[] = " .:-=+*#";
-    uint64_t mx = 0;
-    for (size_t i = 0; i < n; ++i) mx = std::max(mx, v[i]);
-    std::string o;
-    for (size_t i = 0; i < n; ++i) {
-        const int level = mx ? int((v[i] * 7 + mx - 1) / mx) : 0;
-        if (ascii) o += ascii_levels[level];
-        else o += blocks[level];
-    }
-    return o;
-}
-
-namespace detail {
-inline Rgb mix(Rgb a, Rgb b, double t) {
-    auto ch = [&](int sh) {
-        return Rgb(std::lround(double(a >> sh & 0xff) * (1 - t) + double(b >> sh & 0xff) * t)) << sh;
-    };
-    return ch(16) | ch(8) | ch(0);
-}
-
-/// A bar under the text of row y, `len` cells long, in the chosen style. Monochrome (and the ascii style) use
-/// reverse video, as iftop draws its bars.
-inline void draw_bar(Screen& scr, const ViewState& st, const Theme& th, int y, int len, Rgb color) {
-    if (st.color == ColorMode::mono || st.bar_style == ViewState::ascii_bar) {
-        scr.fill_bg(0, y, len, color, kReverse);
-        return;
-    }
-    const Rgb bg = th[Role::bg];
-    for (int x = 0; x < std::min(len, scr.width()); ++x) {
-        Rgb c = color;
-        if (st.bar_style == ViewState::gradient) c = mix(th[Role::bar_low], th[Role::bar_high], double(x) / std::max(1, scr.width() - 1));
-        else if (st.bar_style == ViewState::thin) c = mix(bg, color, 0.45);
-        scr.fill_bg(x, y, 1, c);
-    }
-}
-}  // namespace detail
-
-std::vector<StatusSegment> status_segments(const ViewState& st, const ViewModel& vm) {
-    static const char* const sort_names[] = {"2s", "10s", "40s", "source", "destination", "total"};
-    static const char* const view_names[] = {"Flows", "Processes", "Publishers"};
-    const Theme& th = themes()[std::min(st.theme, themes().size() - 1)];
-    std::vector<StatusSegment> v;
-    v.push_back({view_names[st.view], "Tab: Flows, Processes, Publishers; Enter drills in, Esc goes back"});
-    v.push_back({vm.interface, "capturing on " + vm.interface});
-    v.push_back({std::to_string(vm.rows.size()) + " flows", "rows shown now (after the filter and the s/d/p grouping)"});
-    v.push_back({vm.clock, "time of the last update; R changes how often (now every " + std::to_string(st.refresh) + " s)"});
-    v.push_back({std::string("sort ") + sort_names[static_cast<int>(st.sort)] + (st.reverse ? (st.ascii ? " ^" : " ↑") : ""),
-                 "1 2 3: by the 2 s, 10 s, 40 s column; < >: by name; r reverses; o freezes the order"});
-    v.push_back({th.name, std::string(th.description) + " (c: theme chooser)"});
-    if (st.drilled)
-        v.push_back({"only " + (st.drill_publisher ? st.drill_name : st.drill_name + " (" + std::to_string(st.drill_pid) + ")"),
-                     "showing the flows of one process or package; Esc shows all"});
-    if (vm.attribution == "partial")
-        v.push_back({"processes: partial", "other users' processes cannot be read: run as root, or setcap "
-                                           "cap_sys_ptrace,cap_dac_read_search+ep ./iftop"});
-    if (st.paused) v.push_back({"PAUSED", "P resumes the display (capture goes on)"});
-    if (st.frozen) v.push_back({"order frozen", "o unfreezes; flows not on screen when frozen stay off it"});
-    if (st.editing_bpf) v.push_back({"filter code: " + st.bpf + (st.ascii ? "_" : "▏"), "pcap-filter(7); Enter applies, Esc cancels"});
-    if (st.editing_filter) v.push_back({"filter: " + st.filter + (st.ascii ? "_" : "▏"), "hosts, ports, protocols; Enter keeps, Esc clears"});
-    else if (!st.filter.empty()) v.push_back({"filter: " + st.filter, "screen filter (l or /); 0 clears it"});
-    if (!st.message.empty()) v.push_back({st.message, st.message});
-    return v;
-}
-
-int status_segment_at(const ViewState& st, const ViewModel& vm, int x) {
-    int sx = 1;
-    const std::vector<StatusSegment> segs = status_segments(st, vm);
-    for (size_t i = 0; i < segs.size(); ++i) {
-        const int n = detail::text_cols(segs[i].text);
-        if (x >= sx && x < sx + n) return int(i);
-        sx += n + 3;
-    }
-    return -1;
-}
-
-std::vector<FlowView> drill_filter(std::vector<FlowView> flows, const ViewState& st, const ViewModel& vm) {
-    if (!st.drilled || !vm.owner) return flows;
-    std::vector<FlowView> out;
-    for (const FlowView& f : flows) {
-        const FlowOwner* o = vm.owner(f.key);
-        const int pid = o && o->proc ? o->proc->pid : 0;
-        bool keep;
-        if (st.drill_publisher) {
-            const std::string pub = o && o->exe ? o->exe->publisher : (o && o->proc ? "unknown" : "unknown");
-            keep = pub == st.drill_name;
-        } else {
-            keep = pid == st.drill_pid;
-        }
-        if (keep) out.push_back(f);
-    }
-    return out;
-}
-
-namespace detail {
-inline int lines_per_row(const ViewState& st) { return st.line_mode == ViewState::two_line ? 2 : 1; }
-inline int list_top() { return 2; }
-inline int list_bottom(const ViewState& st, int h) { return h - 4 - (st.status_bar ? 1 : 0); }  // exclusive
-}  // namespace detail
-
-namespace detail {
-/// Where the flow columns are at width w: one place for drawing and for clicks on the column titles.
-struct Columns {
-    int proc_w, rates_x, host_w, arrow_x, dst_x;
-    int rate_end(int wnd) const { return rates_x + proc_w + 8 * (wnd + 1); }  ///< right edge of a rate column
-};
-inline Columns columns(const ViewState& st, const ViewModel& vm, int w) {
-    Columns c;
-    c.proc_w = vm.owner && st.show_processes && w >= 100 ? 20 : 0;
-    c.rates_x = w - 24 - (st.cumulative ? 8 : 0) - c.proc_w;
-    c.host_w = std::max(4, (c.rates_x - 1 - 4) / 2);
-    c.arrow_x = c.host_w + 1;
-    c.dst_x = c.arrow_x + 4;
-    return c;
-}
-}  // namespace detail
-
-int row_at(const ViewState& st, const ViewModel& vm, int h, int y) {
-    const int top = detail::list_top() + (st.view == ViewState::flows ? 0 : 1), bottom = detail::list_bottom(st, h);
-    if (y < top || y >= bottom) return -1;
-    const int per = st.view == ViewState::flows ? detail::lines_per_row(st) : 1;
-    const int idx = st.scroll + (y - top) / per;
-    const size_t n = st.view == ViewState::flows ? vm.rows.size() : vm.groups.size();
-    return idx < int(n) ? idx : -1;
-}
-
-namespace detail {
-/// The Processes or Publishers view: one line per group, its flows, rates and totals, a bar for the 10 s total.
-inline int render_groups(Screen& scr, const ViewState& st, const ViewModel& vm, const Theme& th, double max_bits) {
-    const int w = scr.width(), h = scr.height();
-    const Rgb bg = th[Role::bg];
-    const int top = list_top(), bottom = list_bottom(st, h);
-    const bool procs = st.view == ViewState::processes;
-    const int rates_x = w - 24 - 9;
-    scr.text(0, top, procs ? "    PID PROCESS" : "PUBLISHER", th[Role::header_fg], bg, kBold);
-    right(scr, rates_x - 1, top, "FLOWS", th[Role::header_fg], bg, kBold);
-    right(scr, rates_x + 8, top, "2s", th[Role::header_fg], bg, kBold);
-    right(scr, rates_x + 16, top, "10s", th[Role::header_fg], bg, kBold);
-    right(scr, rates_x + 24, top, "40s", th[Role::header_fg], bg, kBold);
-    right(scr, w, top, "TOTAL", th[Role::header_fg], bg, kBold);
-    if (vm.groups.empty()) {
-        const std::string msg = vm.owner ? "no flows yet" :
-            "no process data: attribution is off (-Z, a capture file, or neither /proc nor lsof is readable)";
-        scr.text(2, top + 2, msg, th[Role::muted], bg, 0, w - 4);
-        return 1;
-    }
-    const int visible = std::max(0, bottom - top - 1);
-    for (int i = 0; i < visible; ++i) {
-        const int idx = st.scroll + i;
-        if (idx >= int(vm.groups.size())) break;
-        const OwnerGroup& g = vm.groups[size_t(idx)];
-        const int y = top + 1 + i;
-        std::string label;
-        if (procs) {
-            char pid[16];
-            std::snprintf(pid, sizeof pid, "%7d ", g.pid);
-            label = (g.pid ? std::string(pid) : std::string("      - ")) + g.name;
-            if (!g.publisher.empty()) label += "  (" + g.publisher + ")";
-        } else {
-            label = g.name;
-        }
-        scr.text(0, y, label, th[Role::host_local], bg, 0, rates_x - 8);
-        right(scr, rates_x - 1, y, std::to_string(g.flows), th[Role::muted], bg);
-        for (int wnd = 0; wnd < 3; ++wnd)
-            right(scr, rates_x + 8 * (wnd + 1), y, format_rate(g.rates.total(wnd), st.bytes),
-                  th[wnd == 0 ? Role::rate_2s : wnd == 1 ? Role::rate_10s : Role::rate_40s], bg);
-        right(scr, w, y, format_bytes(double(g.counts.bytes[0] + g.counts.bytes[1])), th[Role::fg], bg);
-        if (st.bars) draw_bar(scr, st, th, y, scale_x(g.rates.total(st.bar_window) * 8, max_bits, st.log_scale, w), th[Role::bar_sent]);
-        if (idx == st.selected)
-            for (int x = 0; x < w; ++x) {
-                Cell& c = scr.at(x, y);
-                c.bg = th[Role::sel_bg];
-                c.fg = th[Role::sel_fg];
-                c.attr |= st.color == ColorMode::mono ? uint8_t(kBold | kUnderline) : uint8_t(kBold);
-            }
-    }
-    return std::max(1, visible);
-}
-}  // namespace detail
-
-int render(Screen& scr, const ViewState& st, const ViewModel& vm) {
+std::vector<std::string> help_lines() {
     using namespace detail;
-    if (st.border && scr.width() > 10 && scr.height() > 6) {
-        // x: draw the screen one cell in, then frame it (the frame blinks with alerts like the separator).
-        Screen inner(scr.width() - 2, scr.height() - 2);
-        ViewState in = st;
-        in.border = false;
-        const int rows = render(inner, in, vm);
-        const Theme& th = themes()[std::min(st.theme, themes().size() - 1)];
-        const Rgb fc = st.flash ? th[Role::alert] : th[Role::border], bg = th[Role::bg];
-        scr.clear(bg, fc);
-        for (int y = 0; y < inner.height(); ++y)
-            for (int x = 0; x < inner.width(); ++x) scr.at(x + 1, y + 1) = inner.at(x, y);
-        const int w = scr.width(), h = scr.height();
-        for (int x = 1; x < w - 1; ++x) { scr.text(x, 0, st.ascii ? "-" : "─", fc, bg); scr.text(x, h - 1, st.ascii ? "-" : "─", fc, bg); }
-        for (int y = 1; y < h - 1; ++y) { scr.text(0, y, st.ascii ? "|" : "│", fc, bg); scr.text(w - 1, y, st.ascii ? "|" : "│", fc, bg); }
-        scr.text(0, 0, st.ascii ? "+" : "╭", fc, bg);
-        scr.text(w - 1, 0, st.ascii ? "+" : "╮", fc, bg);
-        scr.text(0, h - 1, st.ascii ? "+" : "╰", fc, bg);
-        scr.text(w - 1, h - 1, st.ascii ? "+" : "╯", fc, bg);
-        return rows;
-    }
-    const Theme& th = themes()[std::min(st.theme, themes().size() - 1)];
-    const int w = scr.width(), h = scr.height();
-    const Rgb bg = th[Role::bg], fg = th[Role::fg];
-    scr.clear(bg, fg);
-    const double max_bits = scale_max(st, vm);
-
-    // Scale header: labels over tick marks (log: decades from 10 b; linear: fifths).
-    std::vector<double> marks;
-    if (st.log_scale) for (double m = 100; m <= max_bits * 1.0001 && marks.size() < 32; m *= 10) marks.push_back(m);
-    else for (int i = 1; i <= 5; ++i) marks.push_back(max_bits * i / 5);
-    scr.fill_bg(0, 0, w, th[Role::header_bg]);
-    for (int x = 0; x < w; ++x) scr.text(x, 1, st.ascii ? "-" : "─", th[Role::scale], bg);
-    for (double m : marks) {
-        const int x = std::min(w - 1, scale_x(m, max_bits, st.log_scale, w - 1));
-        const std::string label = format_rate(m / 8, false);
-        scr.text(std::max(0, std::min(w - int(label.size()), x - int(label.size()) / 2)), 0, label,
-                 th[Role::header_fg], th[Role::header_bg]);
-        scr.text(x, 1, st.ascii ? "+" : "┴", th[Role::scale], bg);
-    }
-
-    int visible_rows = 0;
-    if (st.view != ViewState::flows) visible_rows = render_groups(scr, st, vm, th, max_bits);
-    // Columns: three rates of 8 (and the cumulative), the process column, the rest for the two hosts.
-    const Columns cols = columns(st, vm, w);
-    const int proc_w = cols.proc_w, rates_x = cols.rates_x, host_w = cols.host_w, arrow_x = cols.arrow_x, dst_x = cols.dst_x;
-    if (st.view == ViewState::flows) {
-        // Column titles on the scale line; a click on one sorts by it (again: reverses).
-        static const char* const titles[] = {"2s", "10s", "40s"};
-        for (int wnd = 0; wnd < 3; ++wnd) {
-            const bool on = static_cast<int>(st.sort) == wnd;
-            right(scr, cols.rate_end(wnd), 1, std::string(" ") + titles[wnd], on ? th[Role::accent] : th[Role::header_fg], bg,
-                  on ? uint8_t(kBold) : uint8_t(0));
+    std::vector<std::string> out;
+    std::string group;
+    for (const Command& c : commands()) {
+        if (!c.run) continue;
+        if (group != c.group) {
+            if (!out.empty()) out.push_back("");
+            out.push_back(group = c.group);
         }
+        out.push_back(" " + pad_cols(plain_label(c.label), 11) + " " + c.help);
     }
-    const int top = list_top(), bottom = list_bottom(st, h);
-    const int per = lines_per_row(st);
-    const int visible = st.view == ViewState::flows ? std::max(0, (bottom - top) / per) : 0;
-    const std::array<Role, 3> rate_roles{Role::rate_2s, Role::rate_10s, Role::rate_40s};
-    for (int i = 0; i < visible; ++i) {
-        const int idx = st.scroll + i;
-        if (idx >= int(vm.rows.size())) break;
-        const FlowView& f = vm.rows[size_t(idx)];
-        const int y = top + i * per;
-        const bool sel = idx == st.selected;
-        const std::string src = endpoint_text(f.key.local, f.key.local_port, f.key.proto, st.hide_src,
-                                              st.show_ports && st.show_src_port, vm, host_w);
-        const std::string dst = endpoint_text(f.key.remote, f.key.remote_port, f.key.proto, st.hide_dst,
-                                              st.show_ports && st.show_dst_port, vm, rates_x - 1 - dst_x);
-        for (int line = 0; line < per; ++line) {
-            // dir: which direction this line shows; -1 = both (one-line total)
-            int dir = line;
-            if (st.line_mode == ViewState::one_line_both) dir = -1;
-            if (st.line_mode == ViewState::one_line_sent) dir = 0;
-            if (st.line_mode == ViewState::one_line_recv) dir = 1;
-            const int yy = y + line;
-            if (line == 0) {
-                const bool pin = std::find(st.pinned.begin(), st.pinned.end(), f.key) != st.pinned.end();
-                int px = 0;
-                if (pin) px = scr.text(0, yy, st.ascii ? "*" : "★", th[Role::pinned], bg, kBold) + 1;
-                scr.text(px, yy, px ? cut_cols(src, host_w - px) : src, th[Role::host_local], bg, 0, host_w - px);
-                scr.text(dst_x, yy, dst, th[Role::host_remote], bg, 0, rates_x - 1 - dst_x);
-                if (proc_w) {  // [pid:name], the issue-4 column; aggregated rows (s, d) may mix processes
-                    const FlowOwner* o = vm.owner(f.key);
-                    const std::string p = o ? owner_label(*o) : "";
-                    scr.text(rates_x, yy, p, th[Role::accent], bg, 0, proc_w - 1);
+    out.push_back("");
+    out.push_back("Mouse");
+    for (const Command& c : commands())
+        if (c.mouse) out.push_back(" " + pad_cols(c.mouse, 30) + " " + (c.run ? "as " + plain_label(c.label) : std::string(c.help)));
+    out.push_back(" " + pad_cols("right click a status part", 30) + " its tooltip");
+    return out;
+}
+
+std::string key_table_markdown() {
+    std::string o = "| key | action | mouse | saved as |\n|---|---|---|---|\n";
+    for (const Command& c : commands())
+        o += std::string("| ") + c.label + " | " + c.help + " | " + (c.mouse ? c.mouse : "") + " | " +
+             (c.config ? std::string("`") + c.config + "`" : std::string()) + " |\n";
+    return o;
+}
+
+std::vector<std::pair<std::string, std::string>> config_items(const ViewSettings& st) {
+    std::vector<std::pair<std::string, std::string>> out;
+    for (const Command& c : commands()) {
+        if (!c.config || !c.saved) continue;
+        bool seen = false;
+        for (const auto& kv : out) seen = seen || kv.first == c.config;
+        if (!seen) out.emplace_back(c.config, c.saved(st));
+    }
+    return out;
+}
+
+void apply_screen_config(std::string_view text, ViewSettings& st) {
+    using namespace detail;
+    while (!text.empty()) {
+        const size_t nl = text.find('\n');
+        const std::string_view line = trim(text.substr(0, nl));
+        text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+        const size_t colon = line.find(':');
+        if (line.empty() || line[0] == '#' || colon == std::string_view::npos) continue;
+        const std::string_view key = trim(line.substr(0, colon)), val = trim(line.substr(colon + 1));
+        const bool yes = val == "yes" || val == "on" || val == "true";
+        int n = 0;
+        if (key == "hover-tooltips") st.hover_tips = yes;
+        else if (key == "status-bar") st.status_bar = yes;
+        else if (key == "border") st.border = yes;
+        else if (key == "process-column") st.show_processes = yes;
+        else if (key == "refresh" && parse_number(val, n) && (n == 1 || n == 2 || n == 5 || n == 10)) st.refresh = n;
+        else if (key == "bar-average") st.bar_window = val == "2s" ? 0 : val == "40s" ? 2 : 1;
+        else if (key == "port-display" && st.show_ports) {
+            st.show_src_port = val != "destination-only";
+            st.show_dst_port = val != "source-only";
+        } else if (key == "custom-themes") {
+            st.custom_themes.clear();
+            for (std::string_view rest = val; !rest.empty();) {
+                const size_t semi = rest.find(';');
+                std::string_view item = trim(rest.substr(0, semi));
+                rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+                const bool active = !item.empty() && item[0] == '*';
+                if (active) item.remove_prefix(1);
+                const size_t eq = item.find('=');
+                if (eq == std::string_view::npos) continue;
+                CustomTheme t;
+                t.name = clean_theme_name(item.substr(0, eq));
+                std::string_view cols = item.substr(eq + 1);
+                size_t r = 0;
+                for (; r < kRoles; ++r) {
+                    cols = trim(cols);
+                    uint32_t v = 0;
+                    if (cols.size() < 7 || cols[0] != '#') break;
+                    auto res = std::from_chars(cols.data() + 1, cols.data() + 7, v, 16);
+                    if (res.ec != std::errc() || res.ptr != cols.data() + 7) break;
+                    t.colors[r] = v;
+                    cols.remove_prefix(7);
                 }
-            }
-            const char* arrow = dir == 0 ? "=>" : dir == 1 ? "<=" : "<=>";
-            const bool alert = std::find(st.alerting.begin(), st.alerting.end(), f.key) != st.alerting.end();
-            scr.text(arrow_x, yy, arrow, alert ? th[Role::alert] : th[Role::arrow], bg, alert ? uint8_t(kBold) : uint8_t(0));
-            if (alert && line == 0) scr.text(arrow_x - 1, yy, "!", th[Role::alert], bg, kBold);
-            for (int wnd = 0; wnd < 3; ++wnd) {
-                const double v = dir < 0 ? f.rates.total(wnd) : f.rates.v[dir][wnd];
-                right(scr, rates_x + proc_w + 8 * (wnd + 1), yy, rate_text(v, st.bytes), th[rate_roles[size_t(wnd)]], bg);
-            }
-            if (st.cumulative) {
-                const double c = dir < 0 ? double(f.counts.bytes[0] + f.counts.bytes[1]) : double(f.counts.bytes[dir]);
-                right(scr, w, yy, format_bytes(c), th[Role::muted], bg);
-            }
-            if (st.bars) {
-                const double v = dir < 0 ? f.rates.total(st.bar_window) : f.rates.v[dir][st.bar_window];
-                const int len = scale_x(v * 8, max_bits, st.log_scale, w);
-                draw_bar(scr, st, th, yy, len, dir == 1 ? th[Role::bar_recv] : th[Role::bar_sent]);
-            }
-            if (sel) {
-                for (int x = 0; x < w; ++x) {
-                    Cell& c = scr.at(x, yy);
-                    c.bg = th[Role::sel_bg];
-                    c.fg = th[Role::sel_fg];
-                    c.attr |= st.color == ColorMode::mono ? uint8_t(kBold | kUnderline) : uint8_t(kBold);
-                }
+                if (r != kRoles || t.name.empty()) continue;  // a damaged entry is skipped, the others kept
+                st.custom_themes.push_back(t);
+                if (active) st.theme = themes().size() + st.custom_themes.size() - 1;
             }
         }
     }
+}
 
-    // Totals: iftop's block.
-    const int ty = bottom;
-    for (int x = 0; x < w; ++x) scr.text(x, ty, st.ascii ? "-" : "─", st.flash ? th[Role::alert] : th[Role::border], bg);
-    const char* names[3] = {"TX:", "RX:", "TOTAL:"};
-    for (int r = 0; r < 3; ++r) {
-        const int y = ty + 1 + r;
-        scr.text(0, y, names[r], th[Role::fg], bg, kBold);
-        const double cum = r < 2 ? double(vm.totals.counts.bytes[r])
-                                 : double(vm.totals.counts.bytes[0] + vm.totals.counts.bytes[1]);
-        const double peak = r < 2 ? vm.totals.peak[r] : vm.peak_total;
-        // iftop's columns: cum at 7, peak at 24, the rates under the flows' rate columns.
-        // A narrow screen keeps the rates and drops peak, then cum.
-        const int peak_x = 24, rates_label_x = std::max(peak_x + 16, rates_x + proc_w - 7);
-        const bool show_cum = rates_x >= 23, show_peak = rates_x >= peak_x + 16;
-        if (r == 0) {
-            if (show_cum) scr.text(7, y, "cum:", th[Role::muted], bg);
-            if (show_peak) scr.text(peak_x, y, "peak:", th[Role::muted], bg);
-            if (show_peak && rates_label_x + 6 <= rates_x + proc_w + 2) scr.text(rates_label_x, y, "rates:", th[Role::muted], bg);
-        }
-        if (show_cum) right(scr, 21, y, format_bytes(cum), th[Role::fg], bg);
-        if (show_peak) right(scr, peak_x + 15, y, rate_text(peak, st.bytes), th[Role::fg], bg);
-        for (int wnd = 0; wnd < 3; ++wnd) {
-            const double v = r < 2 ? vm.totals.rates.v[r][wnd] : vm.totals.rates.total(wnd);
-            right(scr, rates_x + proc_w + 8 * (wnd + 1), y, rate_text(v, st.bytes), th[rate_roles[size_t(wnd)]], bg);
-        }
+namespace detail {
+/// The line editors' keys: Left/Right/Home/End/Delete/Backspace, Ctrl-A/E/K/U/W, typed text at the cursor (UTF-8
+/// whole code points; `ascii_only` for filter code). False when the key is not an edit.
+inline bool edit_line(std::string& s, size_t& cur, const InputEvent& e, size_t max_bytes, bool ascii_only) {
+    cur = std::min(cur, s.size());
+    const uint32_t c = e.code;
+    const auto prev = [&](size_t i) { do --i; while (i > 0 && (uint8_t(s[i]) & 0xc0) == 0x80); return i; };
+    const auto next = [&](size_t i) { do ++i; while (i < s.size() && (uint8_t(s[i]) & 0xc0) == 0x80); return i; };
+    if (c == uint32_t(Key::left)) { if (cur > 0) cur = prev(cur); }
+    else if (c == uint32_t(Key::right)) { if (cur < s.size()) cur = next(cur); }
+    else if (c == uint32_t(Key::home) || (e.ctrl && c == 'a')) cur = 0;
+    else if (c == uint32_t(Key::end) || (e.ctrl && c == 'e')) cur = s.size();
+    else if (c == uint32_t(Key::backspace)) { if (cur > 0) { const size_t p = prev(cur); s.erase(p, cur - p); cur = p; } }
+    else if (c == uint32_t(Key::del)) { if (cur < s.size()) s.erase(cur, next(cur) - cur); }
+    else if (e.ctrl && c == 'k') s.erase(cur);
+    else if (e.ctrl && c == 'u') { s.erase(0, cur); cur = 0; }
+    else if (e.ctrl && c == 'w') {
+        size_t p = cur;
+        while (p > 0 && s[p - 1] == ' ') --p;
+        while (p > 0 && s[p - 1] != ' ') --p;
+        s.erase(p, cur - p);
+        cur = p;
+    } else if (!e.ctrl && !e.alt && c >= 0x20 && c != 0x7f && c < (ascii_only ? 0x7fu : 0x110000u) && !(c >= 0x80 && c < 0xa0)) {
+        std::string u;
+        put_utf8(u, c);
+        if (s.size() + u.size() > max_bytes) return true;
+        s.insert(cur, u);
+        cur += u.size();
+    } else {
+        return false;
     }
+    return true;
+}
 
-    // Status bar (iftoprs): what is shown and how to get help; each part has a tooltip (hover or right click).
-    if (st.status_bar) {
-        const int y = h - 1;
-        scr.fill_bg(0, y, w, th[Role::status_bg]);
-        const std::string hint = "h: help ";
-        const std::vector<StatusSegment> segs = status_segments(st, vm);
-        int x = 1;
-        for (size_t i = 0; i < segs.size() && x < w - int(hint.size()) - 1; ++i) {
-            if (i) x += scr.text(x, y, st.ascii ? " | " : " │ ", th[Role::muted], th[Role::status_bg], 0, w - int(hint.size()) - 1 - x);
-            x += scr.text(x, y, segs[i].text, int(i) == st.status_tip ? th[Role::accent] : th[Role::status_fg],
-                          th[Role::status_bg], 0, w - int(hint.size()) - 1 - x);
-        }
-        scr.text(w - int(hint.size()), y, hint, th[Role::accent], th[Role::status_bg], kBold);
-        if (st.status_tip >= 0 && st.status_tip < int(segs.size())) {
-            int sx = 1;
-            for (int i = 0; i < st.status_tip; ++i) sx += text_cols(segs[size_t(i)].text) + 3;
-            const std::string& tip = segs[size_t(st.status_tip)].tip;
-            const int bw = std::min(w, text_cols(tip) + 4), x0 = std::clamp(sx - 2, 0, std::max(0, w - bw));
-            for (int yy = y - 3; yy < y; ++yy)
-                for (int xx = x0; xx < x0 + bw; ++xx)
-                    if (yy >= 0) scr.at(xx, yy) = Cell{' ', th[Role::tooltip_fg], th[Role::tooltip_bg], 0};
-            scr.text(x0 + 2, y - 2, tip, th[Role::tooltip_fg], th[Role::tooltip_bg], 0, bw - 3);
-        }
-    }
+/// Keys while the help is open: it scrolls; nothing behind it moves.
+inline InputAction on_key_help(CommandContext& cx, const InputEvent& e) {
+    ViewState& st = cx.st;
+    const int n = int(help_lines().size()), inner = std::min(cx.screen_h, n + 2) - 2, most = std::max(0, n - inner);
+    const uint32_t k = e.code;
+    if (k == 'j' || k == uint32_t(Key::down)) ++st.help_scroll;
+    else if (k == 'k' || k == uint32_t(Key::up)) --st.help_scroll;
+    else if (k == uint32_t(Key::page_down) || k == ' ') st.help_scroll += inner;
+    else if (k == uint32_t(Key::page_up)) st.help_scroll -= inner;
+    else if (k == uint32_t(Key::home)) st.help_scroll = 0;
+    else if (k == uint32_t(Key::end) || k == 'G') st.help_scroll = most;
+    else if (k == uint32_t(Key::escape) || k == 'h' || k == '?' || k == uint32_t(Key::enter)) st.help = false;
+    else if (k == 'q') return InputAction::quit;
+    st.help_scroll = std::clamp(st.help_scroll, 0, most);
+    return InputAction::none;
+}
 
-    if (st.tooltip && st.view == ViewState::flows && st.selected < int(vm.rows.size())) {
-        const FlowView& f = vm.rows[size_t(st.selected)];
-        std::vector<std::string> lines;
-        lines.push_back(flow_label(f));
-        if (vm.owner) {
-            const FlowOwner* o = vm.owner(f.key);
-            if (o && o->proc) {
-                lines.push_back("process   " + std::to_string(o->proc->pid) + " " + process_label(*o->proc) +
-                                (o->proc->cmdline.empty() ? "" : "  " + o->proc->cmdline));
-                if (o->exe) lines.push_back("package   " + o->exe->publisher + (o->exe->sha256.empty() ? "" : "  sha256 " + o->exe->sha256.substr(0, 16) + "…"));
-            } else {
-                lines.push_back("process   unknown");
-            }
-        }
-        for (int d = 0; d < 2; ++d)
-            lines.push_back(std::string(d ? "received" : "sent    ") + "  2s " + format_rate(f.rates.v[d][0], st.bytes) +
-                            "  10s " + format_rate(f.rates.v[d][1], st.bytes) + "  40s " +
-                            format_rate(f.rates.v[d][2], st.bytes) + "  peak " + format_rate(f.peak[d], st.bytes) +
-                            "  total " + format_bytes(double(f.counts.bytes[d])) + " in " +
-                            std::to_string(f.counts.packets[d]) + " packets");
-        std::array<uint64_t, kHistorySeconds> hs{}, hr{};
-        if (vm.history && vm.history(f.key, 0, hs) && vm.history(f.key, 1, hr)) {
-            for (int k = 0; k < kHistorySeconds; ++k) hs[size_t(k)] += hr[size_t(k)];
-            lines.push_back("last 40s  " + sparkline(hs.data(), hs.size(), st.ascii));
-        }
-        int bw = 0;
-        for (const auto& l : lines) bw = std::max(bw, text_cols(l));
-        bw = std::min(w, bw + 4);
-        const int bh = std::min(h, int(lines.size()) + 2);
-        const int x0 = std::clamp(st.tooltip_x, 0, std::max(0, w - bw));
-        const int y0 = std::clamp(st.tooltip_y + 1, 0, std::max(0, h - bh));
-        for (int y = y0; y < y0 + bh; ++y)
-            for (int x = x0; x < x0 + bw; ++x) scr.at(x, y) = Cell{' ', th[Role::tooltip_fg], th[Role::tooltip_bg], 0};
-        for (int i = 0; i < int(lines.size()) && i + 1 < bh; ++i)
-            scr.text(x0 + 2, y0 + 1 + i, lines[size_t(i)], i == int(lines.size()) - 1 && vm.history ? th[Role::spark] : th[Role::tooltip_fg],
-                     th[Role::tooltip_bg], 0, bw - 3);
+/// Keys in the l// and f line editors.
+inline InputAction on_key_line_editor(CommandContext& cx, const InputEvent& e) {
+    ViewState& st = cx.st;
+    const uint32_t c = e.code;
+    if (st.editing_bpf) {  // the loop applies it on Enter
+        if (c == uint32_t(Key::enter)) { st.editing_bpf = false; return InputAction::apply_filter; }
+        if (c == uint32_t(Key::escape)) { st.editing_bpf = false; st.bpf = st.edit_undo; st.message = "filter code unchanged"; }
+        else edit_line(st.bpf, st.cursor, e, 1024, true);
+        return InputAction::none;
     }
-    if (st.chooser) {
-        // The theme chooser: every theme with swatches of its colours; the screen behind already shows the one
-        // under the cursor (a live preview).
-        const int n = int(themes().size());
-        const int bw = std::min(w, 46), bh = std::min(h - 1, n + 2);
-        const int x0 = std::max(0, w - bw - 1), y0 = std::max(0, (h - bh) / 2);
-        const int first = std::clamp(int(st.theme) - (bh - 2) / 2, 0, std::max(0, n - (bh - 2)));
-        for (int y = y0; y < y0 + bh; ++y)
-            for (int x = x0; x < x0 + bw; ++x) scr.at(x, y) = Cell{' ', th[Role::tooltip_fg], th[Role::tooltip_bg], 0};
-        scr.text(x0 + 2, y0, " themes: ↑↓ preview, Enter keep, Esc back ", th[Role::accent], th[Role::tooltip_bg], kBold, bw - 3);
-        for (int i = 0; i < bh - 2 && first + i < n; ++i) {
-            const Theme& t = themes()[size_t(first + i)];
-            const int y = y0 + 1 + i;
-            const bool cur = size_t(first + i) == st.theme;
-            int x = x0 + 2;
-            for (Role r : {Role::bg, Role::fg, Role::host_local, Role::host_remote, Role::bar_sent, Role::bar_recv,
-                           Role::bar_high, Role::accent, Role::alert}) {
-                scr.text(x, y, st.ascii ? "#" : "█", t[r], th[Role::tooltip_bg], 0, 1);
-                ++x;
-            }
-            scr.text(x + 1, y, std::string(cur ? "> " : "  ") + t.name, cur ? th[Role::accent] : th[Role::tooltip_fg],
-                     th[Role::tooltip_bg], cur ? uint8_t(kBold) : uint8_t(0), bw - (x + 1 - x0) - 1);
-        }
+    if (c == uint32_t(Key::enter)) st.editing_filter = false;
+    else if (c == uint32_t(Key::escape)) { st.editing_filter = false; st.filter.clear(); }
+    else if (!edit_line(st.filter, st.cursor, e, 256, false)) return InputAction::none;
+    st.scroll = st.selected = 0;
+    return InputAction::none;
+}
+
+/// Keys in the theme chooser: the screen previews the theme under the cursor.
+inline InputAction on_key_theme_chooser(CommandContext& cx, const InputEvent& e) {
+    ViewState& st = cx.st;
+    const size_t n = theme_count(st);
+    const uint32_t k = e.code;
+    if (k == uint32_t(Key::up) || k == 'k') st.theme = (st.theme + n - 1) % n;
+    else if (k == uint32_t(Key::down) || k == 'j') st.theme = (st.theme + 1) % n;
+    else if (k == uint32_t(Key::enter) || k == 'c') { st.chooser = false; st.message = "theme " + theme_name(st, st.theme); }
+    else if (k == uint32_t(Key::escape) || k == 'q') { st.chooser = false; st.theme = st.chooser_from; }
+    return InputAction::none;
+}
+
+/// Saves the edited palette as a custom theme (replacing one of the same name) and shows it.
+inline void save_edited_theme(ViewState& st) {
+    ViewUi::Editor& ed = st.editor;
+    std::string name = clean_theme_name(ed.name);
+    if (name.empty()) name = "Custom";
+    if (find_theme(name)) name += " custom";  // a built-in keeps its name
+    ed.colors.name = name;
+    size_t i = 0;
+    while (i < st.custom_themes.size() && lower(st.custom_themes[i].name) != lower(name)) ++i;
+    if (i == st.custom_themes.size()) st.custom_themes.push_back(ed.colors);
+    else st.custom_themes[i] = ed.colors;
+    st.theme = themes().size() + i;
+    ed.open = false;
+    st.message = "theme " + name + " saved";
+}
+
+/// Keys in the theme editor: ↑↓ slot, ←→ channel, +/- by 1, PgUp/PgDn by 16; Enter names it, Enter again saves.
+inline InputAction on_key_theme_editor(CommandContext& cx, const InputEvent& e) {
+    ViewState& st = cx.st;
+    ViewUi::Editor& ed = st.editor;
+    const uint32_t k = e.code;
+    if (ed.naming) {
+        if (k == uint32_t(Key::enter)) save_edited_theme(st);
+        else if (k == uint32_t(Key::escape)) ed.naming = false;
+        else edit_line(ed.name, st.cursor, e, 128, false);
+        return InputAction::none;
     }
-    if (!st.interfaces.empty()) {
-        const int n = int(st.interfaces.size());
-        const int bw = std::min(w, 40), bh = std::min(h - 1, n + 2);
-        const int x0 = std::max(0, (w - bw) / 2), y0 = std::max(0, (h - bh) / 2);
-        const int first = std::clamp(st.interface_sel - (bh - 2) / 2, 0, std::max(0, n - (bh - 2)));
-        for (int y = y0; y < y0 + bh; ++y)
-            for (int x = x0; x < x0 + bw; ++x) scr.at(x, y) = Cell{' ', th[Role::tooltip_fg], th[Role::tooltip_bg], 0};
-        scr.text(x0 + 2, y0, " capture on: ↑↓, Enter, Esc ", th[Role::accent], th[Role::tooltip_bg], kBold, bw - 3);
-        for (int i = 0; i < bh - 2 && first + i < n; ++i) {
-            const bool cur = first + i == st.interface_sel;
-            scr.text(x0 + 2, y0 + 1 + i, (cur ? "> " : "  ") + st.interfaces[size_t(first + i)],
-                     cur ? th[Role::accent] : th[Role::tooltip_fg], th[Role::tooltip_bg], cur ? uint8_t(kBold) : uint8_t(0), bw - 3);
-        }
+    Rgb& c = ed.colors.colors[size_t(ed.role)];
+    const int shift = 16 - 8 * ed.channel;
+    const auto bump = [&](int by) {
+        const int v = std::clamp(int(c >> shift & 0xff) + by, 0, 255);
+        c = (c & ~(Rgb(0xff) << shift)) | (Rgb(v) << shift);
+    };
+    if (k == uint32_t(Key::up) || k == 'k') ed.role = (ed.role + int(kRoles) - 1) % int(kRoles);
+    else if (k == uint32_t(Key::down) || k == 'j') ed.role = (ed.role + 1) % int(kRoles);
+    else if (k == uint32_t(Key::left) || k == 'h') ed.channel = (ed.channel + 2) % 3;
+    else if (k == uint32_t(Key::right) || k == 'l') ed.channel = (ed.channel + 1) % 3;
+    else if (k == '+' || k == '=') bump(1);
+    else if (k == '-') bump(-1);
+    else if (k == uint32_t(Key::page_up)) bump(16);
+    else if (k == uint32_t(Key::page_down)) bump(-16);
+    else if (k == uint32_t(Key::enter)) { ed.naming = true; st.cursor = ed.name.size(); }
+    else if (k == uint32_t(Key::escape) || k == 'q') { ed.open = false; st.theme = ed.from; st.message = "theme unchanged"; }
+    return InputAction::none;
+}
+
+/// Keys in the interface chooser.
+inline InputAction on_key_interfaces(CommandContext& cx, const InputEvent& e) {
+    ViewState& st = cx.st;
+    const int n = int(st.interfaces.size());
+    const uint32_t k = e.code;
+    if (k == uint32_t(Key::up) || k == 'k') st.interface_sel = (st.interface_sel + n - 1) % n;
+    else if (k == uint32_t(Key::down) || k == 'j') st.interface_sel = (st.interface_sel + 1) % n;
+    else if (k == uint32_t(Key::enter)) return InputAction::switch_interface;
+    else if (k == uint32_t(Key::escape) || k == 'q' || k == 'i') st.interfaces.clear();
+    return InputAction::none;
+}
+
+/// Keys outside every overlay: the command table.
+inline InputAction on_key_command(CommandContext& cx, const InputEvent& e) {
+    ViewState& st = cx.st;
+    st.message.clear();
+    if (e.code != uint32_t(Key::escape)) st.tooltip = false;
+    const Command* c = find_command(e);
+    if (!c) return InputAction::none;
+    const InputAction a = c->run(cx);
+    if (c->says) st.message = c->says(st);
+    return a;
+}
+
+/// The mouse in the theme chooser: the wheel previews, a click on a name picks it, a click elsewhere keeps the
+/// theme shown.
+inline InputAction on_mouse_chooser(CommandContext& cx, const InputEvent& e) {
+    ViewState& st = cx.st;
+    const size_t n = theme_count(st);
+    if (e.button == 64) st.theme = (st.theme + n - 1) % n;
+    else if (e.button == 65) st.theme = (st.theme + 1) % n;
+    else if (e.button == 0 && e.press) {
+        const int w = st.screen_w - (st.border ? 2 : 0), bw = std::min(w, 46), x0 = std::clamp(w - bw - 1, 0, w - bw);
+        const int bh = std::min(cx.screen_h - 1, int(n) + 2), y0 = (cx.screen_h - bh) / 2;
+        const int row = e.y - (y0 + 1);
+        if (e.x > x0 && e.x < x0 + bw - 1 && row >= 0 && row < bh - 2)
+            st.theme = size_t(std::min(int(n) - 1, chooser_first(cx.screen_h, int(n), int(st.theme)) + row));
+        st.chooser = false;
+        st.message = "theme " + theme_name(st, st.theme);
     }
-    if (st.help) {
-        static const char* const lines[] = {
-            "Host display:                          General:",
-            " n - toggle DNS host resolution         P - pause display",
-            " s - toggle show source host            h - toggle this help display",
-            " d - toggle show destination host       b - toggle bar graph display",
-            " t - cycle line display mode            B - cycle bar graph average",
-            "                                        T - toggle cumulative line totals",
-            "Port display:                           j/k - scroll display",
-            " N - toggle service resolution          l / - set screen filter (Esc clears)",
-            " S - toggle show source port            L - lin/log scales",
-            " D - toggle show destination port       c - next theme",
-            " p - toggle port display                g - status bar, x - border, i - interface",
-            "                                        q - quit, Ctrl-Z suspend",
-            "Sorting:                                Views and flows:",
-            " 1/2/3 - sort by 1st/2nd/3rd column     Tab - Flows, Processes, Publishers",
-            " < - sort by source name                Enter - details / drill into one",
-            " > - sort by dest name                  Esc - back; F pin, U unpin all",
-            " r - reverse sort                       y - copy flow (OSC 52), e - export",
-            " o - freeze current order               Up/Down, PgUp/PgDn, Home/End, G",
-            "Mouse: click select, right click details, middle click pin, wheel scroll",
-            "",
-            ("iftop.hpp " IFTOP_VERSION),
-        };
-        const int bw = std::min(w, 80), bh = std::min(h, int(sizeof lines / sizeof *lines) + 2);
-        const int x0 = (w - bw) / 2, y0 = (h - bh) / 2;
-        for (int y = y0; y < y0 + bh; ++y) scr.fill_bg(x0, y, bw, th[Role::tooltip_bg]);
-        for (int y = y0; y < y0 + bh; ++y)
-            for (int x = x0; x < x0 + bw; ++x) { scr.at(x, y).ch = ' '; scr.at(x, y).attr = 0; }
-        for (int i = 0; i + 2 < bh + 0 && i < int(sizeof lines / sizeof *lines); ++i)
-            scr.text(x0 + 2, y0 + 1 + i, lines[i], th[Role::tooltip_fg], th[Role::tooltip_bg], 0, bw - 3);
+    return InputAction::none;
+}
+
+/// Pointer motion (all-motion reports, only while the status bar is shown): the hover delay runs in the loop.
+inline InputAction on_mouse_motion(CommandContext& cx, const InputEvent& e, bool on_status) {
+    ViewState& st = cx.st;
+    st.hover_segment = on_status && st.hover_tips ? status_segment_at(st, cx.vm, e.x) : -1;
+    if (st.hover_segment != st.status_tip) st.status_tip = -1;
+    return InputAction::none;
+}
+
+/// A click on the status bar: a tab switches the view, a right click opens (or closes) a part's tooltip.
+inline InputAction on_mouse_status(CommandContext& cx, const InputEvent& e) {
+    ViewState& st = cx.st;
+    if (e.button == 2) {
+        const int seg = status_segment_at(st, cx.vm, e.x);
+        st.status_tip = seg == st.status_tip ? -1 : seg;
+        return InputAction::none;
     }
-    if (st.ascii) {
-        for (int y = 0; y < h; ++y)
-            for (int x = 0; x < w; ++x)
-                if (scr.at(x, y).ch >= 0x80) scr.at(x, y).ch = '?';
+    st.status_tip = -1;
+    const int tab = view_tab_at(st, e.x);
+    if (e.button == 0 && tab >= 0 && tab != int(st.view)) cx.switch_view(tab);
+    return InputAction::none;
+}
+
+/// A left click on the scale line: a column title sorts by it (again: reverses).
+inline void on_click_titles(CommandContext& cx, const InputEvent& e) {
+    ViewState& st = cx.st;
+    const Columns c = columns(st, cx.vm, st.screen_w - (st.border ? 2 : 0));
+    SortKey k = e.x < c.arrow_x ? SortKey::source : e.x < c.rates_x ? SortKey::destination : st.sort;
+    for (int wnd = 0; wnd < 3; ++wnd)
+        if (e.x >= c.rate_end(wnd) - 8 && e.x < c.rate_end(wnd)) k = SortKey(wnd);
+    if (k == st.sort) st.reverse = !st.reverse;
+    else { st.sort = k; st.reverse = false; }
+    st.message = sort_says(st);
+}
+
+/// The mouse outside the choosers: select, details, pin, scroll, sort, tabs and status tooltips.
+inline InputAction on_mouse(CommandContext& cx, const InputEvent& e) {
+    ViewState& st = cx.st;
+    const bool on_status = st.status_bar && e.y == cx.screen_h - 1;
+    if (e.motion) return e.press ? on_mouse_motion(cx, e, on_status) : InputAction::none;
+    if (!e.press) return InputAction::none;
+    st.hover_segment = -1;  // a click ends the hover: what it opens or closes stays so
+    if (st.help) { if (e.button == 0) st.help = false; return InputAction::none; }
+    if (on_status) return on_mouse_status(cx, e);
+    st.status_tip = -1;
+    if (e.button == 64 || e.button == 65) {  // the wheel scrolls the page; the selection stays on it
+        const int n = cx.row_count();
+        st.scroll = std::clamp(st.scroll + (e.button == 64 ? -3 : 3), 0, std::max(0, n - cx.page_rows));
+        st.selected = std::clamp(st.selected, st.scroll, st.scroll + cx.page_rows - 1);
+        cx.clamp_sel();
+        return InputAction::none;
     }
-    return st.view == ViewState::flows ? visible : visible_rows;
+    if (e.button == 0 && e.y == 1 && st.view == ViewState::flows) { on_click_titles(cx, e); return InputAction::none; }
+    const int r = row_at(st, cx.vm, cx.screen_h, e.y);
+    if (e.button == 0) {
+        st.tooltip = false;
+        if (r >= 0) st.selected = r;
+    } else if (e.button == 2 && r >= 0) {  // right click: the details of that row
+        st.selected = r;
+        st.tooltip = st.view == ViewState::flows;
+        st.tooltip_x = e.x;
+        st.tooltip_y = e.y;
+    } else if (e.button == 1 && r >= 0 && st.view == ViewState::flows) {  // middle click: pin or unpin that row
+        st.selected = r;
+        st.tooltip = false;
+        cx.toggle_pin(size_t(r));
+    }
+    return InputAction::none;
+}
+}  // namespace detail
+
+InputAction apply_input(const InputEvent& ev, ViewState& st, const ViewModel& vm, int screen_h, int page_rows,
+                        std::vector<FlowKey>& frozen) {
+    using namespace detail;
+    InputEvent e = ev;
+    if (st.border && e.type == InputEvent::mouse) {  // x: the screen is drawn one cell in
+        e.x -= 1;
+        e.y -= 1;
+        screen_h -= 2;
+    }
+    CommandContext cx{st, vm, screen_h, page_rows, frozen};
+    if (e.type == InputEvent::key && e.ctrl && e.code == 'c') return InputAction::quit;  // from every mode (README)
+    if (e.type == InputEvent::key && e.ctrl && e.code == 'z') return InputAction::suspend;
+    if (e.type == InputEvent::mouse) {
+        if (st.chooser) return on_mouse_chooser(cx, e);
+        if (st.editor.open || !st.interfaces.empty() || st.editing_bpf || st.editing_filter) return InputAction::none;
+        return on_mouse(cx, e);
+    }
+    if (!st.interfaces.empty()) return on_key_interfaces(cx, e);
+    if (st.editor.open) return on_key_theme_editor(cx, e);
+    if (st.chooser) return on_key_theme_chooser(cx, e);
+    if (st.editing_bpf || st.editing_filter) return on_key_line_editor(cx, e);
+    if (st.help) return on_key_help(cx, e);
+    return on_key_command(cx, e);
 }
 
 /* ---------------------------------------------------------------------------------------------------------- */
@@ -5820,6 +7087,7 @@ inline const std::vector<OptSpec>& option_table() {
         {'V', "version", nullptr, "print the version and exit", ""},
         {'r', "read", "FILE", "read packets from a pcap/pcapng file ('-' = standard input) as fast as possible", "FILE"},
         {0, "replay", nullptr, "with -r: play the file at its recorded speed", ""},
+        {0, "final-only", nullptr, "with --json or -t: print only the final object or report (e.g. a file's totals)", ""},
         {0, "theme", "NAME", "colour theme (see --list-colors; case-insensitive)", "THEME"},
         {0, "list-colors", nullptr, "list the themes with colour swatches and exit", ""},
         {0, "no-mouse", nullptr, "don't capture the mouse (the terminal's own selection works)", ""},
@@ -5849,9 +7117,9 @@ inline bool parse_bandwidth(std::string_view s, double& out) {
     if (s.empty()) return false;
     double mult = 1;
     const char c = s.back();
-    if (c == 'k' || c == 'K') mult = 1e3;
-    else if (c == 'm' || c == 'M') mult = 1e6;
-    else if (c == 'g' || c == 'G') mult = 1e9;
+    if (c == 'k' || c == 'K') mult = 1024;  // iftop's K/M/G are 1024-based, as its scale and rates
+    else if (c == 'm' || c == 'M') mult = 1024.0 * 1024;
+    else if (c == 'g' || c == 'G') mult = 1024.0 * 1024 * 1024;
     if (mult != 1) s.remove_suffix(1);
     double v = 0;
     if (!parse_decimal(s, v) || !std::isfinite(v)) return false;
@@ -5928,6 +7196,7 @@ inline Result<bool> apply_option(const OptSpec& spec, const std::string& val, Op
         o.read_file = val;
     }
     else if (key == "replay") o.replay = true;
+    else if (key == "final-only") o.final_only = true;
     else if (key == "theme") {
         if (!find_theme(val)) {
             std::string names;
@@ -6239,6 +7508,7 @@ Result<Options> parse_args_onto(int argc, const char* const* argv, Options o) {
     }
     if (o.replay && o.read_file.empty()) return usage_error("--replay needs -r FILE");
     if (o.json && o.text) return usage_error("-t and --json are two different outputs; choose one");
+    if (o.final_only && !o.json && !o.text) return usage_error("--final-only needs --json or -t (it has no screen)");
     return o;
 }
 
@@ -6514,11 +7784,9 @@ namespace detail {
 inline std::string host_port(const std::string& host, uint16_t port, uint8_t proto, bool show_port,
                              const TextStyle& st, size_t width, const std::string& suffix = std::string()) {
     std::string p;
-    if (show_port && port) p = ":" + (st.port_name ? st.port_name(port, proto) : std::to_string(port));
-    p += suffix;  // the process label stays visible like the port: the host name is cut first
-    std::string h = host;
-    if (h.size() + p.size() > width) h.resize(width > p.size() ? width - p.size() : 0);  // keep the port visible
-    return h + p;
+    if (show_port && port) p = st.port_name ? st.port_name(port, proto) : std::to_string(port);
+    // The process label stays visible like the port: the host is cut first, marked with ~ (the report is ASCII).
+    return format_endpoint(host, p, std::max(1, int(width) - text_cols(suffix)), true) + suffix;
 }
 
 inline void pad_right(std::string& s, size_t w) { if (s.size() < w) s.append(w - s.size(), ' '); }
@@ -6580,7 +7848,7 @@ std::string text_report(const FlowTable& t, const TextStyle& st) {
             std::string host = dir == 0 && st.owners ? host_port(name(a), port, f.key.proto, st.show_ports, st, 39,
                                                                  owner_label(f.key))
                                                      : host_port(name(a), port, f.key.proto, st.show_ports, st, 39);
-            pad_right(host, 40);
+            host = pad_cols(host, 40);
             line += host + (dir == 0 ? " =>" : " <=");
             for (int w = 0; w < 3; ++w) line += col(format_rate(f.rates.v[dir][w], st.bytes));
             line += col(format_bytes(double(f.counts.bytes[dir])));
@@ -6819,6 +8087,11 @@ inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view 
     if (exports) json_export_status(o, *exports);
     o.lit(",\"flows\":[");
     bool first = true;
+    // An intermediate snapshot lists what a live one would: the flows seen within the longest window (live, idle
+    // flows leave the table after it). A file's table keeps every flow for the final object's totals; listing
+    // them all every second would write the whole table once per second of capture.
+    const Micros seen_since = final_object ? std::numeric_limits<Micros>::min()
+                                           : t.last_tick() - Micros(kHistorySeconds) * kMicrosPerSecond + 1;
     t.for_each_flow([&](const FlowView& f) {  // table order: consumers sort as they need
         if (!first) o.ch(',');
         first = false;
@@ -6857,7 +8130,7 @@ inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view 
         }
         o.ch('}');
         o.spill(64 * 1024);
-    });
+    }, seen_since);
     o.lit("]}\n");
 }
 }  // namespace detail
@@ -7012,6 +8285,75 @@ inline Micros wall_now() {
     return Micros(ts.tv_sec) * kMicrosPerSecond + ts.tv_nsec / 1000;
 }
 
+/// The live loops' clock (the text/JSON loop and the screen share it). Live packets carry the kernel's
+/// CLOCK_REALTIME stamps, so the engine's time axis is the wall clock plus Engine::shift(). The wall clock can be
+/// stepped (settimeofday, an NTP step); CLOCK_BOOTTIME cannot (and, unlike CLOCK_MONOTONIC, it keeps counting
+/// through a suspend, which is real time passing). Each reading compares the two clocks' progress since the
+/// previous one: a difference of more than a second is a step (a slew moves them apart by at most 0.5 ms/s), and
+/// the shift absorbs it, so the axis stays continuous: no burst of empty seconds after a step forward, no second
+/// reopened after a step back. Frames stamped before the step then fall outside the open second and are held
+/// inside it by the engine's time rule (README "Time"): each is still counted, near the second of the step.
+class LiveClock {
+public:
+    explicit LiveClock(Engine& e) : engine_(e), offset_(wall_now() - boot_now()) { last_read_ = now(); }
+    /// The present on the engine's axis, after absorbing any step since the last reading (logically const:
+    /// reading the clock; the step bookkeeping is mutable).
+    Micros now() const {
+        const Micros wall = wall_now(), offset = wall - boot_now();
+        if (offset - offset_ > kMicrosPerSecond || offset_ - offset > kMicrosPerSecond)
+            engine_.set_shift(engine_.shift() - (offset - offset_));
+        offset_ = offset;
+        return wall + engine_.shift();
+    }
+    /// Reads every frame the source has ready (Engine::run_live at the present) and paces the next read. After a
+    /// batch the loop leaves the capture fd alone for IFTOP_BATCH_MS, so the next batch gathers in the kernel's
+    /// buffer (a readable fd would wake it for nearly every packet); less when packets come so fast that a
+    /// batch would pass kBatchTarget (a sixth of the default buffer's slots). After an empty read it watches
+    /// the fd again, so an idle link wakes the loop only for its ticks.
+    Result<int> read(PacketSource& src) {
+        const Micros t = now();
+        const size_t flows_before = engine_.table().size();
+        Result<int> r = engine_.run_live(src, t);
+        const Micros elapsed = std::max<Micros>(1, t - last_read_);
+        last_read_ = t;
+        if (!r || *r <= 0) { gather_until_ = 0; return r; }
+        // A few packets that started flows: no gathering, so the next new flow reaches attribution while its
+        // socket (a DNS query, a health check) still exists. Busy links batch as before.
+        if (*r < 64 && engine_.table().size() > flows_before) { gather_until_ = 0; return r; }
+        const double per_us = double(*r) / double(elapsed);
+        gather_until_ = t + std::min<Micros>(Micros(IFTOP_BATCH_MS) * 1000, Micros(kBatchTarget / per_us));
+        return r;
+    }
+    /// Whether the loop should wake when the capture fd becomes readable (false while a batch gathers).
+    bool watch_fd(Micros now) const { return now >= gather_until_; }
+    /// Milliseconds a loop may sleep at `now` (rounded up, at most `cap_ms`): until the next second can close,
+    /// the gathering batch is due, or the source requires a read (pcap_get_required_select_timeout).
+    int wait_ms(const PacketSource& src, Micros now, int cap_ms) const {
+        Micros wait = std::max<Micros>(0, engine_.next_close(src) - now);
+        if (now < gather_until_) wait = std::min(wait, gather_until_ - now);
+        const Micros required = src.max_poll_wait();
+        if (required >= 0) wait = std::min(wait, required);
+        return int(std::min<Micros>(wait / 1000 + 1, cap_ms));  // + 1: wake just past the deadline, not before
+    }
+    /// Add to a time on the engine's axis to get the wall-clock time as the clock reads now.
+    Micros to_wall() const { return -engine_.shift(); }
+
+private:
+    static Micros boot_now() {
+        timespec ts {};
+#ifdef CLOCK_BOOTTIME
+        clock_gettime(CLOCK_BOOTTIME, &ts);
+#else
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+#endif
+        return Micros(ts.tv_sec) * kMicrosPerSecond + ts.tv_nsec / 1000;
+    }
+    static constexpr double kBatchTarget = 4096;
+    Engine& engine_;
+    mutable Micros offset_;
+    Micros last_read_ = 0, gather_until_ = 0;
+};
+
 /// iftop -t's preamble (on stderr, as iftop prints it) for a live interface.
 inline void print_interface_banner(const std::string& dev) {
     std::string v4, v6;
@@ -7029,221 +8371,6 @@ inline void print_interface_banner(const std::string& dev) {
 }
 
 }  // namespace detail
-
-InputAction apply_input(const InputEvent& ev, ViewState& st, const ViewModel& vm, int screen_h, int page_rows,
-                        std::vector<FlowKey>& frozen) {
-    using namespace detail;
-    InputEvent e = ev;
-    if (st.border && e.type == InputEvent::mouse) {  // x: the screen is drawn one cell in
-        e.x -= 1;
-        e.y -= 1;
-        screen_h -= 2;
-    }
-    const int row_count = int(st.view == ViewState::flows ? vm.rows.size() : vm.groups.size());
-    const auto clamp_sel = [&] {
-        st.selected = std::clamp(st.selected, 0, std::max(0, row_count - 1));
-        if (st.selected < st.scroll) st.scroll = st.selected;
-        if (st.selected >= st.scroll + page_rows) st.scroll = st.selected - page_rows + 1;
-        st.scroll = std::clamp(st.scroll, 0, std::max(0, row_count - page_rows));
-    };
-    if (!st.interfaces.empty() && e.type == InputEvent::key) {  // i: pick the interface to capture on
-        const int n = int(st.interfaces.size());
-        const uint32_t k = e.code;
-        if (k == uint32_t(Key::up) || k == 'k') st.interface_sel = (st.interface_sel + n - 1) % n;
-        else if (k == uint32_t(Key::down) || k == 'j') st.interface_sel = (st.interface_sel + 1) % n;
-        else if (k == uint32_t(Key::enter)) return InputAction::switch_interface;
-        else if (k == uint32_t(Key::escape) || k == 'q' || k == 'i') st.interfaces.clear();
-        return InputAction::none;
-    }
-    if (st.chooser) {  // the theme chooser: the screen previews the theme under the cursor
-        const size_t n = themes().size();
-        const uint32_t k = e.code;
-        if (e.type == InputEvent::mouse) {
-            if (e.button == 64) st.theme = (st.theme + n - 1) % n;
-            else if (e.button == 65) st.theme = (st.theme + 1) % n;
-            else if (e.button == 0 && e.press) st.chooser = false;  // a click keeps the theme shown
-            return InputAction::none;
-        }
-        if (k == uint32_t(Key::up) || k == 'k') st.theme = (st.theme + n - 1) % n;
-        else if (k == uint32_t(Key::down) || k == 'j') st.theme = (st.theme + 1) % n;
-        else if (k == uint32_t(Key::enter) || k == 'c') { st.chooser = false; st.message = std::string("theme ") + themes()[st.theme].name; }
-        else if (k == uint32_t(Key::escape) || k == 'q') { st.chooser = false; st.theme = st.chooser_from; }
-        return InputAction::none;
-    }
-    if (e.type == InputEvent::mouse) {
-        const bool on_status = st.status_bar && e.y == screen_h - 1;
-        if (e.motion && !e.press) return InputAction::none;
-        if (e.motion) {  // all-motion reports (only on while the status bar is shown): the hover delay runs in the loop
-            st.hover_segment = on_status ? status_segment_at(st, vm, e.x) : -1;
-            if (st.hover_segment != st.status_tip) st.status_tip = -1;
-            return InputAction::none;
-        }
-        if (!e.press) return InputAction::none;
-        st.hover_segment = -1;  // a click ends the hover: what it opens or closes stays so
-        if (on_status && e.button == 2) {
-            const int seg = status_segment_at(st, vm, e.x);
-            st.status_tip = seg == st.status_tip ? -1 : seg;
-            return InputAction::none;
-        }
-        st.status_tip = -1;
-        if (e.button == 64) { st.scroll = std::max(0, st.scroll - 3); st.selected = std::max(st.scroll, std::min(st.selected, st.scroll + page_rows - 1)); clamp_sel(); return InputAction::none; }
-        if (e.button == 65) { st.scroll += 3; st.scroll = std::clamp(st.scroll, 0, std::max(0, row_count - page_rows)); st.selected = std::max(st.selected, st.scroll); clamp_sel(); return InputAction::none; }
-        if (e.button == 0 && e.y == 1 && st.view == ViewState::flows && !st.help) {  // a column title: sort by it
-            const Columns c = columns(st, vm, st.screen_w - (st.border ? 2 : 0));
-            SortKey k = e.x < c.arrow_x ? SortKey::source : e.x < c.rates_x ? SortKey::destination : st.sort;
-            for (int wnd = 0; wnd < 3; ++wnd)
-                if (e.x >= c.rate_end(wnd) - 8 && e.x < c.rate_end(wnd)) k = SortKey(wnd);
-            if (k == st.sort) st.reverse = !st.reverse;
-            else { st.sort = k; st.reverse = false; }
-            return InputAction::none;
-        }
-        if (e.button == 0) {
-            if (st.help) { st.help = false; return InputAction::none; }
-            st.tooltip = false;
-            const int r = row_at(st, vm, screen_h, e.y);
-            if (r >= 0) st.selected = r;
-            return InputAction::none;
-        }
-        const int r = row_at(st, vm, screen_h, e.y);
-        if (e.button == 2 && r >= 0) {  // right click: the tooltip of that row
-            st.selected = r;
-            st.tooltip = st.view == ViewState::flows;
-            st.tooltip_x = e.x;
-            st.tooltip_y = e.y;
-            return InputAction::none;
-        }
-        if (e.button == 1 && r >= 0 && st.view == ViewState::flows) {  // middle click: pin or unpin that row
-            st.selected = r;
-            st.tooltip = false;
-            const FlowKey& k = vm.rows[size_t(r)].key;
-            auto it = std::find(st.pinned.begin(), st.pinned.end(), k);
-            if (it == st.pinned.end()) st.pinned.push_back(k);
-            else st.pinned.erase(it);
-        }
-        return InputAction::none;
-    }
-    if (st.editing_bpf) {  // f: the capture filter's line editor; the loop applies it on Enter
-        const uint32_t c = e.code;
-        if (c == uint32_t(Key::enter)) { st.editing_bpf = false; return InputAction::apply_filter; }
-        if (c == uint32_t(Key::escape)) { st.editing_bpf = false; return InputAction::none; }
-        if (c == uint32_t(Key::backspace)) { if (!st.bpf.empty()) st.bpf.pop_back(); }
-        else if (e.ctrl && c == 'u') st.bpf.clear();
-        else if (!e.ctrl && !e.alt && c >= 0x20 && c < 0x7f && st.bpf.size() < 256) st.bpf += char(c);
-        return InputAction::none;
-    }
-    if (st.editing_filter) {  // the screen filter's line editor
-        const uint32_t c = e.code;
-        if (c == uint32_t(Key::enter)) st.editing_filter = false;
-        else if (c == uint32_t(Key::escape)) { st.editing_filter = false; st.filter.clear(); }
-        else if (c == uint32_t(Key::backspace)) { while (!st.filter.empty() && (st.filter.back() & 0xc0) == 0x80) st.filter.pop_back(); if (!st.filter.empty()) st.filter.pop_back(); }
-        else if (e.ctrl && c == 'u') st.filter.clear();
-        else if (e.ctrl && c == 'w') {
-            while (!st.filter.empty() && st.filter.back() == ' ') st.filter.pop_back();
-            while (!st.filter.empty() && st.filter.back() != ' ') st.filter.pop_back();
-        } else if (!e.ctrl && !e.alt && c >= 0x20 && c < 0x110000 && st.filter.size() < 128) put_utf8(st.filter, c);
-        st.scroll = st.selected = 0;
-        return InputAction::none;
-    }
-    const uint32_t c = e.code;
-    if (e.ctrl) {
-        if (c == 'c') return InputAction::quit;
-        if (c == 'z') return InputAction::suspend;
-        if (c == 'd') { st.selected += page_rows / 2; clamp_sel(); return InputAction::none; }
-        if (c == 'u') { st.selected -= page_rows / 2; clamp_sel(); return InputAction::none; }
-        return InputAction::none;
-    }
-    st.message.clear();
-    if (c != uint32_t(Key::escape)) st.tooltip = false;
-    if (c == 'F') {  // pin or unpin the selected flow
-        st.tooltip = false;
-        if (st.view == ViewState::flows && st.selected < row_count) {
-            const FlowKey& k = vm.rows[size_t(st.selected)].key;
-            auto it = std::find(st.pinned.begin(), st.pinned.end(), k);
-            if (it == st.pinned.end()) st.pinned.push_back(k);
-            else st.pinned.erase(it);
-        }
-        return InputAction::none;
-    }
-    switch (c) {
-    case 'q': return InputAction::quit;
-    case 'h': case '?': st.help = !st.help; break;
-    case uint32_t(Key::escape):
-        if (st.tooltip) st.tooltip = false;
-        else if (st.help) st.help = false;
-        else if (st.drilled) { st.drilled = false; st.view = st.drill_from; st.selected = st.scroll = 0; }
-        break;
-    case uint32_t(Key::tab): case uint32_t(Key::backtab): {
-        const int step = c == uint32_t(Key::tab) ? 1 : 2;
-        st.view = ViewState::View((st.view + step) % 3);
-        st.drilled = false;
-        st.selected = st.scroll = 0;
-        break;
-    }
-    case uint32_t(Key::enter):  // flows: the selected flow's details; processes, publishers: drill into one
-        if (st.view == ViewState::flows && st.selected < row_count) {
-            st.tooltip = true;
-            st.tooltip_x = 2;
-            st.tooltip_y = 2 + (st.selected - st.scroll) * (st.line_mode == ViewState::two_line ? 2 : 1);
-        } else if (st.view != ViewState::flows && st.selected < int(vm.groups.size())) {
-            const OwnerGroup& g = vm.groups[size_t(st.selected)];
-            st.drill_from = st.view;
-            st.drill_publisher = st.view == ViewState::publishers;
-            st.drill_pid = g.pid;
-            st.drill_name = g.name;
-            st.drilled = true;
-            st.view = ViewState::flows;
-            st.selected = st.scroll = 0;
-        }
-        break;
-    case 'n': st.dns = !st.dns; st.message = st.dns ? "DNS resolution on" : "DNS resolution off"; break;
-    case 'N': st.port_names = !st.port_names; st.message = st.port_names ? "port names on" : "port numbers"; break;
-    case 's': st.hide_src = !st.hide_src; break;
-    case 'd': st.hide_dst = !st.hide_dst; break;
-    case 'S': if (!st.show_ports) { st.show_ports = true; st.show_src_port = true; st.show_dst_port = false; } else st.show_src_port = !st.show_src_port; break;
-    case 'D': if (!st.show_ports) { st.show_ports = true; st.show_dst_port = true; st.show_src_port = false; } else st.show_dst_port = !st.show_dst_port; break;
-    case 'p': st.show_ports = !st.show_ports; st.show_src_port = st.show_dst_port = true; break;
-    case 't': st.line_mode = ViewState::LineMode((st.line_mode + 1) % 4); break;
-    case 'P': st.paused = !st.paused; break;
-    case 'b': st.bars = !st.bars; break;
-    case 'v':  // iftoprs's bar styles (its b) moved here: b keeps iftop's meaning
-        st.bar_style = ViewState::BarStyle((st.bar_style + 1) % 4);
-        st.bars = true;
-        st.message = std::string("bar style: ") + (st.bar_style == ViewState::solid ? "solid" : st.bar_style == ViewState::gradient ? "gradient" : st.bar_style == ViewState::thin ? "thin" : "ascii");
-        break;
-    case 'B': st.bar_window = (st.bar_window + 1) % 3; st.message = std::string("bars show the ") + (st.bar_window == 0 ? "2s" : st.bar_window == 1 ? "10s" : "40s") + " average"; break;
-    case 'T': st.cumulative = !st.cumulative; break;
-    case 'L': st.log_scale = !st.log_scale; break;
-    case 'o': st.frozen = !st.frozen; if (!st.frozen) frozen.clear(); break;
-    case '1': st.sort = SortKey::rate_2s; break;
-    case '2': st.sort = SortKey::rate_10s; break;
-    case '3': st.sort = SortKey::rate_40s; break;
-    case '<': st.sort = SortKey::source; break;
-    case '>': st.sort = SortKey::destination; break;
-    case 'r': st.reverse = !st.reverse; break;
-    case 'g': st.status_bar = !st.status_bar; break;
-    case 'x': st.border = !st.border; break;
-    case 'i': return InputAction::list_interfaces;
-    case 'U': st.pinned.clear(); st.message = "pins cleared"; break;
-    case 'f': st.editing_bpf = true; break;
-    case 'R': st.refresh = st.refresh == 1 ? 2 : st.refresh == 2 ? 5 : st.refresh == 5 ? 10 : 1;
-        st.message = "refresh every " + std::to_string(st.refresh) + " s"; break;
-    case 'Z': st.show_processes = !st.show_processes; break;
-    case 'y': return InputAction::copy;
-    case 'e': return InputAction::export_flows;
-
-    case 'c': st.chooser = true; st.chooser_from = st.theme; break;
-    case 'l': case '/': st.editing_filter = true; break;
-    case '0': st.filter.clear(); break;
-    case 'j': case uint32_t(Key::down): ++st.selected; clamp_sel(); break;
-    case 'k': case uint32_t(Key::up): --st.selected; clamp_sel(); break;
-    case uint32_t(Key::page_down): st.selected += page_rows; clamp_sel(); break;
-    case uint32_t(Key::page_up): st.selected -= page_rows; clamp_sel(); break;
-    case uint32_t(Key::home): st.selected = 0; clamp_sel(); break;
-    case 'G': case uint32_t(Key::end): st.selected = row_count - 1; clamp_sel(); break;
-    default: break;
-    }
-    return InputAction::none;
-}
 
 namespace detail {
 
@@ -7284,318 +8411,498 @@ private:
     Micros file0_ = 0, wall0_ = 0;
 };
 
-/// The screen's settings as ~/.iftoprc lines, in a fixed order (the loop saves the ones that changed).
-inline std::vector<std::pair<std::string, std::string>> config_items(const ViewState& st) {
-    static const char* const sorts[] = {"2s", "10s", "40s", "source", "destination", "10s"};
-    static const char* const lines[] = {"two-line", "one-line-both", "one-line-sent", "one-line-received"};
-    const auto yn = [](bool b) { return std::string(b ? "yes" : "no"); };
-    std::string pins;
-    for (const FlowKey& k : st.pinned) pins += (pins.empty() ? "" : ", ") + flow_key_text(k);
-    return {{"theme", themes()[st.theme].name},
-            {"show-bars", yn(st.bars)},
-            {"use-bytes", yn(st.bytes)},
-            {"port-display", !st.show_ports ? "off" : st.show_src_port && st.show_dst_port ? "on"
-                             : st.show_src_port ? "source-only" : "destination-only"},
-            {"sort", sorts[static_cast<int>(st.sort)]},
-            {"line-display", lines[st.line_mode]},
-            {"show-totals", yn(st.cumulative)},
-            {"log-scale", yn(st.log_scale)},
-            {"dns-resolution", yn(st.dns)},
-            {"port-resolution", yn(st.port_names)},
-            {"hide-source", yn(st.hide_src)},
-            {"hide-destination", yn(st.hide_dst)},
-            {"pinned-flows", pins},
-            {"bar-style", st.bar_style == ViewState::solid ? "solid" : st.bar_style == ViewState::gradient ? "gradient"
-                          : st.bar_style == ViewState::thin ? "thin" : "ascii"}};
-}
+/// The interactive screen's loop: loop state (terminal, capture, timers, input, what was saved) kept apart from
+/// the view's settings and UI state; setup, one step per wake-up, teardown by the Terminal's destructor.
+class TuiLoop {
+public:
+    TuiLoop(const Options& opt, PacketSource& src, Engine& engine, Resolver& resolver, Services& services,
+            FlowAttribution* owners, Exporter* exports)
+        : opt_(opt), cur_(&src), engine_(engine), resolver_(resolver), services_(services), owners_(owners),
+          exports_(exports) {}
 
-/// The interactive screen: one poll loop over the capture, the terminal, and a self-pipe for signals.
-inline int run_tui(const Options& opt, PacketSource& first_src, Engine& engine, Resolver& resolver,
-                   Services& services, FlowAttribution* owners, Exporter* exports) {
-    PacketSource* cur = &first_src;             // i switches capture: the new source is owned here
-    std::unique_ptr<PacketSource> switched;
-    auto t = Terminal::open(!opt.no_mouse && opt.mouse);
-    if (!t) {
-        std::fprintf(stderr, "iftop: %s\n", printable(t.error().message).c_str());
-        return 1;
+    int run() {
+        auto t = Terminal::open(mouse_on());
+        if (!t) {
+            std::fprintf(stderr, "iftop: %s\n", printable(t.error().message).c_str());
+            return 1;
+        }
+        term_ = std::move(*t);
+        setup();
+        while (step()) {}
+        return 0;  // the Terminal's destructor gives the terminal back
     }
-    Terminal& term = **t;
-    auto [w, h] = term.size();
-    Screen scr(w, h);
-    ViewState st;
-    st.bars = opt.bars;
-    st.bytes = opt.bytes;
-    st.show_ports = opt.show_ports && !opt.hide_ports;
-    st.sort = opt.sort;
-    st.dns = opt.dns;
-    st.port_names = opt.port_names;
-    st.max_bandwidth = opt.max_bandwidth;
-    st.ascii = opt.ascii;
-    {   // A non-UTF-8 locale cannot show box and block glyphs: draw with ASCII (as --ascii).
+
+private:
+    bool mouse_on() const { return !opt_.no_mouse && opt_.mouse; }
+
+    /// The settings from the command line and the file (the command line has already won over the file).
+    void init_settings() {
+        st_.bars = opt_.bars;
+        st_.bytes = opt_.bytes;
+        st_.show_ports = opt_.show_ports && !opt_.hide_ports;
+        st_.sort = opt_.sort;
+        st_.dns = opt_.dns;
+        st_.port_names = opt_.port_names;
+        st_.max_bandwidth = opt_.max_bandwidth;
+        st_.bpf = opt_.bpf;
+        if (const Theme* th = find_theme(opt_.theme)) st_.theme = size_t(th - themes().data());
+        st_.line_mode = opt_.line_display == "one-line-both" ? ViewState::one_line_both
+                        : opt_.line_display == "one-line-sent" ? ViewState::one_line_sent
+                        : opt_.line_display == "one-line-received" ? ViewState::one_line_recv : ViewState::two_line;
+        st_.cumulative = opt_.show_totals;
+        st_.log_scale = opt_.log_scale;
+        st_.hide_src = opt_.hide_source;
+        st_.hide_dst = opt_.hide_destination;
+        st_.pinned = opt_.pinned;
+        st_.bar_style = opt_.bar_style == "gradient" ? ViewState::gradient : opt_.bar_style == "thin" ? ViewState::thin
+                        : opt_.bar_style == "ascii" ? ViewState::ascii_bar : ViewState::solid;
+        st_.alert_threshold = uint64_t(opt_.alert_threshold);
+        st_.show_processes = !opt_.no_processes;
+        apply_screen_config(opt_.config_text, st_);  // empty when the file did not parse: it is ignored whole
+        // The terminal's abilities: a non-UTF-8 locale cannot show box and block glyphs (ASCII, as --ascii).
         const char* loc = std::getenv("LC_ALL");
         if (!loc || !*loc) loc = std::getenv("LC_CTYPE");
         if (!loc || !*loc) loc = std::getenv("LANG");
-        const std::string l = detail::lower(loc ? loc : "");
-        if (l.find("utf-8") == std::string::npos && l.find("utf8") == std::string::npos) st.ascii = true;
+        const std::string l = lower(loc ? loc : "");
+        st_.ascii = opt_.ascii || (l.find("utf-8") == std::string::npos && l.find("utf8") == std::string::npos);
+        st_.color = opt_.color == "never" ? ColorMode::mono
+                    : detect_color_mode(opt_.color == "always" ? nullptr : std::getenv("NO_COLOR"), std::getenv("COLORTERM"),
+                                        std::getenv("TERM"));
+        if (opt_.color == "always" && st_.color == ColorMode::mono) st_.color = ColorMode::c256;
+        saved_ = config_items(st_);
     }
-    st.bpf = opt.bpf;
-    st.color = opt.color == "never" ? ColorMode::mono
-               : detect_color_mode(opt.color == "always" ? nullptr : std::getenv("NO_COLOR"), std::getenv("COLORTERM"),
-                                   std::getenv("TERM"));
-    if (opt.color == "always" && st.color == ColorMode::mono) st.color = ColorMode::c256;
-    if (const Theme* th = find_theme(opt.theme)) st.theme = size_t(th - themes().data());
-    st.line_mode = opt.line_display == "one-line-both" ? ViewState::one_line_both
-                   : opt.line_display == "one-line-sent" ? ViewState::one_line_sent
-                   : opt.line_display == "one-line-received" ? ViewState::one_line_recv : ViewState::two_line;
-    st.cumulative = opt.show_totals;
-    st.log_scale = opt.log_scale;
-    st.hide_src = opt.hide_source;
-    st.hide_dst = opt.hide_destination;
-    st.pinned = opt.pinned;
-    st.bar_style = opt.bar_style == "gradient" ? ViewState::gradient : opt.bar_style == "thin" ? ViewState::thin
-                   : opt.bar_style == "ascii" ? ViewState::ascii_bar : ViewState::solid;
-    st.alert_threshold = uint64_t(opt.alert_threshold);
-    // Toggles are saved as they change (only the key that changed: what the command line set is not written back).
-    auto saved = config_items(st);
-    auto save_changes = [&] {
-        if (!opt.config_writable || opt.config_path.empty() || st.chooser) return;  // a preview is not a choice
-        auto now_items = config_items(st);
-        std::vector<std::pair<std::string, std::string>> changed;
-        for (size_t i = 0; i < now_items.size(); ++i)
-            if (now_items[i] != saved[i]) changed.push_back(now_items[i]);
-        if (changed.empty()) return;
-        auto r = config_set(opt.config_path, changed);
-        if (!r) st.message = r.error().message;
-        saved = now_items;
-    };
-    ViewModel vm;
-    vm.interface = cur->name();
-    vm.host_name = [&](const IpAddr& a) { return st.dns ? resolver.name(a) : std::string(); };
-    vm.port_name = [&](uint16_t p, uint8_t proto) { return st.port_names ? services.name(p, proto) : std::to_string(p); };
-    st.show_processes = !opt.no_processes;
-    if (owners) vm.owner = [owners](const FlowKey& k) { return owners->owner(k); };
-    vm.history = [&engine](const FlowKey& k, int dir, std::array<uint64_t, kHistorySeconds>& out) {
-        return engine.table().history(k, dir, out);
-    };
-    std::vector<FlowKey> frozen;
-    InputParser parser;
-    std::vector<InputEvent> events;
-    bool ticked = true;
-    engine.on_tick([&](int64_t index, Micros at) {
-        if (owners) owners->update(engine.table(), at);  // new flows looked up once per tick, never per packet
-        if (exports) {                                   // [14]: IPFIX timeouts, the textfile; failures say so once
-            const CaptureStats cs = cur->stats();
-            if (cs.available) engine.table().capture().dropped = cs.dropped;
-            exports->tick(engine.table(), at, owners);
-            std::string news = exports->take_news();
-            if (!news.empty()) { st.message = std::move(news); ticked = true; }
-        }
-        if (index % st.refresh == 0) ticked = true;      // R: the screen follows every 1, 2, 5 or 10 s
-        return true;
-    });
 
-    const bool live = cur->live();
-    Replayer replay;
-    bool replay_done = !opt.replay;
-    Micros replay_wait = 0;
-    if (!live && !opt.replay) {  // a file, as fast as possible: the screen then shows where it ended
-        auto r = engine.run_offline(*cur);
-        engine.finish();
-        if (!r) vm.interface += " (read error: " + r.error().message + ")";
+    void init_model() {
+        vm_.interface = cur_->name();
+        vm_.host_name = [this](const IpAddr& a) { return st_.dns ? resolver_.name(a) : std::string(); };
+        vm_.port_name = [this](uint16_t p, uint8_t proto) { return st_.port_names ? services_.name(p, proto) : std::to_string(p); };
+        if (owners_) vm_.owner = [this](const FlowKey& k) { return owners_->owner(k); };
+        vm_.history = [this](const FlowKey& k, int dir, std::array<uint64_t, kHistorySeconds>& out) {
+            return engine_.table().history(k, dir, out);
+        };
+        vm_.sorted_by = st_.sort;
+        engine_.on_tick([this](int64_t index, Micros at) {
+            if (owners_) owners_->update(engine_.table(), at);  // new flows looked up once per tick, never per packet
+            if (index % st_.refresh == 0) ticked_ = true;       // R: the screen follows every 1, 2, 5 or 10 s
+            if (exports_) {                                     // [14]: IPFIX timeouts, the textfile; failures say so once
+                const CaptureStats cs = cur_->stats();
+                if (cs.available) engine_.table().capture().dropped = cs.dropped;
+                exports_->tick(engine_.table(), at, owners_);
+                std::string news = exports_->take_news();
+                if (!news.empty()) { st_.message = std::move(news); ticked_ = true; }
+            }
+            return true;
+        });
     }
-    if (live) {
-        const Micros start = mono_now();
-        engine.table().set_origin(start);
-        engine.advance(start);
-    }
-    int page_rows = 1;
-    int flash_ticks = 0;
-    const bool mouse_on = !opt.no_mouse && opt.mouse;
-    bool motion_on = false;   // ?1003h: only while the status bar (whose parts have hover tooltips) is shown
-    int last_hover = -1;
-    Micros hover_since = 0;
-    st.screen_w = scr.width();
-    bool running = true;
-    Micros esc_since = 0;
-    while (running) {
-        const Micros now = mono_now();
-        Micros wait = kMicrosPerSecond / 4;
-        if (live) wait = std::min(wait, std::max<Micros>(0, engine.table().last_tick() + kMicrosPerSecond - now));
-        if (parser.pending()) wait = std::min<Micros>(wait, 30000);
-        if (st.hover_segment >= 0 && st.status_tip != st.hover_segment)
-            wait = std::min(wait, std::max<Micros>(0, hover_since + kMicrosPerSecond - now));
-        if (!replay_done) wait = std::min(wait, replay_wait);
-        pollfd fds[3] = {{term.in_fd(), POLLIN, 0}, {term.wake_fd(), POLLIN, 0}, {cur->selectable_fd(), POLLIN, 0}};
-        const int nfds = live && cur->selectable_fd() >= 0 ? 3 : 2;
-        poll(fds, nfds_t(nfds), int(wait / 1000) + 1);
-        bool dirty = false;
-        if (fds[1].revents & POLLIN) {
-            term.drain_wake();
-            const int sig = g_tui_signal;
-            g_tui_signal = 0;
-            if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT) break;
-            if (sig == SIGCONT) { term.enter(); scr.invalidate(); motion_on = false; }
-            auto [nw, nh] = term.size();  // SIGWINCH (or anything): a resize redraws at once
-            if (nw != scr.width() || nh != scr.height()) scr.resize(nw, nh);
-            st.screen_w = scr.width();
-            dirty = true;
+
+    void setup() {
+        auto [w, h] = term_->size();
+        scr_.resize(w, h);
+        init_settings();
+        init_model();
+        st_.screen_w = scr_.width();
+        live_ = cur_->live();
+        replay_done_ = !opt_.replay;
+        if (!live_ && !opt_.replay) {  // a file, as fast as possible: the screen then shows where it ended
+            auto r = engine_.run_offline(*cur_);
+            engine_.finish();
+            if (!r) vm_.interface += " (read error: " + r.error().message + ")";
+            vm_.ended = true;
         }
+        if (live_) restart_clock();
+    }
+
+    void restart_clock() {  // live: packets count by their capture timestamps (Engine::run_live, LiveClock)
+        const Micros start = clock_.now();
+        engine_.table().set_origin(start);
+        engine_.advance(start);
+    }
+
+    /// How long poll may sleep: the next tick, the Esc pause, the hover delay, the next replayed frame.
+    Micros next_wait(Micros now) const {
+        Micros wait = kMicrosPerSecond / 4;
+        if (live_) wait = std::min<Micros>(wait, Micros(clock_.wait_ms(*cur_, clock_.now(), 1000)) * 1000);
+        if (parser_.pending()) wait = std::min<Micros>(wait, 30000);
+        if (st_.hover_segment >= 0 && st_.status_tip != st_.hover_segment)
+            wait = std::min(wait, std::max<Micros>(0, hover_since_ + kMicrosPerSecond - now));
+        if (!replay_done_) wait = std::min(wait, replay_wait_);
+        return wait;
+    }
+
+    /// A signal through the self-pipe: stop, resume after Ctrl-Z/fg, or a resize. False: stop.
+    bool on_signal() {
+        term_->drain_wake();
+        const int sig = g_tui_signal;
+        g_tui_signal = 0;
+        if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP || sig == SIGQUIT) return false;
+        if (sig == SIGCONT) { term_->enter(); scr_.invalidate(); motion_on_ = false; }
+        auto [nw, nh] = term_->size();  // SIGWINCH (or anything): a resize redraws at once
+        if (nw != scr_.width() || nh != scr_.height()) scr_.resize(nw, nh);
+        st_.screen_w = scr_.width();
+        dirty_ = true;
+        return true;
+    }
+
+    /// Waits for the terminal, a signal or the capture; turns input bytes into events. False: stop.
+    bool wait_and_read() {
+        pollfd fds[3] = {{term_->in_fd(), POLLIN, 0}, {term_->wake_fd(), POLLIN, 0}, {cur_->selectable_fd(), POLLIN, 0}};
+        const int nfds = live_ && cur_->selectable_fd() >= 0 && clock_.watch_fd(clock_.now()) ? 3 : 2;
+        poll(fds, nfds_t(nfds), int(next_wait(mono_now()) / 1000) + 1);
+        if ((fds[1].revents & POLLIN) && !on_signal()) return false;
         if (fds[0].revents & (POLLIN | POLLHUP)) {
             char buf[512];
-            const ssize_t n = ::read(term.in_fd(), buf, sizeof buf);
-            if (n > 0) { parser.feed(std::string_view(buf, size_t(n)), events); esc_since = mono_now(); }
-            else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) break;  // the terminal went away
-        } else if (parser.pending() && mono_now() - esc_since > 25000) {
-            parser.flush(events);
+            const ssize_t n = ::read(term_->in_fd(), buf, sizeof buf);
+            if (n > 0) { parser_.feed(std::string_view(buf, size_t(n)), events_); esc_since_ = mono_now(); }
+            else if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN)) return false;  // the terminal went away
+        } else if (parser_.pending() && mono_now() - esc_since_ > 25000) {
+            parser_.flush(events_);  // a lone Esc is only known after a pause
         }
-        for (const InputEvent& e : events) {
-            const InputAction a = apply_input(e, st, vm, scr.height(), page_rows, frozen);
-            if (a == InputAction::quit) { running = false; break; }
-            if (a == InputAction::suspend) { term.suspend(); scr.invalidate(); }
-            if (a == InputAction::list_interfaces) {
-                if (!live) st.message = "reading a file: there is no interface to switch to";
-                else if (auto l = list_interfaces()) {
-                    st.interfaces.clear();
-                    for (const auto& i : *l) if (i.up) st.interfaces.push_back(i.name);
-                    st.interface_sel = 0;
-                    for (size_t k = 0; k < st.interfaces.size(); ++k)
-                        if (st.interfaces[k] == cur->name()) st.interface_sel = int(k);
-                    if (st.interfaces.empty()) st.message = "no interface is up";
-                } else {
-                    st.message = l.error().message;
-                }
-            }
-            if (a == InputAction::switch_interface && !st.interfaces.empty()) {
-                LiveOptions lo;
-                lo.interface = st.interfaces[size_t(st.interface_sel)];
-                lo.bpf = st.bpf;
-                lo.promiscuous = opt.promiscuous;
-                st.interfaces.clear();
-                auto n = open_live(lo);
-                if (!n) st.message = n.error().message;
-                else {
-                    // A new capture: a fresh table (flows of two interfaces are not one picture), the new local addresses.
-                    switched = std::move(*n);
-                    cur = switched.get();
-                    engine.reset(local_addresses(cur->name()));  // the old flows are exported as they are forgotten
-                    if (exports) exports->set_interface(cur->name(), if_nametoindex(cur->name().c_str()));
-                    const Micros start = mono_now();
-                    engine.table().set_origin(start);
-                    engine.advance(start);
-                    vm.interface = cur->name();
-                    st.selected = st.scroll = 0;
-                    st.message = "capturing on " + cur->name();
-                    ticked = true;
-                }
-            }
-            if (a == InputAction::apply_filter) {
-                auto r = cur->set_filter(st.bpf);
-                st.message = r ? (st.bpf.empty() ? "filter code cleared" : "filter code: " + st.bpf) : r.error().message;
-            }
-            if (a == InputAction::copy && st.selected < int(vm.rows.size()) && st.view == ViewState::flows) {
-                const std::string line = flow_label(vm.rows[size_t(st.selected)]);
-                term.write(osc52_copy(line));
-                st.message = "copied " + line;
-            }
-            if (a == InputAction::export_flows) {
-                // A new file, never an existing name or a link planted at one; in . or else the user's home.
-                const std::string text = export_table(vm, st.bytes);
-                char stem[64];
-                const time_t tt = time(nullptr);
-                struct tm tmv {};
-                localtime_r(&tt, &tmv);
-                std::strftime(stem, sizeof stem, "iftop-export-%Y%m%d-%H%M%S", &tmv);
-                std::string why;
-                for (const std::string& dir : {std::string("."), home_dir()}) {
-                    auto r = create_file_unique(dir, stem, ".txt", text, 0600);
-                    if (r) { why.clear(); st.message = "exported " + std::to_string(vm.rows.size()) + " flows to " + *r; break; }
-                    why += (why.empty() ? "" : "; ") + r.error().message;
-                }
-                if (!why.empty()) st.message = "export failed: " + printable(why);
-            }
-            dirty = true;
+        return true;
+    }
+
+    void list_interfaces_action() {
+        if (!live_) { st_.message = "reading a file: there is no interface to switch to"; return; }
+        auto l = list_interfaces();
+        if (!l) { st_.message = l.error().message; return; }
+        st_.interfaces.clear();
+        for (const auto& i : *l) if (i.up) st_.interfaces.push_back(i.name);
+        st_.interface_sel = 0;
+        for (size_t k = 0; k < st_.interfaces.size(); ++k)
+            if (st_.interfaces[k] == cur_->name()) st_.interface_sel = int(k);
+        if (st_.interfaces.empty()) st_.message = "no interface is up";
+    }
+
+    void switch_interface_action() {
+        if (st_.interfaces.empty()) return;
+        LiveOptions lo;
+        lo.interface = st_.interfaces[size_t(st_.interface_sel)];
+        lo.bpf = st_.bpf;
+        lo.promiscuous = opt_.promiscuous;
+        st_.interfaces.clear();
+        auto n = open_live(lo);
+        if (!n) { st_.message = n.error().message; return; }
+        // A new capture: a fresh table (flows of two interfaces are not one picture), the new local addresses.
+        switched_ = std::move(*n);
+        cur_ = switched_.get();
+        engine_.reset(local_addresses(cur_->name()));  // the old flows are exported as they are forgotten
+        if (exports_) exports_->set_interface(cur_->name(), if_nametoindex(cur_->name().c_str()));
+        restart_clock();
+        vm_.interface = cur_->name();
+        st_.selected = st_.scroll = 0;
+        st_.message = "capturing on " + cur_->name();
+        have_snapshot_ = false;
+    }
+
+    void export_action() {
+        char name[80], date[32];
+        const time_t tt = time(nullptr);
+        struct tm tmv {};
+        localtime_r(&tt, &tmv);
+        std::strftime(date, sizeof date, "%Y-%m-%d %H:%M:%S", &tmv);
+        std::strftime(name, sizeof name, "iftop-export-%Y%m%d-%H%M%S", &tmv);
+        const std::string text = export_table(vm_, st_.bytes, date);
+        // A new file, never an existing name or a link planted at one; in . or else the user's home.
+        std::string why;
+        for (const std::string& dir : {std::string("."), home_dir()}) {
+            auto r = create_file_unique(dir, name, ".txt", text, 0600);
+            if (r) { st_.message = "exported " + std::to_string(vm_.rows.size()) + " flows to " + *r; return; }
+            why += (why.empty() ? "" : "; ") + r.error().message;
         }
-        if (!events.empty()) {
-            ticked = true;  // re-aggregate: the keys may change grouping, sort or filter
+        st_.message = "export failed: " + printable(why);
+    }
+
+    void run_action(InputAction a) {
+        switch (a) {
+        case InputAction::suspend: term_->suspend(); scr_.invalidate(); break;
+        case InputAction::list_interfaces: list_interfaces_action(); break;
+        case InputAction::switch_interface: switch_interface_action(); break;
+        case InputAction::apply_filter: {
+            auto r = cur_->set_filter(st_.bpf);
+            st_.message = r ? (st_.bpf.empty() ? "filter code cleared" : "filter code: " + st_.bpf) : r.error().message;
+            break;
+        }
+        case InputAction::copy:
+            if (st_.view == ViewState::flows && st_.selected < int(vm_.rows.size())) {
+                const std::string line = row_label(vm_.rows[size_t(st_.selected)], st_);
+                term_->write(osc52_copy(line));
+                st_.message = "copied " + line;
+            }
+            break;
+        case InputAction::export_flows: export_action(); break;
+        default: break;
+        }
+    }
+
+    /// Toggles are saved as they change: only the keys that changed (what the command line set is not written
+    /// back), never a preview, never into a file that did not parse.
+    void save_changes() {
+        if (!opt_.config_writable || opt_.config_path.empty() || st_.chooser || st_.editor.open) return;
+        auto now_items = config_items(st_);
+        std::vector<std::pair<std::string, std::string>> changed;
+        for (size_t i = 0; i < now_items.size(); ++i)
+            if (i >= saved_.size() || now_items[i] != saved_[i]) changed.push_back(now_items[i]);
+        if (changed.empty()) return;
+        auto r = config_set(opt_.config_path, changed);
+        // A failure is said once (not over every later toggle's own message); a new failure is said again.
+        const std::string err = r ? std::string() : r.error().message;
+        if (!err.empty() && err != save_error_) st_.message = err;
+        save_error_ = err;
+        saved_ = now_items;
+    }
+
+    /// Every event through apply_input, then what the loop must do. False: quit.
+    bool handle_events() {
+        bool go = true;
+        for (const InputEvent& e : events_) {
+            const InputAction a = apply_input(e, st_, vm_, scr_.height(), page_rows_, frozen_);
+            if (a == InputAction::quit) { go = false; break; }
+            run_action(a);
+        }
+        if (!events_.empty()) {
+            dirty_ = ticked_ = true;  // re-aggregate: the keys may change grouping, sort or filter
             save_changes();
         }
-        // Hover: a status-bar part's tooltip after the pointer rests on it for about a second.
-        if (st.hover_segment != last_hover) {
-            last_hover = st.hover_segment;
-            hover_since = mono_now();
-        } else if (st.hover_segment >= 0 && st.status_tip != st.hover_segment && mono_now() - hover_since >= kMicrosPerSecond) {
-            st.status_tip = st.hover_segment;
-            dirty = true;
+        events_.clear();
+        return go;
+    }
+
+    /// A status-bar part's tooltip after the pointer rests on it for about a second; motion reports only while
+    /// the status bar is shown.
+    void update_hover() {
+        if (st_.hover_segment != last_hover_) {
+            last_hover_ = st_.hover_segment;
+            hover_since_ = mono_now();
+        } else if (st_.hover_segment >= 0 && st_.status_tip != st_.hover_segment && mono_now() - hover_since_ >= kMicrosPerSecond) {
+            st_.status_tip = st_.hover_segment;
+            dirty_ = true;
         }
-        if (mouse_on && st.status_bar != motion_on) {
-            motion_on = st.status_bar;
-            term.write(motion_on ? seq::kMouseMotionOn : seq::kMouseMotionOff);
+        const bool want = mouse_on() && st_.status_bar && st_.hover_tips;
+        if (want != motion_on_) {
+            motion_on_ = want;
+            term_->write(want ? seq::kMouseMotionOn : seq::kMouseMotionOff);
         }
-        events.clear();
-        if (live) {
-            engine.use_clock(mono_now());
-            auto r = cur->dispatch(engine, -1);
-            engine.flush();  // new flows reach attribution now, while short-lived sockets still exist
-            if (!r) { st.message = r.error().message; dirty = true; }
-            engine.advance(mono_now());
-        } else if (!replay_done) {
-            replay_wait = replay.pump(*cur, engine);
-            if (replay_wait < 0) {
-                replay_done = true;
-                engine.finish();
-                ticked = true;
-                if (replay.error) st.message = replay.error->message;
+    }
+
+    /// Packets in: live, what the capture has; --replay, the frames whose time has come.
+    void pump_capture() {
+        if (live_) {
+            auto r = clock_.read(*cur_);
+            if (!r) { st_.message = r.error().message; dirty_ = true; }
+        } else if (!replay_done_) {
+            replay_wait_ = replay_.pump(*cur_, engine_);
+            if (replay_wait_ < 0) {
+                replay_done_ = true;
+                engine_.finish();
+                ticked_ = true;
+                vm_.ended = true;  // the status bar's clock says "end of file"
+                if (replay_.error) st_.message = replay_.error->message;
             }
         }
-        if (ticked) {
-            ticked = false;
-            if (!st.paused) {
-                std::vector<FlowView> flows = all_flows(engine.table());
-                if (owners) {
-                    vm.attribution = attribution_name(owners->level());
-                    if (st.view == ViewState::processes) vm.groups = group_by_process(flows, *owners);
-                    else if (st.view == ViewState::publishers) vm.groups = group_by_publisher(flows, *owners);
-                    else vm.groups.clear();
-                }
-                vm.rows = view_rows(drill_filter(std::move(flows), st, vm), st, vm.host_name, &frozen);
-                if (st.alert_threshold) {
-                    // A flow whose 2 s rate crosses the threshold: marked, the border blinks, one bell per crossing.
-                    std::vector<FlowKey> now_over;
-                    for (const FlowView& f : vm.rows) {
-                        if (f.rates.total(0) * 8 < double(st.alert_threshold)) continue;
-                        now_over.push_back(f.key);
-                        if (std::find(st.alerting.begin(), st.alerting.end(), f.key) == st.alerting.end()) {
-                            term.write(seq::kBell);
-                            st.message = "alert: " + flow_label(f) + " over " + format_rate(double(st.alert_threshold) / 8, false);
-                            flash_ticks = 6;
-                        }
-                    }
-                    st.alerting = std::move(now_over);
-                }
-                st.flash = flash_ticks > 0 && flash_ticks-- % 2 == 0;
-                vm.totals = engine.table().totals();
-                vm.peak_total = engine.table().peak_total();
+    }
+
+    /// A flow whose 2 s rate crosses the threshold: marked, the border blinks, one bell per crossing.
+    void check_alerts() {
+        if (!st_.alert_threshold) return;
+        std::vector<FlowKey> now_over;
+        for (const FlowView& f : vm_.rows) {
+            if (f.rates.total(0) * 8 < double(st_.alert_threshold)) continue;
+            now_over.push_back(f.key);
+            if (std::find(st_.alerting.begin(), st_.alerting.end(), f.key) == st_.alerting.end()) {
+                term_->write(seq::kBell);
+                st_.message = "alert: " + row_label(f, st_) + " over " + format_rate(double(st_.alert_threshold) / 8, false);
+                flash_ticks_ = 6;
             }
+        }
+        st_.alerting = std::move(now_over);
+    }
+
+    /// The rows and groups from the table, or, while paused, from the flows as they were when P was pressed (so
+    /// every view stays frozen and a new sort waits, shown as pending).
+    void rebuild_model() {
+        if (!st_.paused || !have_snapshot_) {
+            snapshot_ = all_flows(engine_.table());
+            have_snapshot_ = true;
+            vm_.totals = engine_.table().totals();
+            vm_.peak_total = engine_.table().peak_total();
+            vm_.sorted_by = st_.sort;
+            vm_.sorted_reverse = st_.reverse;
+            if (owners_) vm_.attribution = attribution_name(owners_->level());
+        }
+        vm_.groups.clear();
+        if (owners_ && st_.view == ViewState::processes) vm_.groups = group_by_process(snapshot_, *owners_);
+        if (owners_ && st_.view == ViewState::publishers) vm_.groups = group_by_publisher(snapshot_, *owners_);
+        const SortKey sort = st_.sort;
+        const bool reverse = st_.reverse;
+        st_.sort = vm_.sorted_by;
+        st_.reverse = vm_.sorted_reverse;
+        vm_.rows = view_rows(drill_filter(snapshot_, st_, vm_), st_, vm_.host_name, &frozen_, vm_.port_name);
+        st_.sort = sort;
+        st_.reverse = reverse;
+        if (!st_.paused) {
+            check_alerts();
+            st_.flash = flash_ticks_ > 0 && flash_ticks_-- % 2 == 0;
+        }
+        if (!vm_.ended || vm_.clock.empty()) {  // at the end of a file the clock stops
             const time_t tt = time(nullptr);
             char clk[16];
             struct tm tmv {};
             localtime_r(&tt, &tmv);
             std::strftime(clk, sizeof clk, "%H:%M:%S", &tmv);
-            vm.clock = clk;
-            dirty = true;
+            vm_.clock = clk;
         }
-        if (dirty) {
-            page_rows = std::max(1, render(scr, st, vm));
-            if (!term.write(scr.present(st.color))) break;
+        dirty_ = true;
+    }
+
+    /// One wake-up: input, actions, capture, model, frame. False: stop.
+    bool step() {
+        if (!wait_and_read()) return false;
+        if (!handle_events()) return false;
+        update_hover();
+        pump_capture();
+        if (ticked_) {
+            ticked_ = false;
+            rebuild_model();
+        }
+        if (dirty_) {
+            dirty_ = false;
+            page_rows_ = std::max(1, render(scr_, st_, vm_));
+            if (!term_->write(scr_.present(st_.color))) return false;
+        }
+        return true;
+    }
+
+    const Options& opt_;
+    PacketSource* cur_;                         // i switches capture: the new source is owned here
+    std::unique_ptr<PacketSource> switched_;
+    Engine& engine_;
+    LiveClock clock_{engine_};                  // live: the capture clock and the batch pacing
+    Resolver& resolver_;
+    Services& services_;
+    FlowAttribution* owners_;
+    Exporter* exports_;                         // [14], or null
+    std::unique_ptr<Terminal> term_;
+    Screen scr_{80, 24};
+    ViewState st_;
+    ViewModel vm_;
+    std::vector<std::pair<std::string, std::string>> saved_;  // ~/.iftoprc as last written
+    std::string save_error_;                    // the last failure to save it (said once)
+    std::vector<FlowKey> frozen_;
+    std::vector<FlowView> snapshot_;            // the flows the screen shows (kept while paused)
+    bool have_snapshot_ = false;
+    InputParser parser_;
+    std::vector<InputEvent> events_;
+    bool live_ = false, ticked_ = true, dirty_ = true;
+    Replayer replay_;
+    bool replay_done_ = true;
+    Micros replay_wait_ = 0, esc_since_ = 0, hover_since_ = 0;
+    int page_rows_ = 1, flash_ticks_ = 0, last_hover_ = -1;
+    bool motion_on_ = false;  // ?1003h: only while the status bar (whose parts have hover tooltips) is shown
+};
+
+/// The interactive screen.
+inline int run_tui(const Options& opt, PacketSource& src, Engine& engine, Resolver& resolver, Services& services,
+                   FlowAttribution* owners, Exporter* exports) {
+    return TuiLoop(opt, src, engine, resolver, services, owners, exports).run();
+}
+
+/// The screen as run() starts it: after the drop the screen saves settings as the user it now is; said once (it
+/// shows after the screen closes) when that user cannot write the file, e.g. root's own ~/.iftoprc once running as
+/// nobody. The exports get every flow's last counts when the screen closes.
+inline int run_screen(const Options& opt, PacketSource& src, Engine& engine, Resolver& resolver, Services& services,
+                      FlowAttribution* owners, Exporter* exports) {
+    Options screen_opt = opt;
+    if (opt.config_writable && !opt.config_path.empty()) {
+        struct stat cst {};
+        const bool can = ::lstat(opt.config_path.c_str(), &cst) == 0
+                             ? S_ISREG(cst.st_mode) && cst.st_uid == ::geteuid()
+                             : errno == ENOENT && ::access(dir_of(opt.config_path).c_str(), W_OK | X_OK) == 0;
+        if (!can) {
+            screen_opt.config_writable = false;
+            std::fprintf(stderr, "iftop: settings changed on the screen were not saved: uid %u cannot write %s "
+                                 "(--user sets who iftop runs as)\n", unsigned(::geteuid()),
+                         printable(opt.config_path).c_str());
         }
     }
-    return 0;
+    const int rc = run_tui(screen_opt, src, engine, resolver, services, owners, exports);
+    if (exports) {
+        engine.finish();
+        exports->finish(engine.table(), engine.table().last_tick(), owners);
+    }
+    return rc;
 }
 
 }  // namespace detail
 
-int run(const Options& opt) {
-    using namespace detail;
+namespace detail {
+/// The screen when standard output is a terminal that can draw it; text reports (-t) when it is a pipe, a file, or
+/// TERM=dumb (no cursor addressing: said once on stderr).
+inline bool wants_screen(const Options& opt) {
+    if (opt.text || opt.json || !isatty(1)) return false;
+    const char* term = std::getenv("TERM");
+    if (!term || std::string_view(term) != "dumb") return true;
+    std::fprintf(stderr, "iftop: TERM=dumb cannot draw the screen: text reports instead (as -t)\n");
+    return false;
+}
+
+/// SIGINT, SIGTERM and SIGHUP end the text and JSON loops cleanly (the final report is still written), and so
+/// does SIGALRM (armed only by -s on a file); a reader that goes away (SIGPIPE) shows as a failed write instead.
+/// No SA_RESTART: the signal also interrupts a read blocked on a quiet pipe.
+inline void install_stop_signals() {
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa {};
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGALRM}) sigaction(sig, &sa, nullptr);
+}
+
+/// iftop -t's report settings from the options; names through the resolver and the services table when asked.
+inline TextStyle text_style(const Options& opt, Resolver& resolver, Services& services) {
+    TextStyle style;
+    style.show_ports = opt.show_ports && !opt.hide_ports;
+    style.bytes = opt.bytes;
+    style.lines = opt.lines;
+    style.sort = opt.sort;
+    if (opt.dns) style.host_name = [&resolver](const IpAddr& a) { return resolver.name(a); };
+    if (opt.port_names) style.port_name = [&services](uint16_t p, uint8_t proto) { return services.name(p, proto); };
+    return style;
+}
+
+/// Attribution: live only (a file's flows are not this host's sockets), off with -Z; text mode only when asked.
+inline std::unique_ptr<FlowAttribution> start_attribution(const Options& opt, bool live, bool interactive) {
+    if (!live || opt.no_processes || !(opt.json || opt.processes || interactive)) return nullptr;
+    auto owners = std::make_unique<FlowAttribution>(FlowAttribution::Config{});
+    if (owners->level() == Attribution::off)
+        std::fprintf(stderr, "iftop: process attribution is off: neither /proc/net nor lsof can be read\n");
+    // The lookup worker starts here, after the captures are open and privileges dropped (it runs with what the
+    // process keeps); the caller hands new_flow_sink() to its table.
+    owners->start();
+    return owners;
+}
+
+/// [14] exports, beside the screen, -t or --json (null when none is asked for). Live, the table runs on the
+/// monotonic clock: the offset turns its times into Unix time; offline the table's time is the packets' own.
+inline Result<std::unique_ptr<Exporter>> start_exports(const Options& opt, const std::string& iface, bool live,
+                                                       Engine& engine, const FlowAttribution* owners) {
+    if (opt.ipfix.empty() && opt.prometheus.empty()) return std::unique_ptr<Exporter>();
+    ExportConfig ec;
+    ec.ipfix = opt.ipfix;
+    ec.prometheus = opt.prometheus;
+    ec.active_timeout = opt.ipfix_active_timeout;
+    ec.inactive_timeout = opt.ipfix_inactive_timeout;
+    ec.template_refresh = opt.ipfix_template_refresh;
+    ec.interface = iface;
+    ec.if_index = live ? if_nametoindex(iface.c_str()) : 0;
+    ec.epoch_offset = 0;  // live time is the packets' wall-clock stamps too (LiveClock shifts it only on a step)
+    ec.fast_offline = !opt.read_file.empty() && !opt.replay;
+    auto e = Exporter::open(ec);
+    if (!e) return e.error();
+    (*e)->attach(engine.table(), owners);
+    return std::move(*e);
+}
+
+/// The commands that print something and exit (-h, -V, --completions, --list-colors, --list-interfaces): their exit
+/// status, or nullopt when none was asked for.
+inline std::optional<int> run_info_command(const Options& opt) {
     if (opt.help) { std::fputs(usage_text().c_str(), stdout); return 0; }
     if (opt.version) {
 #ifndef IFTOP_NO_PCAP
@@ -7638,6 +8945,13 @@ int run(const Options& opt) {
         }
         return 0;
     }
+    return std::nullopt;
+}
+}  // namespace detail
+
+int run(const Options& opt) {
+    using namespace detail;
+    if (auto done = run_info_command(opt)) return *done;
 
     AccountingConfig acfg;
     acfg.count_link_local = opt.link_local;
@@ -7669,93 +8983,32 @@ int run(const Options& opt) {
         auto d = drop_privileges(invoking_user(), opt.user, keep);
         if (!d) { std::fprintf(stderr, "iftop: %s\n", printable(d.error().message).c_str()); return 1; }
     }
-    // The screen when standard output is a terminal; text reports (-t) when it is a pipe or a file.
-    const bool interactive = !opt.text && !opt.json && isatty(1);
+    const bool interactive = wants_screen(opt);
     const bool text = !interactive && (opt.text || !opt.json);
-
-    signal(SIGPIPE, SIG_IGN);
-    struct sigaction sa {};
-    sa.sa_handler = on_stop_signal;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, nullptr);
-    sigaction(SIGTERM, &sa, nullptr);
-    sigaction(SIGHUP, &sa, nullptr);
+    install_stop_signals();
 
     Engine engine(acfg);
     Out out;
     Resolver resolver;
     Services services;
-    TextStyle style;
-    style.show_ports = opt.show_ports && !opt.hide_ports;
-    style.bytes = opt.bytes;
-    style.lines = opt.lines;
-    style.sort = opt.sort;
-    if (opt.dns) style.host_name = [&](const IpAddr& a) { return resolver.name(a); };
-    if (opt.port_names) style.port_name = [&](uint16_t p, uint8_t proto) { return services.name(p, proto); };
+    TextStyle style = text_style(opt, resolver, services);
     const std::string iface = src->name();
     const bool live = src->live();
-    // Attribution: live only (a file's flows are not this host's sockets), off with -Z; text mode only when asked.
-    std::unique_ptr<FlowAttribution> owners;
+    std::unique_ptr<FlowAttribution> owners = start_attribution(opt, live, interactive);
+    if (owners) engine.table().set_new_flow_sink(owners->new_flow_sink());  // new flows are looked up at once
+    if (owners && opt.processes) style.owners = owners.get();
     bool told_partial = false;
-    if (live && !opt.no_processes && (opt.json || opt.processes || interactive)) {
-        owners = std::make_unique<FlowAttribution>(FlowAttribution::Config{});
-        if (owners->level() == Attribution::off)
-            std::fprintf(stderr, "iftop: process attribution is off: neither /proc/net nor lsof can be read\n");
-        // New flows are looked up as the table creates them; the worker starts here, after the captures are open
-        // (and privileges dropped), so it runs with what the process keeps.
-        engine.table().set_new_flow_sink(owners->new_flow_sink());
-        owners->start();
-        if (opt.processes) style.owners = owners.get();
-    }
 
-    // [14] exports, beside the screen, -t or --json. Live, the table runs on the monotonic clock: the offset turns
-    // its times into Unix time; offline the table's time is the packets' own.
-    std::unique_ptr<Exporter> exports;
-    if (!opt.ipfix.empty() || !opt.prometheus.empty()) {
-        ExportConfig ec;
-        ec.ipfix = opt.ipfix;
-        ec.prometheus = opt.prometheus;
-        ec.active_timeout = opt.ipfix_active_timeout;
-        ec.inactive_timeout = opt.ipfix_inactive_timeout;
-        ec.template_refresh = opt.ipfix_template_refresh;
-        ec.interface = iface;
-        ec.if_index = live ? if_nametoindex(iface.c_str()) : 0;
-        ec.epoch_offset = live ? wall_now() - mono_now() : 0;
-        ec.fast_offline = offline && !opt.replay;
-        auto e = Exporter::open(ec);
-        if (!e) { std::fprintf(stderr, "iftop: %s\n", printable(e.error().message).c_str()); return exit_status(e.error()); }
-        exports = std::move(*e);
-        exports->attach(engine.table(), owners.get());
-    }
+    auto started = start_exports(opt, iface, live, engine, owners.get());
+    if (!started) { std::fprintf(stderr, "iftop: %s\n", printable(started.error().message).c_str()); return exit_status(started.error()); }
+    std::unique_ptr<Exporter> exports = std::move(*started);
     auto tell_export_news = [&] {
         if (!exports) return;
         const std::string news = exports->take_news();
         if (!news.empty()) std::fprintf(stderr, "iftop: %s\n", news.c_str());
     };
 
-    if (interactive) {
-        // After the drop the screen saves settings as the user it now is; say once (it shows after the screen
-        // closes) when that user cannot write the file, e.g. root's own ~/.iftoprc once running as nobody.
-        Options screen_opt = opt;
-        if (opt.config_writable && !opt.config_path.empty()) {
-            struct stat cst {};
-            const bool can = ::lstat(opt.config_path.c_str(), &cst) == 0
-                                 ? S_ISREG(cst.st_mode) && cst.st_uid == ::geteuid()
-                                 : errno == ENOENT && ::access(dir_of(opt.config_path).c_str(), W_OK | X_OK) == 0;
-            if (!can) {
-                screen_opt.config_writable = false;
-                std::fprintf(stderr, "iftop: settings changed on the screen were not saved: uid %u cannot write %s "
-                                     "(--user sets who iftop runs as)\n", unsigned(::geteuid()),
-                             printable(opt.config_path).c_str());
-            }
-        }
-        const int rc = run_tui(screen_opt, *src, engine, resolver, services, owners.get(), exports.get());
-        if (exports) {
-            engine.finish();
-            exports->finish(engine.table(), engine.table().last_tick(), owners.get());
-        }
-        return rc;
-    }
+    if (interactive) return run_screen(opt, *src, engine, resolver, services, owners.get(), exports.get());
 
     // Offline the capture clock is the packets' time; live (and --replay) the JSON timestamp is the wall clock.
     Micros wall_offset = 0;  // add to a tick time to get wall-clock time
@@ -7799,9 +9052,9 @@ int run(const Options& opt) {
             tell_export_news();
         }
         if (opt.seconds && index >= opt.seconds) return false;  // the final report is written by the caller
-        if (opt.json) return emit(at, false);
+        if (opt.json) return opt.final_only || emit(at, false);
         // Text: iftop prints a report every 2 s live; offline one report at the end of the file.
-        if (text && (live || opt.replay) && !opt.seconds && index % 2 == 0) return emit(at, false);
+        if (text && (live || opt.replay) && !opt.seconds && !opt.final_only && index % 2 == 0) return emit(at, false);
         if (opt.dns && text)
             for (const FlowView& f : engine.table().sorted_flows(opt.sort, size_t(opt.lines))) { resolver.name(f.key.local); resolver.name(f.key.remote); }
         return true;
@@ -7817,10 +9070,7 @@ int run(const Options& opt) {
         // never advances (F6) never ticks, so the tick callback alone would never see them. With -s, SIGALRM
         // ends a stream whose capture time has not advanced for N seconds of wall time (re-armed on every tick);
         // it also interrupts a read blocked on a quiet pipe (no SA_RESTART).
-        if (opt.seconds) {
-            sigaction(SIGALRM, &sa, nullptr);
-            alarm(unsigned(opt.seconds));
-        }
+        if (opt.seconds) alarm(unsigned(opt.seconds));  // SIGALRM's handler: install_stop_signals
         while (!engine.stopped() && !src->at_end() && !g_stop_signal) {
             auto r = src->dispatch(engine, 4096);
             if (!r) {
@@ -7843,26 +9093,21 @@ int run(const Options& opt) {
             usleep(static_cast<useconds_t>(std::min(wait, Micros(200000))));
         }
     } else {
+        // One wakeup per batch of packets (or per second when the link is idle): sleep until the next second can
+        // close, the gathering batch is due, or (idle) a packet comes; then account the batch by its timestamps.
         const int fd = src->selectable_fd();
-        const Micros start = mono_now();
-        wall_offset = wall_now() - start;
+        LiveClock clock(engine);
+        const Micros start = clock.now();
         engine.table().set_origin(start);
         engine.advance(start);
         while (!engine.stopped() && !g_stop_signal && !out.closed()) {
-            const Micros now = mono_now();
-            const Micros next = engine.table().last_tick() + kMicrosPerSecond;
-            int timeout_ms = static_cast<int>(std::max<Micros>(0, next - now) / 1000) + 1;
-            if (fd >= 0) {
-                pollfd p {fd, POLLIN, 0};
-                poll(&p, 1, timeout_ms);
-            } else {
-                usleep(static_cast<useconds_t>(std::min(timeout_ms, 100)) * 1000);
-            }
-            engine.use_clock(mono_now());
-            auto r = src->dispatch(engine, -1);
+            const Micros now = clock.now();
+            const int timeout_ms = clock.wait_ms(*src, now, fd >= 0 ? 1000 : IFTOP_BATCH_MS);
+            pollfd p {fd, POLLIN, 0};
+            poll(&p, fd >= 0 && clock.watch_fd(now) ? 1 : 0, timeout_ms);  // 0 fds: a plain sleep
+            wall_offset = clock.to_wall();
+            auto r = clock.read(*src);
             if (!r) { status = r.error(); break; }
-            engine.flush();  // new flows reach attribution now, while short-lived sockets still exist
-            engine.advance(mono_now());
         }
     }
     engine.finish();
@@ -7878,7 +9123,7 @@ int run(const Options& opt) {
         // tcpdump), so a script never takes a partial count for a whole one.
         std::fprintf(stderr, "iftop: %s; reporting what was read before it\n", printable(status.error().message).c_str());
     }
-    if (offline || opt.seconds || opt.json) emit(at, true);
+    if (offline || opt.seconds || opt.json || opt.final_only) emit(at, true);
     return status ? 0 : 1;
 }
 
@@ -7906,6 +9151,7 @@ int main(int argc, const char* const* argv) {
             base = parsed;
             base.config_path = cfg;
             base.config_writable = own;
+            base.config_text = *text;
         } else {
             // Reported once; the file is ignored and never overwritten, so nothing in it is lost.
             std::string why = r.error().message;

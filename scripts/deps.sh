@@ -18,15 +18,16 @@ apt_live="iproute2"                         # network namespaces for the live te
 apt_screen="tmux"                           # the screen in a real terminal (tests/tmux.sh)
 apt_ship="man-db clang libc++-dev libc++abi-dev bmake binutils libcap2-bin"  # man -l, libc++, BSD make, nm, setcap
 apt_exports="nfdump prometheus prometheus-node-exporter"  # the collectors tests/export.sh checks the exports with
+apt_bench="tcpreplay"                       # make bench: replays the live comparison's capture (tests/bench_live.sh)
 # Fedora (dnf)
 dnf_build="gcc-c++ make libpcap-devel"
-dnf_test="doctest-devel python3 procps-ng wireshark-cli iftop iproute tmux man-db clang libcxx-devel bmake binutils libcap"
+dnf_test="doctest-devel python3 procps-ng wireshark-cli iftop iproute tmux man-db clang libcxx-devel bmake binutils libcap tcpreplay"
 # Alpine (apk)
 apk_build="g++ make libpcap-dev linux-headers"
-apk_test="doctest-dev python3 procps tshark iftop iproute2 tmux bash mandoc clang libc++-dev bmake binutils libcap-utils"
+apk_test="doctest-dev python3 procps tshark iftop iproute2 tmux bash mandoc clang libc++-dev bmake binutils libcap-utils tcpreplay"
 # Arch (pacman)
 pacman_build="gcc make libpcap"
-pacman_test="doctest python procps-ng wireshark-cli iftop iproute2 tmux man-db clang libc++ bmake binutils libcap"
+pacman_test="doctest python procps-ng wireshark-cli iftop iproute2 tmux man-db clang libc++ bmake binutils libcap tcpreplay"
 # FreeBSD (pkg): libpcap, clang (with libc++), make (BSD make) and man are in the base system
 pkg_build=""
 pkg_test="doctest python3 bash tshark iftop tmux"
@@ -50,7 +51,7 @@ else pm=none
 fi
 
 case $pm in
-apt)    build=$apt_build; test="$apt_unit $apt_scripts $apt_reference $apt_live $apt_screen $apt_ship $apt_exports" ;;
+apt)    build=$apt_build; test="$apt_unit $apt_scripts $apt_reference $apt_live $apt_screen $apt_ship $apt_exports $apt_bench" ;;
 dnf)    build=$dnf_build; test=$dnf_test ;;
 apk)    build=$apk_build; test=$apk_test ;;
 pacman) build=$pacman_build; test=$pacman_test ;;

@@ -3,3 +3,4 @@
 cd "$(dirname "$0")/.." || exit 1
 ./tests/bench ./iftop
 ./tests/bench_procs
+bash tests/bench_live.sh

@@ -59,6 +59,36 @@ assert f["capture"]["packets"] == 150 and f["capture"]["ip_packets"] == 150
 assert lines[0]["timestamp"] == 1700000001.0 and lines[0]["flows"][0]["sent_2s"] > 0
 PY
 
+# --final-only: just the final object (the same line --json ends with), or just the final -t report
+./iftop -r "$T/steady.pcap" --json --final-only >"$T/fo" 2>"$T/err"
+if [ $? = 0 ] && [ "$(wc -l <"$T/fo")" = 1 ] && ./iftop -r "$T/steady.pcap" --json | tail -1 | cmp -s - "$T/fo" &&
+   grep -q '"final":true' "$T/fo" && [ ! -s "$T/err" ]; then ok "--json --final-only: one line, the final object"
+else bad "--json --final-only ($(wc -l <"$T/fo") lines; $(head -c 200 "$T/err"))"; fi
+n=$(./iftop -r "$T/steady.pcap" -t --final-only -s 3 | grep -c '^=====')
+r=$(./iftop -r "$T/steady.pcap" -t --final-only -s 3 | grep '^Cumulative' | tr -s ' ')
+if [ "$n" = 1 ] && [ "$r" = "$(./iftop -r "$T/steady.pcap" -t -s 3 | grep '^Cumulative' | tr -s ' ')" ]; then ok "-t --final-only: one report"
+else bad "-t --final-only: $n reports"; fi
+expect "--final-only without --json or -t" 2 "final-only needs --json or -t" ./iftop -r "$T/steady.pcap" --final-only
+
+# Intermediate snapshots of a file list what a live one would: the flows seen in the last 40 s (a flow quiet since
+# 1.5 s is listed up to the tick at 41 s, not from 42 s on); the final object lists every flow with its counts.
+python3 tests/mkpcap.py window "$T/window.pcap"
+./iftop -r "$T/window.pcap" --json >"$T/w" 2>"$T/err"
+python3 - "$T/w" <<'PY' && ok "--json -r: snapshots list the flows of the last 40 s, the final one every flow" || bad "--json -r: snapshot flow lists"
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+assert lines[-1]["final"] and not any(l["final"] for l in lines[:-1])
+quiet = lambda l: [f for f in l["flows"] if f["src_port"] == 1000]
+for k, l in enumerate(lines[:-1], start=1):
+    assert l["timestamp"] == 1700000000 + k, (k, l["timestamp"])
+    assert len(quiet(l)) == (1 if k <= 41 else 0), (k, l["flows"])
+    assert any(f["src_port"] == 2000 for f in l["flows"]), k
+    assert l["totals"]["sent_packets"] == (1 if k < 2 else 2) + min(k, 60), (k, l["totals"])
+q = quiet(lines[-1])
+assert len(q) == 1 and q[0]["sent_packets"] == 2 and q[0]["sent_bytes"] == 200, q
+assert lines[-1]["totals"]["sent_packets"] == 62 and len(lines[-1]["flows"]) == 2
+PY
+
 # stdin gives the same result as the file
 cat "$T/steady.pcap" | ./iftop -r - --json | tail -1 | sed 's/"interface":"[^"]*"//' >"$T/a"
 ./iftop -r "$T/steady.pcap" --json | tail -1 | sed 's/"interface":"[^"]*"//' >"$T/b"

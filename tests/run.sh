@@ -24,6 +24,7 @@ part "hardening: files under sudo, privilege drop (root only)" tests/security.sh
 part "test captures against tshark" tests/cases.sh
 part "corpus" tests/corpus.sh
 part "live capture (network namespaces)" tests/live.sh
+part "a stopped live monitor, idle wakeups (network namespaces)" tests/live_stop.sh
 part "live process attribution (network namespaces)" tests/live_procs.sh
 part "exports: IPFIX to nfcapd, Prometheus textfile through node_exporter" tests/export.sh
 

@@ -23,8 +23,9 @@ done
 for e in NO_COLOR COLORTERM TERM; do grep -q "^\.B $e" iftop.8 || echo "$e" >>"$W/sections-missing"; done
 if [ ! -s "$W/sections-missing" ]; then ok "iftop.8 has every section and names NO_COLOR, COLORTERM, TERM"
 else bad "iftop.8 lacks: $(tr '\n' ' ' <"$W/sections-missing")"; fi
-# every ~/.iftoprc key the code reads (apply_config_text) is in CONFIGURATION, and every key named there is read
-awk '/^Result<bool> apply_config_text\(.*\{$/ { on = 1 } on { print } on && /^}/ { exit }' iftop.hpp |
+# every ~/.iftoprc key the code reads (apply_config_text, and the screen's apply_screen_config) is in CONFIGURATION,
+# and every key named there is read
+awk '/^(Result<bool> apply_config_text|void apply_screen_config)\(.*\{$/ { on = 1 } on { print } on && /^}/ { on = 0 }' iftop.hpp |
     grep -oE 'key == "[a-z0-9-]+"' | cut -d'"' -f2 | sort -u >"$W/keys-code"
 awk '/^\.SH CONFIGURATION/ { on = 1; next } /^\.SH/ { on = 0 } on' iftop.8 | sed 's/\\-/-/g' |
     grep -oE '^\.BR? [a-z][a-z0-9-]*[a-z0-9]( ,| \.|$)' | awk '{ print $2 }' | grep -vxE 'sudo' | sort -u >"$W/keys-man"

@@ -431,6 +431,7 @@ public:
     const AccountingConfig& config() const { return cfg_; }
     /// Tells `sink` (nullptr: nobody) about every flow created from now on; kept across reset().
     void set_new_flow_sink(NewFlowSink* sink) { new_flow_ = sink; }
+    bool announces_new_flows() const { return new_flow_ != nullptr; }
 
 private:
     void add_hashed(const Decoded& d, Micros now, uint64_t hash);
@@ -4294,6 +4295,9 @@ struct FlowAttribution::Impl : NewFlowSink {
     std::unique_ptr<QItem[]> ring{new QItem[kQueue]};
     std::atomic<uint64_t> head{0}, tail{0}, queued{0}, overflow{0};
     std::atomic<bool> sleeping{false}, stop{false};
+    // update()'s clock minus the monotonic clock: the worker's lookups are timed on update()'s axis (live, the
+    // table's time is the packets' wall-clock stamps), so the resolver's intervals and the answers' ages agree
+    std::atomic<Micros> clock_offset{0};
     int wake_fd = -1, cn_fd = -1;
     std::thread lookup_thread;
     // Guarded by mu: the resolver, what the worker found, and process events.
@@ -4417,8 +4421,8 @@ struct FlowAttribution::Impl : NewFlowSink {
     void lookup_loop() {
         pollfd fds[2] = {{wake_fd, POLLIN, 0}, {cn_fd, POLLIN, 0}};
         while (!stop) {
-            drain(detail::attribution_clock());
-            if (cn_fd >= 0) read_events(detail::attribution_clock());
+            drain(detail::attribution_clock() + clock_offset.load());
+            if (cn_fd >= 0) read_events(detail::attribution_clock() + clock_offset.load());
             sleeping = true;  // seq_cst, paired with head in on_new_flow
             if (head.load() != tail.load(std::memory_order_relaxed)) { sleeping = false; continue; }
             poll(fds, cn_fd >= 0 ? 2 : 1, 1000);
@@ -4597,6 +4601,7 @@ FlowAttribution::Stats FlowAttribution::stats() const {
 void FlowAttribution::update(const FlowTable& t, Micros now) {
     Impl& m = *impl_;
     const bool worker = m.lookup_thread.joinable();
+    m.clock_offset = now - detail::attribution_clock();
     if (m.cn_fd >= 0 && !worker) m.read_events(now);
     // The worker shares the resolver: the lock is held for the cheap parts and taken per lookup after, so a
     // slow walk here never makes it wait long for a short-lived socket.
@@ -8312,14 +8317,13 @@ public:
     /// the fd again, so an idle link wakes the loop only for its ticks.
     Result<int> read(PacketSource& src) {
         const Micros t = now();
-        const size_t flows_before = engine_.table().size();
         Result<int> r = engine_.run_live(src, t);
         const Micros elapsed = std::max<Micros>(1, t - last_read_);
         last_read_ = t;
         if (!r || *r <= 0) { gather_until_ = 0; return r; }
-        // A few packets that started flows: no gathering, so the next new flow reaches attribution while its
-        // socket (a DNS query, a health check) still exists. Busy links batch as before.
-        if (*r < 64 && engine_.table().size() > flows_before) { gather_until_ = 0; return r; }
+        // With attribution, a quiet link is not batched: a new flow must reach the lookup worker while its socket
+        // (a DNS query, a health check) still exists. Busy links (64 frames a read and more) batch as before.
+        if (*r < 64 && engine_.table().announces_new_flows()) { gather_until_ = 0; return r; }
         const double per_us = double(*r) / double(elapsed);
         gather_until_ = t + std::min<Micros>(Micros(IFTOP_BATCH_MS) * 1000, Micros(kBatchTarget / per_us));
         return r;

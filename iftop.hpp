@@ -4389,8 +4389,12 @@ struct FlowAttribution::Impl : NewFlowSink {
                 return;
             }
             std::lock_guard<std::mutex> g(mu);
-            int len = int(n);
-            for (nlmsghdr* h = reinterpret_cast<nlmsghdr*>(buf); NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+            // netlink(7) messages one after another, each NLMSG_ALIGNed; bounds checked by hand (NLMSG_OK mixes
+            // signed and unsigned)
+            for (size_t off = 0, next = 0; off + sizeof(nlmsghdr) <= size_t(n); off = next) {
+                nlmsghdr* h = reinterpret_cast<nlmsghdr*>(buf + off);
+                if (h->nlmsg_len < sizeof(nlmsghdr) || h->nlmsg_len > size_t(n) - off) break;
+                next = off + NLMSG_ALIGN(h->nlmsg_len);
                 if (h->nlmsg_len < NLMSG_LENGTH(sizeof(cn_msg) + sizeof(proc_event))) continue;
                 const cn_msg* c = static_cast<const cn_msg*>(NLMSG_DATA(h));
                 if (c->id.idx != CN_IDX_PROC || c->id.val != CN_VAL_PROC) continue;

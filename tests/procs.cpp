@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace iftop;
@@ -1044,6 +1045,25 @@ TEST_CASE("a socket whose process cannot be read shows its uid; the Processes vi
 }  // TEST_SUITE
 
 TEST_SUITE("real /proc") {
+TEST_CASE("the process connector, where it listens, reports a child's fork and exit to the started worker") {
+    FlowAttribution::Config c;
+    c.exe_facts = false;
+    FlowAttribution attr(c);
+    attr.start();
+    if (!attr.stats().proc_connector) {
+        MESSAGE("process connector not available here (needs CAP_NET_ADMIN in the initial network namespace)");
+        return;
+    }
+    for (int i = 0; i < 3; ++i) {
+        const pid_t p = fork();
+        if (p == 0) _exit(0);
+        int st = 0;
+        waitpid(p, &st, 0);
+    }
+    for (int i = 0; i < 100 && attr.stats().proc_events < 6; ++i) usleep(10000);
+    CHECK(attr.stats().proc_events >= 6);  // three forks, three exits (and whatever else ran meanwhile)
+}
+
 TEST_CASE("this process's own sockets: TCP listener + client + accepted, UDP unconnected and connected") {
     if (access("/proc/self/fd", R_OK) != 0) return;
     auto bound = [](int type, uint16_t& port) {

@@ -224,6 +224,10 @@ struct Decoded {
     FragKind frag = FragKind::none;
     uint8_t frag_proto = 0;  ///< protocol in the fragment key (IPv4 protocol, IPv6 fragment header's next header)
     uint32_t frag_id = 0;
+    /// ICMP/ICMPv6 echo (RFC 792, RFC 4443 §4): 1 request, 2 reply, 0 anything else; `echo_id` is its identifier,
+    /// which a ping socket uses as its port. Not part of the flow key (ports stay 0): attribution reads it.
+    uint8_t echo = 0;
+    uint16_t echo_id = 0;
 };
 
 /// Decodes one frame of `linktype`. Pure: no state, no allocation; safe on any bytes.
@@ -370,6 +374,16 @@ struct CaptureCounts {
     uint64_t dropped = 0;     ///< kernel drops (live)
 };
 
+/// Told about each flow when the table creates it (never per packet): process attribution's fast path.
+/// Called on the thread that feeds the table; must not block.
+class NewFlowSink {
+public:
+    virtual ~NewFlowSink() = default;
+    /// `echo_id`: the identifier of a local ICMP echo (request sent or reply received by this side), else 0.
+    /// An ICMP flow is announced again when it shows a new local echo identifier.
+    virtual void on_new_flow(const FlowKey& key, uint16_t echo_id) = 0;
+};
+
 /// The flow table: per-packet accounting in O(1), rates computed once per tick.
 /// Time is whatever the caller passes (packet time offline, a monotonic clock live). Not thread-safe.
 class FlowTable {
@@ -416,6 +430,9 @@ public:
     CaptureCounts& capture() { return capture_; }
     Micros last_tick() const;             ///< the time of the last closed second boundary
     const AccountingConfig& config() const { return cfg_; }
+    /// Tells `sink` (nullptr: nobody) about every flow created from now on; kept across reset().
+    void set_new_flow_sink(NewFlowSink* sink) { new_flow_ = sink; }
+    bool announces_new_flows() const { return new_flow_ != nullptr; }
 
 private:
     void add_hashed(const Decoded& d, Micros now, uint64_t hash);
@@ -425,6 +442,7 @@ private:
     std::unique_ptr<Impl> impl_;
     AccountingConfig cfg_;
     CaptureCounts capture_;
+    NewFlowSink* new_flow_ = nullptr;
     ForgetFn on_forget_;
 };
 
@@ -500,16 +518,34 @@ std::string flow_label(const FlowView& f);
 
 /* ========================================================================================================== */
 /* [7] processes — which program owns a flow: /proc/net and lsof parsing, the incremental inode→pid resolver,  */
-/*     SHA-256 and package owners of executables. Runs once per tick for new or unknown flows, never per packet */
+/*     SHA-256 and package owners of executables. New flows are looked up on a worker as soon as the table     */
+/*     creates them, the rest once per tick; never per packet                                                   */
 /* ========================================================================================================== */
 
 /// A process as attribution shows it. Every string is sanitized (detail::printable): names are hostile input.
+/// A process is (pid, start_time): a pid reused by a new program is another ProcessInfo.
 struct ProcessInfo {
     int pid = 0;
-    std::string name;     ///< /proc/<pid>/comm (lsof: the command)
-    std::string cmdline;  ///< /proc/<pid>/cmdline, NUL separators shown as spaces
-    std::string exe;      ///< the exe link's target; may end in " (deleted)"; "" when unreadable
+    uint64_t start_time = 0;  ///< /proc/<pid>/stat field 22, clock ticks after boot (0: unknown, lsof)
+    std::string name;         ///< /proc/<pid>/comm (lsof: the command)
+    std::string cmdline;      ///< /proc/<pid>/cmdline, NUL separators shown as spaces
+    std::string exe;          ///< the exe link's target; may end in " (deleted)"; "" when unreadable
+    std::string container;    ///< container name from /proc/<pid>/cgroup (container_of_cgroup); "" on the host
 };
+/// The name outputs show: "name", or "name@container" for a process in a container.
+std::string process_label(const ProcessInfo& p);
+
+/// Field 22 (starttime) of /proc/<pid>/stat, and the comm in parentheses (which may itself hold ") ");
+/// false when the text does not parse.
+bool parse_proc_stat(std::string_view stat, uint64_t& start_time, std::string* comm = nullptr);
+/// The container a process runs in, from its /proc/<pid>/cgroup text (cgroup v1 or v2): docker, podman/libpod,
+/// containerd and CRI-O (Kubernetes pods: the pod's uid), systemd-nspawn machines, LXC/LXD. Ids are cut to 12
+/// characters as docker shows them. "" when the path names no container.
+std::string container_of_cgroup(std::string_view cgroup);
+/// IPv4 addresses of a network namespace from its /proc/<pid>/net/fib_trie ("/32 host LOCAL" entries).
+std::vector<IpAddr> parse_fib_trie_local(std::string_view text);
+/// IPv6 addresses from /proc/<pid>/net/if_inet6 (32 hex digits first on each line).
+std::vector<IpAddr> parse_if_inet6(std::string_view text);
 
 /// How complete attribution is: off (-Z, or a capture file), partial (some processes could not be read,
 /// usually another user's without root), full.
@@ -519,16 +555,18 @@ const char* attribution_name(Attribution a);  ///< "off", "partial", "full"
 /// One socket from /proc/net/{tcp,tcp6,udp,udp6} or from lsof. IPv4-mapped IPv6 addresses (::ffff:a.b.c.d)
 /// are stored as IPv4 so they match IPv4 flows; the wildcard address is all zeros of its family.
 struct SocketRow {
-    uint8_t proto = 0;  ///< kProtoTcp or kProtoUdp
+    uint8_t proto = 0;  ///< kProtoTcp, kProtoUdp, or kProtoIcmp/kProtoIcmp6 (ping sockets: the port is the echo id)
     IpAddr local, remote;
     uint16_t local_port = 0, remote_port = 0;
     uint64_t inode = 0;      ///< socket inode (0 for time-wait and lsof rows)
     bool listening = false;  ///< TCP LISTEN
     bool wildcard6 = false;  ///< bound to :: (an IPv6 socket that also takes IPv4 unless IPV6_V6ONLY)
+    uint32_t uid = 0;        ///< the socket's owner (the uid column)
 };
 
-/// Parses the text of /proc/net/tcp|udp (family 4) or tcp6|udp6 (family 6): the kernel prints each 32-bit word
-/// of an address in host byte order as %08X and ports as %04X (net/ipv4/tcp_ipv4.c, net/ipv6/tcp_ipv6.c).
+/// Parses the text of /proc/net/tcp|udp|icmp (family 4) or tcp6|udp6|icmp6 (family 6): the kernel prints each
+/// 32-bit word of an address in host byte order as %08X and ports as %04X (net/ipv4/tcp_ipv4.c,
+/// net/ipv6/tcp_ipv6.c; ping sockets in net/ipv4/ping.c print their echo identifier as the local port).
 /// Lines that do not parse are skipped.
 std::vector<SocketRow> parse_proc_net(std::string_view text, uint8_t proto, int family);
 
@@ -596,6 +634,9 @@ public:
         /// same exact-then-listener match the kernel uses for packets) instead of reading the /proc/net tables,
         /// which cost hundreds of ms per read with tens of thousands of sockets.
         bool sock_diag = true;
+        /// Flows of processes in other network namespaces (containers): their sockets through
+        /// /proc/<pid>/net/*, which needs no setns and so works after the privilege drop.
+        bool other_namespaces = true;
     };
     struct Stats {
         uint64_t net_reads = 0;       ///< times the socket tables were read
@@ -607,7 +648,12 @@ public:
         uint64_t unreadable = 0;      ///< fd directories that could not be read (EACCES, ...)
         uint64_t lsof_runs = 0;
         uint64_t diag_queries = 0;    ///< sock_diag lookups (one per flow looked up)
+        uint64_t ns_reads = 0;        ///< socket tables of another network namespace read
+        uint64_t fast_lookups = 0;    ///< first lookups of new flows (the cheap walks only)
+        uint64_t identity_checks = 0; ///< /proc/<pid>/stat reads confirming a process is still the same one
     };
+    /// The socket a lookup found: inode 0 when none, uid -1 when unknown.
+    struct Socket { uint64_t inode = 0; int64_t uid = -1; };
     explicit ProcessResolver(Config cfg);
     ProcessResolver() : ProcessResolver(Config{}) {}
     ~ProcessResolver();
@@ -617,6 +663,20 @@ public:
     /// The owner of flow `k` at time `now`, or nullptr when no process owns it (yet). Exact 5-tuple first, then the
     /// listening TCP or unconnected UDP socket on the local address (or the wildcard address) and port.
     std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, Micros now, uint64_t* inode = nullptr);
+    /// The same, with the echo identifier of an ICMP flow (its ping socket's port; 0: not an echo) and the socket
+    /// found. `fast`: the first lookup of a new flow, racing the socket's close — only the cheap walks (new
+    /// processes, recent owners, changed fd counts, each at most every 20 ms), never the full walk.
+    /// Which end: a flow whose local address belongs to this namespace is this namespace's socket; otherwise the
+    /// local end is looked for in every namespace, then the remote end (both ends on this host: the local end).
+    std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, Micros now, Socket& sock, uint16_t echo_id,
+                                              bool fast);
+    /// Process `pid` exited (or its pid was reused): forgets it and its sockets.
+    void forget_process(int pid);
+    /// Whether `p` still runs as p.pid: 0 yes; 1 gone, or the pid reused (another start time); 2 it exec'd
+    /// (another comm): its ProcessInfo is read again by the next lookup. One read of /proc/<pid>/stat.
+    int check_process(const ProcessInfo& p);
+    /// Process `pid` was just created (fork): the next lookup that misses reads its fds first.
+    void hint_new(int pid);
     /// Whether socket `inode`, found by an earlier lookup, is still open in its process (one readlink). When it is
     /// not, the process may have reused the fd number for a new socket: it is re-read first on the next miss.
     bool still_open(uint64_t inode);
@@ -644,7 +704,11 @@ struct ExeFacts {
 struct FlowOwner {
     std::shared_ptr<const ProcessInfo> proc;  ///< nullptr: unknown
     std::shared_ptr<const ExeFacts> exe;      ///< nullptr: not known (yet)
+    int64_t uid = -1;                         ///< the socket's uid when its socket was found; -1: unknown
+    std::string user;                         ///< uid's name from the passwd database, else the number
 };
+/// "[pid:name]", "[pid:name@container]", "[user]" when only the socket's uid is known, "" when nothing is.
+std::string owner_label(const FlowOwner& o);
 
 /// Per-flow attribution cache: `update` once per tick looks up new flows and retries unknown ones (backing off
 /// to 30 s for flows no process owns, such as forwarded traffic); executables are hashed and their packages
@@ -670,6 +734,22 @@ public:
     ProcessResolver& resolver();
     /// Waits up to `ms` for queued executables to be hashed, then takes their results (before a final report).
     void settle(int ms);
+    /// Where the table announces new flows (FlowTable::set_new_flow_sink). Never blocks: a bounded queue; a flow
+    /// that finds it full is counted in stats().queue_overflow and left to the per-tick pass.
+    NewFlowSink* new_flow_sink();
+    /// Starts the lookup worker, which looks up new flows at once (while short-lived sockets still exist) and
+    /// listens to the kernel's process events (fork/exec/exit). Call it after dropping privileges: a thread
+    /// started before would keep them. Without start() (or with background false) update() drains the queue.
+    void start();
+    struct Stats {
+        uint64_t queued = 0;          ///< new flows handed to the worker
+        uint64_t queue_overflow = 0;  ///< new flows dropped because the queue was full
+        uint64_t fast_found = 0;      ///< new flows whose owner the first lookup found
+        uint64_t proc_events = 0;     ///< fork/exec/exit events from the process connector
+        uint64_t owner_changes = 0;   ///< flows moved to another process (exit, exec, pid reuse)
+        bool proc_connector = false;  ///< the process connector is listening (else exits are polled per tick)
+    };
+    Stats stats() const;
 
 private:
     struct Impl;
@@ -679,7 +759,8 @@ private:
 /// One row of the Processes or Publishers view: flows grouped by process (or package), totals and rates summed.
 struct OwnerGroup {
     int pid = 0;              ///< processes view; 0 for "unknown" and for publisher rows
-    std::string name;         ///< process name, package, "unknown" or "unpackaged"
+    uint64_t start_time = 0;  ///< processes view: with pid, the process (a reused pid is another row)
+    std::string name;         ///< process label (process_label), package, "unknown" or "unpackaged"
     std::string publisher;    ///< processes view: the package of its executable when known
     size_t flows = 0;
     Counts counts;
@@ -1288,12 +1369,15 @@ private:
 #include <netdb.h>
 #if defined(__linux__)
 #include <linux/capability.h>
+#include <linux/cn_proc.h>
+#include <linux/connector.h>
 #include <sys/fsuid.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <linux/inet_diag.h>
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
+#include <sys/eventfd.h>
 #endif
 #include <netinet/in.h>
 #include <poll.h>
@@ -1656,6 +1740,16 @@ inline void set_short(Decoded& d, uint32_t caplen, uint32_t wirelen) {
 
 /// Ports from a TCP/UDP header at `off`, when the 4 bytes are captured and inside the datagram (ACCOUNTING.md).
 inline void read_ports(Decoded& d, const uint8_t* ip, uint32_t cap, uint32_t off) {
+    if (d.proto == kProtoIcmp || d.proto == kProtoIcmp6) {  // type, code, checksum, identifier, sequence
+        if (uint64_t(off) + 6 > cap || uint64_t(off) + 6 > d.bytes) return;
+        const uint8_t type = ip[off];
+        const uint8_t req = d.proto == kProtoIcmp ? 8 : 128, rep = d.proto == kProtoIcmp ? 0 : 129;
+        if (type == req || type == rep) {
+            d.echo = type == req ? 1 : 2;
+            d.echo_id = rd16(ip + off + 4);
+        }
+        return;
+    }
     if (d.proto != kProtoTcp && d.proto != kProtoUdp) return;
     if (uint64_t(off) + 4 > cap || uint64_t(off) + 4 > d.bytes) return;
     d.sport = rd16(ip + off);
@@ -2426,6 +2520,7 @@ struct FlowTable::Impl {
     std::vector<uint64_t> slots;  // open addressing, linear probing: hash tag << 32 | (index + 1); 0 = empty
     size_t mask = 0;
     detail::FragmentMap frags;
+    std::array<uint64_t, 256> echo_told{};  // (flow index, echo id) pairs the new-flow sink already heard about
     detail::History totals_hist;
     Counts totals;
     uint64_t totals_acc[2] = {0, 0};
@@ -2621,6 +2716,17 @@ void FlowTable::add_hashed(const Decoded& din, Micros now, uint64_t h) {
         i = long(m.hot.size() - 1);
         m.slots[pos] = Impl::slot_value(h, size_t(i));
         if (m.hot.size() * 2 + 2 > m.slots.size()) m.rebuild_index();
+        if (new_flow_ && !(d.echo && (d.echo == 1) == (dir == 0))) new_flow_->on_new_flow(r.key, 0);
+    }
+    // ICMP echo on this side: the identifier reaches attribution when the flow starts and when it changes (the
+    // flow may have started with a neighbour advertisement, or a new ping run reuses it). ICMP only, O(1).
+    if (d.echo && new_flow_ && (d.echo == 1) == (dir == 0)) {
+        const uint64_t tag = uint64_t(i) << 17 | uint64_t(d.echo_id) << 1 | 1;
+        uint64_t& told = m.echo_told[(size_t(i) * 31 + d.echo_id) & 255];
+        if (told != tag) {
+            told = tag;
+            new_flow_->on_new_flow(m.hot[size_t(i)].key, d.echo_id);
+        }
     }
     detail::HotFlow& r = m.hot[size_t(i)];
     if (r.acc_bytes[dir] > UINT32_MAX - d.bytes) m.fold_one(size_t(i));  // > 4 GiB in a second: fold early
@@ -2683,6 +2789,7 @@ void FlowTable::evict(Micros now) {
 
 void FlowTable::remove_marked(const std::vector<char>& victim, Micros now) {
     Impl& m = *impl_;
+    m.echo_told.fill(0);  // flow indices move
     if (on_forget_) {
         FlowView v;
         for (size_t i = 0; i < victim.size(); ++i)
@@ -2997,32 +3104,41 @@ struct FlowKeyHash {
     }
 };
 
+inline bool is_icmp(uint8_t proto) { return proto == kProtoIcmp || proto == kProtoIcmp6; }
+
 /// Sockets by full pair, and listening/unconnected sockets by local address and port.
 struct SocketIndex {
-    std::unordered_map<FlowKey, uint64_t, FlowKeyHash> exact, local;
+    struct Ref { uint64_t inode = 0; uint32_t uid = 0; };
+    std::unordered_map<FlowKey, Ref, FlowKeyHash> exact, local;
     void clear() { exact.clear(); local.clear(); }
     void add(const SocketRow& r) {
         FlowKey k;
         k.proto = r.proto;
         k.local = r.local;
         k.local_port = r.local_port;
-        if (r.listening || (r.proto == kProtoUdp && r.remote_port == 0 && is_zero_addr(r.remote))) {
-            local.emplace(k, r.inode);  // the first of several SO_REUSEPORT sockets stands for all of them
+        const Ref ref{r.inode, r.uid};
+        // ping sockets are usually not connected: they take replies to their identifier from anyone
+        if (r.listening ||
+            ((r.proto == kProtoUdp || is_icmp(r.proto)) && r.remote_port == 0 && is_zero_addr(r.remote))) {
+            local.emplace(k, ref);  // the first of several SO_REUSEPORT sockets stands for all of them
             return;
         }
         k.remote = r.remote;
         k.remote_port = r.remote_port;
-        exact.emplace(k, r.inode);
+        exact.emplace(k, ref);
     }
     /// Exact pair; else the socket on the flow's local address and port; else on the wildcard address of the flow's
-    /// family; else (IPv4 flows) on "::", which takes IPv4 too on a dual-stack socket.
-    uint64_t find(const FlowKey& f) const {
+    /// family; else (IPv4 flows) on "::", which takes IPv4 too on a dual-stack socket. `exact_only`: the first
+    /// step only. `wildcard_ok` false: not the wildcard steps (another namespace whose addresses are not the flow's).
+    Ref find(const FlowKey& f, bool exact_only = false, bool wildcard_ok = true) const {
         if (auto it = exact.find(f); it != exact.end()) return it->second;
+        if (exact_only) return {};
         FlowKey k;
         k.proto = f.proto;
         k.local = f.local;
         k.local_port = f.local_port;
         if (auto it = local.find(k); it != local.end()) return it->second;
+        if (!wildcard_ok) return {};
         k.local = IpAddr{};
         k.local.family = f.local.family;
         if (auto it = local.find(k); it != local.end()) return it->second;
@@ -3030,7 +3146,7 @@ struct SocketIndex {
             k.local.family = 6;
             if (auto it = local.find(k); it != local.end()) return it->second;
         }
-        return 0;
+        return {};
     }
 };
 
@@ -3050,13 +3166,136 @@ std::vector<SocketRow> parse_proc_net(std::string_view text, uint8_t proto, int 
         uint32_t st = 0;
         if (!parse_proc_endpoint(f[1], family, r.local, r.local_port) ||
             !parse_proc_endpoint(f[2], family, r.remote, r.remote_port) || !parse_hex32(f[3], st) ||
-            !parse_number(f[9], r.inode) || r.inode == 0)
+            !parse_number(f[7], r.uid) || !parse_number(f[9], r.inode) || r.inode == 0)
             return;
         r.listening = proto == kProtoTcp && st == 0x0A;  // TCP_LISTEN in include/net/tcp_states.h
         r.wildcard6 = r.local.family == 6 && is_zero_addr(r.local);
         rows.push_back(r);
     });
     return rows;
+}
+
+std::string process_label(const ProcessInfo& p) {
+    return p.container.empty() ? p.name : p.name + "@" + p.container;
+}
+
+bool parse_proc_stat(std::string_view stat, uint64_t& start_time, std::string* comm) {
+    // "pid (comm) state ppid ..." (proc(5)): comm may hold spaces and ')', so fields count from the last ')'
+    const size_t open = stat.find('('), close = stat.rfind(')');
+    if (open == std::string_view::npos || close == std::string_view::npos || close < open) return false;
+    std::string_view f[21];
+    // after ')': field 3 (state) is f[0], field 22 (starttime) is f[19]
+    if (detail::split_fields(stat.substr(close + 1), f, 21) < 20) return false;
+    if (!detail::parse_number(f[19], start_time)) return false;
+    if (comm) *comm = detail::printable(stat.substr(open + 1, close - open - 1));
+    return true;
+}
+
+namespace detail {
+/// The first `n` characters of a container id (docker shows 12).
+inline std::string short_id(std::string_view id, size_t n = 12) {
+    for (char c : id) if (!std::isxdigit(static_cast<unsigned char>(c)) && c != '-' && c != '_') return printable(id);
+    return std::string(id.substr(0, std::min(n, id.size())));
+}
+/// `s` after `prefix` and before `suffix` when it has both, else "".
+inline std::string_view between(std::string_view s, std::string_view prefix, std::string_view suffix) {
+    if (s.size() < prefix.size() + suffix.size() || s.substr(0, prefix.size()) != prefix ||
+        s.substr(s.size() - suffix.size()) != suffix)
+        return {};
+    return s.substr(prefix.size(), s.size() - prefix.size() - suffix.size());
+}
+/// The container named by one cgroup path, "" when none.
+inline std::string container_of_path(std::string_view path) {
+    std::vector<std::string_view> parts;
+    size_t i = 0;
+    while (i < path.size()) {
+        const size_t j = path.find('/', i);
+        const std::string_view part = path.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
+        if (!part.empty()) parts.push_back(part);
+        if (j == std::string_view::npos) break;
+        i = j + 1;
+    }
+    // innermost first: a container inside a pod, a docker inside an nspawn machine
+    for (size_t n = parts.size(); n-- > 0;) {
+        const std::string_view p = parts[n];
+        std::string_view id;
+        if (!(id = between(p, "docker-", ".scope")).empty()) return short_id(id);       // docker, systemd driver
+        if (!(id = between(p, "libpod-", ".scope")).empty()) return short_id(id);       // podman
+        if (!(id = between(p, "libpod-", "")).empty() && id.find('.') == std::string_view::npos &&
+            id != "conmon")
+            return short_id(id);                                                           // podman, cgroupfs
+        if (!(id = between(p, "cri-containerd-", ".scope")).empty()) continue;          // the pod names it
+        if (!(id = between(p, "crio-", ".scope")).empty()) continue;
+        if (!(id = between(p, "machine-", ".scope")).empty()) {                          // systemd-nspawn, libvirt
+            std::string m;  // systemd escapes '-' in unit names as \x2d
+            for (size_t k = 0; k < id.size(); ++k) {
+                if (id.substr(k, 4) == "\\x2d") { m += '-'; k += 3; }
+                else m += id[k];
+            }
+            return printable(m);
+        }
+        if (!(id = between(p, "systemd-nspawn@", ".service")).empty()) return printable(id);
+        if (p.size() > 3 && p.substr(0, 3) == "pod" && n > 0 &&
+            path.find("kubepods") != std::string_view::npos) {                          // /kubepods/burstable/pod<uid>
+            return "pod-" + short_id(p.substr(3));
+        }
+        if (p.find("kubepods") != std::string_view::npos) {                              // kubepods-burstable-pod<uid>.slice
+            const size_t at = p.rfind("-pod");
+            if (at != std::string_view::npos) {
+                std::string_view uid = p.substr(at + 4);
+                if (uid.size() > 6 && uid.substr(uid.size() - 6) == ".slice") uid.remove_suffix(6);
+                return "pod-" + short_id(uid);
+            }
+        }
+        if (n > 0 && (parts[n - 1] == "docker" || parts[n - 1] == "libpod_parent")) return short_id(p);  // cgroupfs driver
+        if (n > 0 && (parts[n - 1] == "lxc" || parts[n - 1] == "lxc.payload")) return printable(p);      // LXC
+        if (p.size() > 12 && p.substr(0, 12) == "lxc.payload.") return printable(p.substr(12));         // LXC 4+
+    }
+    return {};
+}
+}  // namespace detail
+
+std::string container_of_cgroup(std::string_view cgroup) {
+    // one "hierarchy-ID:controllers:path" line per hierarchy (cgroups(7)); v2 is the "0::" line
+    std::string best;
+    detail::for_each_line(cgroup, [&](std::string_view line) {
+        const size_t a = line.find(':');
+        if (a == std::string_view::npos) return;
+        const size_t b = line.find(':', a + 1);
+        if (b == std::string_view::npos) return;
+        if (best.empty()) best = detail::container_of_path(line.substr(b + 1));
+    });
+    return best;
+}
+
+std::vector<IpAddr> parse_fib_trie_local(std::string_view text) {
+    // "  |-- 10.0.0.1" then, among its leaf lines, "     /32 host LOCAL" (net/ipv4/fib_trie.c fib_trie_seq_show)
+    std::vector<IpAddr> out;
+    std::optional<IpAddr> last;
+    detail::for_each_line(text, [&](std::string_view line) {
+        const std::string_view t = detail::trim(line);
+        if (t.substr(0, 4) == "|-- ") { last = IpAddr::parse(detail::trim(t.substr(4))); return; }
+        if (last && last->family == 4 && t == "/32 host LOCAL" &&
+            std::find(out.begin(), out.end(), *last) == out.end())
+            out.push_back(*last);
+    });
+    return out;
+}
+
+std::vector<IpAddr> parse_if_inet6(std::string_view text) {
+    std::vector<IpAddr> out;
+    detail::for_each_line(text, [&](std::string_view line) {
+        std::string_view f[1];
+        if (detail::split_fields(line, f, 1) < 1 || f[0].size() != 32) return;
+        uint8_t b[16];
+        for (size_t i = 0; i < 16; ++i) {
+            uint32_t v = 0;
+            if (!detail::parse_hex32(f[0].substr(2 * i, 2), v)) return;
+            b[i] = uint8_t(v);
+        }
+        out.push_back(IpAddr::v6(b));
+    });
+    return out;
 }
 
 namespace detail {
@@ -3347,18 +3586,33 @@ struct ProcessResolver::Impl {
         std::shared_ptr<ProcessInfo> info;  // read on first use
         std::vector<uint64_t> inodes;       // sockets seen at the last walk of this pid
         int64_t fds = -1;                   // open fds at the last walk (-1: not read)
+        uint64_t ns = 0;                    // its network namespace (inode of /proc/<pid>/ns/net; 0 unread)
+        Micros info_checked = INT64_MIN;    // when its identity (start time) was last confirmed
         bool unreadable = false;
         bool suspect = false;               // one of its sockets closed since: it may have opened another
     };
+    /// Another network namespace (a container): its sockets are read through one of its processes' /proc/<pid>/net.
+    struct NetNs {
+        int pid = 0;                  // a process in it; 0: find another
+        detail::SocketIndex sockets;
+        std::vector<IpAddr> addrs;    // its own addresses: a wildcard socket there takes only these
+        Micros read_at = INT64_MIN;
+    };
     Config cfg;
     Stats stats;
-    detail::SocketIndex sockets;
+    detail::SocketIndex sockets, icmp;           // ours: TCP/UDP tables (without sock_diag) and ping sockets
     std::unordered_map<uint64_t, Owner> owners;  // inode → pid and fd
     std::unordered_map<int, Pid> pids;           // every pid seen by a walk
+    std::unordered_map<uint64_t, NetNs> netns;   // other network namespaces, by namespace inode
+    std::vector<IpAddr> self_addrs;              // the addresses of our own namespace
+    uint64_t self_ns = 0;
     std::deque<int> recent;                      // pids that lately owned a socket a flow needed
+    std::vector<int> born;                       // pids created since the last walk (process events)
+    std::deque<std::pair<int, Micros>> young;    // pids first seen lately: a new program's sockets come soon
     size_t unreadable_pids = 0;
-    Micros net_at = INT64_MIN, new_pid_at = INT64_MIN, suspect_at = INT64_MIN, targeted_at = INT64_MIN,
-           changed_at = INT64_MIN, full_at = INT64_MIN;
+    Micros net_at = INT64_MIN, icmp_at = INT64_MIN, new_pid_at = INT64_MIN, suspect_at = INT64_MIN,
+           targeted_at = INT64_MIN, changed_at = INT64_MIN, full_at = INT64_MIN, self_at = INT64_MIN,
+           fast_full_at = INT64_MIN;
     std::unordered_set<uint64_t> live_inodes;  // inodes in the socket tables at the last read
     bool lsof_mode = false, usable = true;
     bool no_net_tables = false;  // <proc_root>/net is missing or unreadable: sock_diag or lsof must do
@@ -3370,24 +3624,58 @@ struct ProcessResolver::Impl {
     int diag_fd = -1;
     uint64_t lsof_next_inode = 1;
     std::string text, link;
+    static constexpr Micros kFastEvery = 20000;    // the fast path's walks, at most this often
+    static constexpr Micros kNsFastEvery = 50000;  // another namespace's tables on the fast path
 
     std::string pid_path(int pid) const { return cfg.proc_root + "/" + std::to_string(pid); }
+    /// Whether `every` has passed since `at` (INT64_MIN: never done).
+    static bool due(Micros at, Micros now, Micros every) { return at == INT64_MIN || now - at >= every; }
+
+    /// The inode of a namespace link ("net:[4026531993]"); 0 when unreadable.
+    static uint64_t ns_inode(const std::string& path) {
+        char buf[64];
+        const ssize_t n = readlink(path.c_str(), buf, sizeof buf - 1);
+        if (n < 7 || std::memcmp(buf, "net:[", 5) != 0 || buf[n - 1] != ']') return 0;
+        uint64_t v = 0;
+        return detail::parse_number(std::string_view(buf + 5, size_t(n) - 6), v) ? v : 0;
+    }
+
+    /// Reads socket tables under `dir` ("<proc>/net" or "<proc>/<pid>/net") into `idx`.
+    void read_tables(const std::string& dir, detail::SocketIndex& idx, bool icmp_only,
+                     std::unordered_set<uint64_t>* live, std::vector<IpAddr>* addrs) {
+        static const struct { const char* file; uint8_t proto; int family; } files[] = {
+            {"icmp", kProtoIcmp, 4}, {"icmp6", kProtoIcmp6, 6}, {"tcp", kProtoTcp, 4},
+            {"tcp6", kProtoTcp, 6},  {"udp", kProtoUdp, 4},     {"udp6", kProtoUdp, 6}};
+        idx.clear();
+        for (const auto& f : files) {
+            if (icmp_only && !detail::is_icmp(f.proto)) break;
+            if (!detail::slurp(dir + "/" + f.file, text)) continue;
+            for (const SocketRow& r : parse_proc_net(text, f.proto, f.family)) {
+                idx.add(r);
+                if (live) live->insert(r.inode);
+                if (addrs && !detail::is_zero_addr(r.local) &&
+                    std::find(addrs->begin(), addrs->end(), r.local) == addrs->end())
+                    addrs->push_back(r.local);
+            }
+        }
+    }
+
+    /// The addresses of the namespace whose /proc net directory is `dir`.
+    std::vector<IpAddr> read_addrs(const std::string& dir) {
+        std::vector<IpAddr> a;
+        if (detail::slurp(dir + "/fib_trie", text)) a = parse_fib_trie_local(text);
+        if (detail::slurp(dir + "/if_inet6", text))
+            for (const IpAddr& x : parse_if_inet6(text)) a.push_back(x);
+        return a;
+    }
 
     void read_net(Micros now) {
         net_at = now;
         ++stats.net_reads;
         sockets.clear();
         if (lsof_mode) { read_lsof(); return; }
-        static const struct { const char* file; uint8_t proto; int family; } files[] = {
-            {"tcp", kProtoTcp, 4}, {"tcp6", kProtoTcp, 6}, {"udp", kProtoUdp, 4}, {"udp6", kProtoUdp, 6}};
         live_inodes.clear();
-        for (const auto& f : files) {
-            if (!detail::slurp(cfg.proc_root + "/net/" + f.file, text)) continue;
-            for (const SocketRow& r : parse_proc_net(text, f.proto, f.family)) {
-                sockets.add(r);
-                live_inodes.insert(r.inode);
-            }
-        }
+        read_tables(cfg.proc_root + "/net", sockets, false, &live_inodes, nullptr);
         // A process whose socket closed is a suspect: close-then-open reuses the fd number and keeps the fd
         // count, so the count alone would not show its new socket.
         for (auto it = owners.begin(); it != owners.end();) {
@@ -3446,13 +3734,29 @@ struct ProcessResolver::Impl {
             if (o != owners.end() && o->second.pid == pid) owners.erase(o);
         }
         if (it->second.unreadable) --unreadable_pids;
+        const uint64_t ns = it->second.ns;
         pids.erase(it);
         recent.erase(std::remove(recent.begin(), recent.end(), pid), recent.end());
+        if (auto n = netns.find(ns); n != netns.end() && n->second.pid == pid) {
+            n->second.pid = 0;  // another process of the namespace speaks for it, else it is gone
+            for (const auto& kv : pids)
+                if (kv.second.ns == ns) { n->second.pid = kv.first; break; }
+            if (!n->second.pid) netns.erase(n);
+        }
     }
 
     void set_unreadable(Pid& p, bool u) {
         if (p.unreadable != u) unreadable_pids += u ? 1 : size_t(-1);
         p.unreadable = u;
+    }
+
+    /// Notes the network namespace of a pid the first time it is walked.
+    void note_ns(int pid, Pid& p) {
+        if (p.ns || !cfg.other_namespaces || !self_ns) return;
+        p.ns = ns_inode(pid_path(pid) + "/ns/net");
+        if (!p.ns || p.ns == self_ns) return;
+        NetNs& n = netns[p.ns];
+        if (!n.pid) n.pid = pid;
     }
 
     /// Reads /proc/<pid>/fd: every "socket:[N]" link goes into the inode map.
@@ -3464,11 +3768,13 @@ struct ProcessResolver::Impl {
             ++stats.unreadable;
             Pid& p = pids[pid];
             set_unreadable(p, true);  // EACCES (another user's process without root), or not a directory
+            note_ns(pid, p);
             return;
         }
         ++stats.fd_dirs_read;
         Pid& p = pids[pid];
         set_unreadable(p, false);
+        note_ns(pid, p);
         p.suspect = false;
         p.fds = 0;
         for (uint64_t ino : p.inodes) {  // sockets closed since the last walk must not keep an owner
@@ -3506,18 +3812,27 @@ struct ProcessResolver::Impl {
         for (const auto& kv : pids)
             if (!std::binary_search(present.begin(), present.end(), kv.first)) gone.push_back(kv.first);
         for (int pid : gone) forget(pid);
-        for (int pid : present)
-            if (all || !pids.count(pid)) walk_pid(pid, now);
+        for (int pid : present) {
+            if (pids.count(pid) && !all) continue;
+            const bool fresh = !pids.count(pid);
+            walk_pid(pid, now);
+            if (fresh && pids.count(pid)) {
+                young.emplace_back(pid, now);
+                if (young.size() > 32) young.pop_front();
+            }
+        }
+        born.clear();
     }
 
-    void note_recent(int pid) {
-        if (std::find(recent.begin(), recent.end(), pid) != recent.end()) return;
+    void note_recent(int pid) {  // most recently useful first
+        if (!recent.empty() && recent.front() == pid) return;
+        recent.erase(std::remove(recent.begin(), recent.end(), pid), recent.end());
         recent.push_front(pid);
         if (recent.size() > 16) recent.pop_back();
     }
 
     /// The owner of `ino` if known; a mapping not made at `now` is confirmed with one readlink first (the fd may
-    /// have been closed and its number reused).
+    /// have been closed and its number reused), and the process's identity with its start time.
     std::shared_ptr<const ProcessInfo> owner_of(uint64_t ino, Micros now, bool& stale) {
         auto it = owners.find(ino);
         if (it == owners.end()) return nullptr;
@@ -3536,7 +3851,17 @@ struct ProcessResolver::Impl {
             o.checked = now;
         }
         Pid& p = pids[o.pid];
+        if (!lsof_mode && p.info && p.info_checked != now) {
+            // the pid may belong to another process since its info was read (exit, then pid reuse)
+            uint64_t start = 0;
+            std::string comm;
+            ++stats.identity_checks;
+            if (!detail::slurp(pid_path(o.pid) + "/stat", text, 4096) || !parse_proc_stat(text, start, &comm) ||
+                start != p.info->start_time || comm != p.info->name)
+                p.info.reset();
+        }
         if (!p.info) p.info = read_info(o.pid);
+        p.info_checked = now;
         return p.info;
     }
 
@@ -3544,11 +3869,13 @@ struct ProcessResolver::Impl {
         auto info = std::make_shared<ProcessInfo>();
         info->pid = pid;
         const std::string base = pid_path(pid);
+        if (detail::slurp(base + "/stat", text, 4096)) parse_proc_stat(text, info->start_time);
         if (detail::slurp(base + "/comm", text, 4096)) info->name = detail::printable(detail::trim(text));
         if (detail::slurp(base + "/cmdline", text, 65536)) {
             for (char& c : text) if (c == '\0') c = ' ';
             info->cmdline = detail::printable(detail::trim(text));
         }
+        if (detail::slurp(base + "/cgroup", text, 65536)) info->container = container_of_cgroup(text);
         char buf[4096];
         const ssize_t n = readlink((base + "/exe").c_str(), buf, sizeof buf);
         if (n > 0) info->exe = detail::printable(std::string_view(buf, size_t(n)));
@@ -3559,10 +3886,12 @@ struct ProcessResolver::Impl {
 #if defined(__linux__)
     /// One sock_diag request for the socket a flow belongs to (linux/inet_diag.h; the kernel's
     /// inet_diag_find_one_icsk and udp_dump_one). TCP wants id.src = the local end; UDP's lookup takes them the other
-    /// way round ("src and dst are swapped for historical reasons", net/ipv4/udp_diag.c). 0: no socket (or a
-    /// TIME_WAIT one); -1: sock_diag does not work here.
-    int64_t diag_lookup(const FlowKey& k) {
-        if (k.proto != kProtoTcp && k.proto != kProtoUdp) return 0;
+    /// way round ("src and dst are swapped for historical reasons", net/ipv4/udp_diag.c). inode 0: no socket (or a
+    /// TIME_WAIT one); false: sock_diag does not work here. `exact`: the socket has a peer (not a listener).
+    bool diag_lookup(const FlowKey& k, detail::SocketIndex::Ref& ref, bool& exact) {
+        ref = {};
+        exact = false;
+        if (k.proto != kProtoTcp && k.proto != kProtoUdp) return true;
         ++stats.diag_queries;
         struct { nlmsghdr h; inet_diag_req_v2 r; } req;
         std::memset(&req, 0, sizeof req);
@@ -3583,72 +3912,208 @@ struct ProcessResolver::Impl {
         req.r.id.idiag_cookie[0] = req.r.id.idiag_cookie[1] = INET_DIAG_NOCOOKIE;
         sockaddr_nl sa {};
         sa.nl_family = AF_NETLINK;
-        if (sendto(diag_fd, &req, sizeof req, 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) return -1;
+        if (sendto(diag_fd, &req, sizeof req, 0, reinterpret_cast<sockaddr*>(&sa), sizeof sa) < 0) return false;
         alignas(nlmsghdr) char buf[8192];
         for (;;) {
             const ssize_t n = recv(diag_fd, buf, sizeof buf, 0);
             if (n < 0 && errno == EINTR) continue;
-            if (n < ssize_t(sizeof(nlmsghdr))) return -1;
+            if (n < ssize_t(sizeof(nlmsghdr))) return false;
             const nlmsghdr* h = reinterpret_cast<const nlmsghdr*>(buf);
             if (h->nlmsg_seq != req.h.nlmsg_seq) continue;  // a late answer to an earlier question
             if (h->nlmsg_type == NLMSG_ERROR) {
                 const int err = reinterpret_cast<const nlmsgerr*>(NLMSG_DATA(h))->error;
-                return err == -ENOENT ? 0 : -1;
+                return err == -ENOENT;
             }
-            if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) return -1;
-            return reinterpret_cast<const inet_diag_msg*>(NLMSG_DATA(h))->idiag_inode;
+            if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg)))
+                return false;
+            const inet_diag_msg* m = reinterpret_cast<const inet_diag_msg*>(NLMSG_DATA(h));
+            ref.inode = m->idiag_inode;
+            ref.uid = m->idiag_uid;
+            exact = m->id.idiag_dport != 0;
+            return true;
         }
     }
 #endif
 
-    /// The socket inode of a flow: the kernel's answer through sock_diag, else the (cached) /proc/net tables.
-    uint64_t find_socket(const FlowKey& k, Micros now) {
+    static bool has_addr(const std::vector<IpAddr>& v, const IpAddr& a) {
+        return std::find(v.begin(), v.end(), a) != v.end();
+    }
+
+    /// Our own namespace: sock_diag, else the (cached) /proc/net tables; ping sockets from /proc/net/icmp{,6}.
+    detail::SocketIndex::Ref find_own(const FlowKey& k, Micros now, bool fast, bool exact_only) {
+        if (detail::is_icmp(k.proto)) {
+            if (icmp_at != now && (!fast || due(icmp_at, now, kFastEvery / 4))) {
+                icmp_at = now;
+                read_tables(cfg.proc_root + "/net", icmp, true, nullptr, nullptr);
+            }
+            return icmp.find(k, exact_only);
+        }
 #if defined(__linux__)
         if (diag_fd >= 0) {
-            const int64_t ino = diag_lookup(k);
-            if (ino >= 0) return uint64_t(ino);
+            detail::SocketIndex::Ref ref;
+            bool exact = false;
+            if (diag_lookup(k, ref, exact)) return !exact_only || exact ? ref : detail::SocketIndex::Ref{};
             ::close(diag_fd);  // not supported here (old kernel, seccomp): the tables from now on
             diag_fd = -1;
             if (no_net_tables) {  // and there are none: lsof is what is left
                 std::string out;
                 lsof_mode = cfg.allow_lsof && detail::run_capture({"lsof", "-v"}, out);
                 usable = lsof_mode;
-                if (!usable) return 0;
+                if (!usable) return {};
             }
         }
 #endif
-        uint64_t ino = sockets.find(k);
-        if (!ino && net_at < now) { read_net(now); ino = sockets.find(k); }
-        return ino;
+        auto ref = sockets.find(k, exact_only);
+        if (!ref.inode && net_at < now && (!fast || due(net_at, now, kFastEvery))) {
+            read_net(now);
+            ref = sockets.find(k, exact_only);
+        }
+        return ref;
     }
 
-    std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, Micros now, uint64_t* inode_out) {
-        uint64_t ino = 0;
-        auto p = lookup_inner(k, now, ino);
-        if (inode_out) *inode_out = ino;
+    /// Other namespaces, through /proc/<pid>/net of one of their processes.
+    detail::SocketIndex::Ref find_other(const FlowKey& k, Micros now, bool fast, bool exact_only) {
+        for (auto& kv : netns) {
+            NetNs& n = kv.second;
+            if (!n.pid) continue;
+            if (n.read_at != now && (!fast || due(n.read_at, now, kNsFastEvery))) {
+                n.read_at = now;
+                ++stats.ns_reads;
+                const std::string dir = pid_path(n.pid) + "/net";
+                n.addrs = read_addrs(dir);
+                read_tables(dir, n.sockets, false, nullptr, &n.addrs);
+            }
+            auto ref = n.sockets.find(k, exact_only, has_addr(n.addrs, k.local));
+            if (ref.inode) return ref;
+        }
+        return {};
+    }
+
+    /// The socket of a flow (see lookup's comment for which end).
+    detail::SocketIndex::Ref find_socket(const FlowKey& k0, uint16_t echo_id, Micros now, bool fast) {
+        FlowKey k = k0;
+        if (detail::is_icmp(k.proto)) {
+            if (!echo_id) return {};  // not an echo: no socket to find
+            k.local_port = echo_id;
+            k.remote_port = 0;
+        }
+        if (lsof_mode || !cfg.other_namespaces || !self_ns) return find_own(k, now, fast, false);
+        if (self_at == INT64_MIN || (!fast && due(self_at, now, 10 * kMicrosPerSecond))) {
+            self_at = now;
+            self_addrs = read_addrs(cfg.proc_root + "/net");
+        }
+        if (has_addr(self_addrs, k.local)) return find_own(k, now, fast, false);
+        if (auto r = find_own(k, now, fast, false); r.inode) return r;
+        if (fast ? due(new_pid_at, now, kFastEvery) : new_pid_at < now) {
+            new_pid_at = now;  // namespaces of processes not seen yet (a container just started)
+            ++stats.new_pid_walks;
+            walk(false, now);
+        }
+        if (auto r = find_other(k, now, fast, false); r.inode) return r;
+        if (detail::is_icmp(k.proto)) return {};
+        // neither namespace has the local end: the remote end's socket, if one of ours holds it
+        FlowKey rev = k;
+        std::swap(rev.local, rev.remote);
+        std::swap(rev.local_port, rev.remote_port);
+        if (auto r = find_own(rev, now, fast, true); r.inode) return r;
+        return find_other(rev, now, fast, true);
+    }
+
+    std::shared_ptr<const ProcessInfo> walked(uint64_t ino, Micros now, bool& stale) {
+        auto p = owner_of(ino, now, stale);
+        if (p) note_recent(p->pid);
+        return p;
+    }
+
+    /// The fast path's walks: new processes, then recent owners, suspects, changed fd counts; each at most every
+    /// kFastEvery, so a burst of new flows costs a bounded amount.
+    std::shared_ptr<const ProcessInfo> walk_fast(uint64_t ino, Micros now, bool& stale) {
+        if (!born.empty()) {
+            const std::vector<int> b = std::move(born);
+            born.clear();
+            for (int pid : b) walk_pid(pid, now);
+            if (auto p = walked(ino, now, stale)) return p;
+        }
+        if (!recent.empty()) {  // most recent first, one at a time: the socket is racing its close
+            const std::deque<int> r = recent;
+            for (int pid : r) {
+                walk_pid(pid, now);
+                if (owners.count(ino)) return walked(ino, now, stale);
+            }
+        }
+        // pids first seen in the last seconds: a program that just started (its fd count alone can hide a
+        // socket opened after one closed)
+        while (!young.empty() && (young.front().second > now || now - young.front().second > 3 * kMicrosPerSecond))
+            young.pop_front();
+        if (!young.empty()) {
+            std::vector<int> y;
+            for (const auto& yp : young)
+                if (std::find(recent.begin(), recent.end(), yp.first) == recent.end()) y.push_back(yp.first);
+            for (int pid : y) walk_pid(pid, now);
+            if (auto p = walked(ino, now, stale)) return p;
+        }
+        if (due(new_pid_at, now, kFastEvery)) {
+            new_pid_at = now;
+            ++stats.new_pid_walks;
+            walk(false, now);
+            walk_changed(now, false);
+            if (auto p = walked(ino, now, stale)) return p;
+        }
+        if (due(changed_at, now, 5 * kFastEvery)) {
+            changed_at = now;
+            ++stats.changed_walks;
+            walk_changed(now, true);
+            if (auto p = walked(ino, now, stale)) return p;
+        }
+        // A process that opens and closes sockets keeps its fd count: only reading everything finds it, once;
+        // then it is a recent owner. Within the per-tick pass's budget, and at most every 10 s from here, so
+        // steady churn costs no more than it did.
+        if (due(full_at, now, cfg.full_walk_interval) && due(fast_full_at, now, 10 * kMicrosPerSecond)) {
+            full_at = fast_full_at = now;
+            ++stats.full_walks;
+            walk(true, now);
+            if (auto p = walked(ino, now, stale)) return p;
+        }
+        return nullptr;
+    }
+
+    std::shared_ptr<const ProcessInfo> lookup(const FlowKey& k, uint16_t echo_id, Micros now, Socket& sock,
+                                              bool fast) {
+        auto p = lookup_inner(k, echo_id, now, sock, fast);
+        const uint64_t ino = sock.inode;
         last_now = now;
-        if (ino && !lsof_mode) {
+        // a full walk of the per-tick pass that did not find a live socket's process: it is hidden from us (a
+        // short-lived socket missed by the fast path is no evidence: it may just have closed)
+        if (ino && !lsof_mode && !fast) {
             if (p) unowned.erase(ino);
-            else if (full_at == now && unowned.size() < 4096) unowned[ino] = now;  // a full walk did not find it
+            else if (full_at == now && unowned.size() < 4096) unowned[ino] = now;
         }
         for (auto it = unowned.begin(); it != unowned.end();)
             it = now - it->second > 30 * kMicrosPerSecond ? unowned.erase(it) : std::next(it);
         return p;
     }
 
-    std::shared_ptr<const ProcessInfo> lookup_inner(const FlowKey& k, Micros now, uint64_t& inode_out) {
+    std::shared_ptr<const ProcessInfo> lookup_inner(const FlowKey& k, uint16_t echo_id, Micros now, Socket& sock,
+                                                    bool fast) {
+        sock = Socket{};
         if (!usable) return nullptr;
-        uint64_t& ino = inode_out;
-        ino = find_socket(k, now);
-        if (!ino) return nullptr;  // no socket on this host has the pair: forwarded, or already closed
+        if (fast) ++stats.fast_lookups;
+        auto ref = find_socket(k, echo_id, now, fast);
+        sock.inode = ref.inode;
+        if (!ref.inode) return nullptr;  // no socket on this host has the pair: forwarded, or already closed
+        if (!lsof_mode) sock.uid = ref.uid;
+        const uint64_t ino = ref.inode;
         bool stale = false;
         if (auto p = owner_of(ino, now, stale)) return p;
         if (lsof_mode) return nullptr;
-        if (stale && diag_fd < 0 && net_at < now) {  // the cached tables are out of date: read them again
+        if (fast) return walk_fast(ino, now, stale);
+        if (stale && diag_fd < 0 && net_at < now && !detail::is_icmp(k.proto)) {
+            // the cached tables are out of date: read them again
             read_net(now);
-            ino = sockets.find(k);
-            if (!ino) return nullptr;
-            if (auto p = owner_of(ino, now, stale)) return p;
+            ref = find_socket(k, echo_id, now, fast);
+            sock.inode = ref.inode;
+            if (!ref.inode) return nullptr;
+            if (auto p = owner_of(ref.inode, now, stale)) return p;
         }
         // The inode is new. Cheapest first: processes started since the last walk, processes whose flows ended
         // (close-then-open reuses fd numbers), processes that lately opened sockets (servers accepting, clients
@@ -3657,31 +4122,31 @@ struct ProcessResolver::Impl {
             new_pid_at = now;
             ++stats.new_pid_walks;
             walk(false, now);
-            if (auto p = owner_of(ino, now, stale)) { note_recent(p->pid); return p; }
+            if (auto p = walked(ino, now, stale)) return p;
         }
         if (suspect_at < now) {
             suspect_at = now;
             walk_changed(now, false);
-            if (auto p = owner_of(ino, now, stale)) { note_recent(p->pid); return p; }
+            if (auto p = walked(ino, now, stale)) return p;
         }
         if (targeted_at < now && !recent.empty()) {
             targeted_at = now;
             ++stats.targeted_walks;
             const std::deque<int> r = recent;
             for (int pid : r) walk_pid(pid, now);
-            if (auto p = owner_of(ino, now, stale)) { note_recent(p->pid); return p; }
+            if (auto p = walked(ino, now, stale)) return p;
         }
         if (changed_at < now) {
             changed_at = now;
             ++stats.changed_walks;
             walk_changed(now, true);
-            if (auto p = owner_of(ino, now, stale)) { note_recent(p->pid); return p; }
+            if (auto p = walked(ino, now, stale)) return p;
         }
         if (full_at == INT64_MIN || now - full_at >= cfg.full_walk_interval) {
             full_at = now;
             ++stats.full_walks;
             walk(true, now);
-            if (auto p = owner_of(ino, now, stale)) { note_recent(p->pid); return p; }
+            if (auto p = walked(ino, now, stale)) return p;
         }
         return nullptr;
     }
@@ -3703,6 +4168,7 @@ ProcessResolver::ProcessResolver(Config cfg) : impl_(std::make_unique<Impl>()) {
         impl_->lsof_mode = impl_->cfg.allow_lsof && detail::run_capture({"lsof", "-v"}, out);
         impl_->usable = impl_->lsof_mode;
     }
+    if (impl_->usable && !impl_->lsof_mode) impl_->self_ns = Impl::ns_inode(impl_->cfg.proc_root + "/self/ns/net");
 }
 ProcessResolver::~ProcessResolver() {
     if (impl_->diag_fd >= 0) ::close(impl_->diag_fd);
@@ -3710,9 +4176,36 @@ ProcessResolver::~ProcessResolver() {
 void ProcessResolver::hint_closed(int pid) {
     if (auto p = impl_->pids.find(pid); p != impl_->pids.end()) p->second.suspect = true;
 }
+void ProcessResolver::hint_new(int pid) {
+    Impl& m = *impl_;
+    if (m.born.size() < 256 && std::find(m.born.begin(), m.born.end(), pid) == m.born.end()) m.born.push_back(pid);
+}
+void ProcessResolver::forget_process(int pid) { impl_->forget(pid); }
+int ProcessResolver::check_process(const ProcessInfo& p) {
+    Impl& m = *impl_;
+    if (m.lsof_mode) return 0;
+    uint64_t start = 0;
+    std::string comm;
+    ++m.stats.identity_checks;
+    if (!detail::slurp(m.pid_path(p.pid) + "/stat", m.text, 4096) || !parse_proc_stat(m.text, start, &comm) ||
+        start != p.start_time)
+        return 1;
+    if (comm != p.name) {
+        if (auto it = m.pids.find(p.pid); it != m.pids.end()) it->second.info.reset();
+        return 2;
+    }
+    return 0;
+}
 
 std::shared_ptr<const ProcessInfo> ProcessResolver::lookup(const FlowKey& k, Micros now, uint64_t* inode) {
-    return impl_->lookup(k, now, inode);
+    Socket s;
+    auto p = impl_->lookup(k, 0, now, s, false);
+    if (inode) *inode = s.inode;
+    return p;
+}
+std::shared_ptr<const ProcessInfo> ProcessResolver::lookup(const FlowKey& k, Micros now, Socket& sock,
+                                                           uint16_t echo_id, bool fast) {
+    return impl_->lookup(k, echo_id, now, sock, fast);
 }
 bool ProcessResolver::still_open(uint64_t inode) {
     Impl& m = *impl_;
@@ -3740,17 +4233,30 @@ Attribution ProcessResolver::level() const {
 const ProcessResolver::Stats& ProcessResolver::stats() const { return impl_->stats; }
 std::string ProcessResolver::exe_open_path(int pid) const { return impl_->pid_path(pid) + "/exe"; }
 
-/* Per-flow cache and the executable worker. */
-struct FlowAttribution::Impl {
+/* Per-flow cache, the lookup worker and the executable worker. */
+namespace detail {
+/// The monotonic clock the live loop uses, in µs (the worker's lookups are timed on it).
+inline Micros attribution_clock() {
+    timespec ts {};
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return Micros(ts.tv_sec) * kMicrosPerSecond + ts.tv_nsec / 1000;
+}
+}  // namespace detail
+
+struct FlowAttribution::Impl : NewFlowSink {
     struct Entry {
         FlowOwner owner;
         uint64_t inode = 0;  // its socket, once known
         Micros retry_at = 0;
         int tries = 0;
         uint32_t gen = 0;
-        bool closed = false;  // its socket was seen closed
+        uint16_t echo_id = 0;     // ICMP: the local echo identifier (its ping socket's port)
+        bool closed = false;      // its socket was seen closed
+        bool owner_gone = false;  // its process exited and no other holds the socket: the owner stays as it was
     };
-    struct Job { std::string key, open_path, exe; };
+    /// An executable to hash: `fd` is open on it (opened while its process was alive and still itself: a pid
+    /// reused before the hash is taken would otherwise hash the new program), -1 when none.
+    struct Job { std::string key, open_path, exe; int fd = -1; };
     // Shared with the worker thread, which is detached: hashing a big file must never hold up quitting.
     struct Shared {
         std::mutex mu;
@@ -3763,23 +4269,181 @@ struct FlowAttribution::Impl {
         Shared(std::string dpkg, std::string rpm) : publishers(std::move(dpkg), std::move(rpm)) {}
     };
     struct PidExe { std::weak_ptr<const ProcessInfo> proc; std::string key; };
+    /// What the first lookup of a new flow found, waiting for update() to take it.
+    struct Fast {
+        std::shared_ptr<const ProcessInfo> proc;
+        uint64_t inode = 0;
+        int64_t uid = -1;
+        uint16_t echo_id = 0;
+        Micros at = 0;
+    };
+    struct QItem { FlowKey key; uint16_t echo_id; };
+    static constexpr size_t kQueue = 4096;
 
     Config cfg;
-    ProcessResolver resolver;
+    ProcessResolver resolver;  // guarded by mu once the lookup worker runs
     std::unordered_map<FlowKey, Entry, detail::FlowKeyHash> flows;
     std::unordered_map<std::string, std::shared_ptr<const ExeFacts>> facts;  // (dev, inode, mtime) → facts
     std::unordered_set<std::string> pending;
-    std::unordered_map<int, PidExe> pid_exe;
+    std::unordered_map<std::string, PidExe> pid_exe;  // by process: "pid:start_time"
+    static std::string proc_key(const ProcessInfo& p) { return std::to_string(p.pid) + ":" + std::to_string(p.start_time); }
+    std::unordered_map<int64_t, std::string> users;  // uid → name
     std::shared_ptr<Shared> shared;
     uint32_t gen = 0;
     Micros last_update = INT64_MIN;
 
+    // The new-flow queue: one producer (the thread feeding the table), one consumer (the worker or update()).
+    std::unique_ptr<QItem[]> ring{new QItem[kQueue]};
+    std::atomic<uint64_t> head{0}, tail{0}, queued{0}, overflow{0};
+    std::atomic<bool> sleeping{false}, stop{false};
+    // update()'s clock minus the monotonic clock: the worker's lookups are timed on update()'s axis (live, the
+    // table's time is the packets' wall-clock stamps), so the resolver's intervals and the answers' ages agree
+    std::atomic<Micros> clock_offset{0};
+    int wake_fd = -1, cn_fd = -1;
+    std::thread lookup_thread;
+    // Guarded by mu: the resolver, what the worker found, and process events.
+    mutable std::mutex mu;
+    std::unordered_map<FlowKey, Fast, detail::FlowKeyHash> fast;
+    std::unordered_set<int> changed;  // pids that exited or exec'd (process connector)
+    Micros last_event = INT64_MIN;    // when the connector last spoke
+    bool events_lost = false;         // the connector overran: check every owner
+    Stats st;
+
     explicit Impl(Config c) : cfg(std::move(c)), resolver(cfg.resolver),
                               shared(std::make_shared<Shared>(cfg.dpkg_info, cfg.rpm_db)) {}
+    ~Impl() override {
+        stop = true;
+        if (wake_fd >= 0) { const uint64_t one = 1; (void)!::write(wake_fd, &one, sizeof one); }
+        if (lookup_thread.joinable()) lookup_thread.join();
+        if (wake_fd >= 0) ::close(wake_fd);
+        if (cn_fd >= 0) ::close(cn_fd);
+    }
+
+    /// The packet path: O(1), never blocks; a full queue counts the flow and leaves it to the per-tick pass.
+    void on_new_flow(const FlowKey& key, uint16_t echo_id) override {
+        const uint64_t h = head.load(std::memory_order_relaxed);
+        if (h - tail.load(std::memory_order_acquire) >= kQueue) {
+            overflow.fetch_add(1, std::memory_order_relaxed);
+            return;
+        }
+        ring[h % kQueue] = QItem{key, echo_id};
+        head.store(h + 1);  // seq_cst, paired with the worker's sleeping flag: no lost wake-up
+        queued.fetch_add(1, std::memory_order_relaxed);
+        if (wake_fd >= 0 && sleeping.load() && sleeping.exchange(false)) {
+            const uint64_t one = 1;
+            (void)!::write(wake_fd, &one, sizeof one);  // an eventfd: never blocks short of 2^64 wake-ups
+        }
+    }
+
+    /// Looks up every queued flow at `now` (the fast path's walks only).
+    void drain(Micros now) {
+        for (;;) {
+            const uint64_t t = tail.load(std::memory_order_relaxed);
+            if (t == head.load(std::memory_order_acquire)) return;
+            const QItem it = ring[t % kQueue];
+            tail.store(t + 1, std::memory_order_release);
+            std::lock_guard<std::mutex> g(mu);
+            ProcessResolver::Socket s;
+            Fast& f = fast[it.key];
+            f.proc = resolver.lookup(it.key, now, s, it.echo_id, true);
+            f.inode = s.inode;
+            f.uid = s.uid;
+            f.echo_id = it.echo_id;
+            f.at = now;
+            if (f.proc) ++st.fast_found;
+        }
+    }
+
+#if defined(__linux__)
+    /// The kernel's process events (drivers/connector/cn_proc.c): needs CAP_NET_ADMIN and the initial network
+    /// namespace; elsewhere it stays silent and owners are polled each tick instead.
+    void open_connector() {
+        cn_fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_CONNECTOR);
+        if (cn_fd < 0) return;
+        sockaddr_nl sa {};
+        sa.nl_family = AF_NETLINK;
+        sa.nl_groups = CN_IDX_PROC;
+        sa.nl_pid = 0;
+        alignas(nlmsghdr) char buf[NLMSG_SPACE(sizeof(cn_msg) + sizeof(uint32_t))] = {};
+        nlmsghdr* h = reinterpret_cast<nlmsghdr*>(buf);
+        h->nlmsg_len = NLMSG_LENGTH(sizeof(cn_msg) + sizeof(uint32_t));
+        h->nlmsg_type = NLMSG_DONE;
+        cn_msg* c = static_cast<cn_msg*>(NLMSG_DATA(h));
+        c->id.idx = CN_IDX_PROC;
+        c->id.val = CN_VAL_PROC;
+        c->len = sizeof(uint32_t);
+        const uint32_t op = PROC_CN_MCAST_LISTEN;
+        std::memcpy(c->data, &op, sizeof op);
+        if (bind(cn_fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || send(cn_fd, buf, h->nlmsg_len, 0) < 0) {
+            ::close(cn_fd);
+            cn_fd = -1;
+        }
+    }
+
+    void read_events(Micros now) {
+        alignas(nlmsghdr) char buf[16384];
+        for (;;) {
+            const ssize_t n = recv(cn_fd, buf, sizeof buf, MSG_DONTWAIT);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) {
+                if (errno == ENOBUFS) { std::lock_guard<std::mutex> g(mu); events_lost = true; continue; }
+                return;
+            }
+            std::lock_guard<std::mutex> g(mu);
+            // netlink(7) messages one after another, each NLMSG_ALIGNed; bounds checked by hand (NLMSG_OK mixes
+            // signed and unsigned)
+            for (size_t off = 0, next = 0; off + sizeof(nlmsghdr) <= size_t(n); off = next) {
+                nlmsghdr* h = reinterpret_cast<nlmsghdr*>(buf + off);
+                if (h->nlmsg_len < sizeof(nlmsghdr) || h->nlmsg_len > size_t(n) - off) break;
+                next = off + NLMSG_ALIGN(h->nlmsg_len);
+                if (h->nlmsg_len < NLMSG_LENGTH(sizeof(cn_msg) + sizeof(proc_event))) continue;
+                const cn_msg* c = static_cast<const cn_msg*>(NLMSG_DATA(h));
+                if (c->id.idx != CN_IDX_PROC || c->id.val != CN_VAL_PROC) continue;
+                proc_event ev;
+                std::memcpy(&ev, c->data, sizeof ev);
+                ++st.proc_events;
+                last_event = now;
+                switch (ev.what) {
+                case proc_event::PROC_EVENT_FORK:
+                    if (ev.event_data.fork.child_pid == ev.event_data.fork.child_tgid)  // a process, not a thread
+                        resolver.hint_new(int(ev.event_data.fork.child_tgid));
+                    break;
+                case proc_event::PROC_EVENT_EXEC: changed.insert(int(ev.event_data.exec.process_tgid)); break;
+                case proc_event::PROC_EVENT_EXIT:
+                    if (ev.event_data.exit.process_pid == ev.event_data.exit.process_tgid)
+                        changed.insert(int(ev.event_data.exit.process_tgid));
+                    break;
+                default: break;
+                }
+            }
+        }
+    }
+#else
+    void open_connector() {}
+    void read_events(Micros) {}
+#endif
+
+    void lookup_loop() {
+        pollfd fds[2] = {{wake_fd, POLLIN, 0}, {cn_fd, POLLIN, 0}};
+        while (!stop) {
+            drain(detail::attribution_clock() + clock_offset.load());
+            if (cn_fd >= 0) read_events(detail::attribution_clock() + clock_offset.load());
+            sleeping = true;  // seq_cst, paired with head in on_new_flow
+            if (head.load() != tail.load(std::memory_order_relaxed)) { sleeping = false; continue; }
+            poll(fds, cn_fd >= 0 ? 2 : 1, 1000);
+            sleeping = false;
+            if (fds[0].revents & POLLIN) { uint64_t v; (void)!::read(wake_fd, &v, sizeof v); }
+        }
+    }
 
     static std::shared_ptr<const ExeFacts> compute(const Job& j, PublisherIndex& pub) {
         auto f = std::make_shared<ExeFacts>();
-        if (auto h = sha256_file(j.open_path)) f->sha256 = *h;
+        if (j.fd >= 0) {
+            if (auto h = sha256_file("/proc/self/fd/" + std::to_string(j.fd))) f->sha256 = *h;
+            ::close(j.fd);
+        } else if (auto h = sha256_file(j.open_path)) {
+            f->sha256 = *h;
+        }
         f->publisher = pub.package_of(j.exe);
         return f;
     }
@@ -3807,22 +4471,53 @@ struct FlowAttribution::Impl {
         shared->done.clear();
     }
 
+    const std::string& user_name(int64_t uid) {
+        auto it = users.find(uid);
+        if (it != users.end()) return it->second;
+        std::string name = std::to_string(uid);
+        passwd pw {};
+        passwd* res = nullptr;
+        std::vector<char> buf(16384);
+        if (getpwuid_r(uid_t(uid), &pw, buf.data(), buf.size(), &res) == 0 && res && res->pw_name)
+            name = detail::printable(res->pw_name);
+        return users.emplace(uid, std::move(name)).first->second;
+    }
+
+    void set_uid(Entry& e, int64_t uid) {
+        if (uid < 0 || e.owner.uid == uid) return;
+        e.owner.uid = uid;
+        e.owner.user = user_name(uid);
+    }
+
     /// The key of a process's executable: (device, inode, mtime) of the file /proc/<pid>/exe points to.
     void attach_exe(Entry& e) {
         const ProcessInfo& p = *e.owner.proc;
-        PidExe& pe = pid_exe[p.pid];
+        PidExe& pe = pid_exe[proc_key(p)];
+        int fd = -1;
         if (pe.proc.lock() != e.owner.proc) {
             pe.proc = e.owner.proc;
             pe.key.clear();
             struct stat st {};
             const std::string open_path = resolver.exe_open_path(p.pid);
-            if (!p.exe.empty() && ::stat(open_path.c_str(), &st) == 0)
+            fd = p.exe.empty() ? -1 : ::open(open_path.c_str(), O_RDONLY | O_CLOEXEC);
+            // the file is the process's only if the pid still runs it (same start time) once it is open
+            uint64_t start = 0;
+            std::string stat_text;
+            if (fd >= 0 && (::fstat(fd, &st) != 0 || (p.start_time &&
+                            (!detail::slurp(open_path.substr(0, open_path.size() - 4) + "/stat",
+                                            stat_text, 4096) ||
+                             !parse_proc_stat(stat_text, start) || start != p.start_time)))) {
+                ::close(fd);
+                fd = -1;
+            }
+            if (fd >= 0)
                 pe.key = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" + detail::mtime_text(st);
         }
-        if (pe.key.empty()) return;  // no executable to read (kernel thread, or not ours to read)
-        if (auto it = facts.find(pe.key); it != facts.end()) { e.owner.exe = it->second; return; }
-        if (pending.count(pe.key)) return;
-        Job j{pe.key, resolver.exe_open_path(p.pid), p.exe};
+        auto drop = [&] { if (fd >= 0) ::close(fd); };
+        if (pe.key.empty()) return drop();  // no executable to read (kernel thread, gone, or not ours to read)
+        if (auto it = facts.find(pe.key); it != facts.end()) { e.owner.exe = it->second; return drop(); }
+        if (pending.count(pe.key) || fd < 0) return drop();
+        Job j{pe.key, resolver.exe_open_path(p.pid), p.exe, fd};
         if (!cfg.background) {
             facts[pe.key] = e.owner.exe = compute(j, shared->publishers);
             return;
@@ -3836,44 +4531,160 @@ struct FlowAttribution::Impl {
         shared->jobs.push_back(std::move(j));
         shared->cv.notify_one();
     }
+
+    /// Owners whose process exited or exec'd: their flows go to the process that holds the socket now (a daemon's
+    /// child after fork and exit), or to the new program; a flow whose socket no one holds keeps its owner.
+    /// With process events only the pids they named are checked; without, every owner, once per tick.
+    void recheck_owners(Micros now) {
+        const bool by_events = cn_fd >= 0 && last_event != INT64_MIN && now - last_event < 5 * kMicrosPerSecond &&
+                               !events_lost;
+        std::unordered_map<const ProcessInfo*, int> verdict;  // each process checked once
+        for (auto& kv : flows) {
+            Entry& e = kv.second;
+            if (!e.owner.proc || e.owner_gone || e.closed) continue;
+            const ProcessInfo* p = e.owner.proc.get();
+            if (by_events && !changed.count(p->pid)) continue;
+            auto v = verdict.find(p);
+            if (v == verdict.end()) {
+                int r = resolver.check_process(*p);
+                if (r == 1) resolver.forget_process(p->pid);  // a reused pid is walked again as a new process
+                v = verdict.emplace(p, r).first;
+            }
+            if (v->second == 0) continue;
+            ProcessResolver::Socket s;
+            auto now_owner = resolver.lookup(kv.first, now, s, e.echo_id, false);
+            if (now_owner && now_owner != e.owner.proc) {
+                e.owner.proc = now_owner;
+                e.owner.exe.reset();
+                e.inode = s.inode;
+                set_uid(e, s.uid);
+                ++st.owner_changes;
+                if (cfg.exe_facts) attach_exe(e);
+            } else if (!now_owner && !s.inode) {
+                e.owner_gone = true;  // the socket is gone with its process: the bytes were its
+            }
+        }
+        changed.clear();
+        events_lost = false;
+    }
 };
 
-FlowAttribution::FlowAttribution(Config cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {}
+FlowAttribution::FlowAttribution(Config cfg) : impl_(std::make_unique<Impl>(std::move(cfg))) {
+#if defined(__linux__)
+    // Opened here, before any privilege drop; the connector keeps working with CAP_NET_ADMIN.
+    if (impl_->cfg.background && impl_->cfg.resolver.proc_root == "/proc" && impl_->resolver.level() != Attribution::off)
+        impl_->open_connector();
+#endif
+}
 FlowAttribution::~FlowAttribution() {
     std::lock_guard<std::mutex> g(impl_->shared->mu);
     impl_->shared->stop = true;
     impl_->shared->cv.notify_all();
 }
 
+NewFlowSink* FlowAttribution::new_flow_sink() { return impl_.get(); }
+
+void FlowAttribution::start() {
+    Impl& m = *impl_;
+    if (!m.cfg.background || m.lookup_thread.joinable() || m.resolver.level() == Attribution::off) return;
+#if defined(__linux__)
+    m.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    if (m.wake_fd < 0) return;  // update() drains the queue instead
+    m.lookup_thread = std::thread([&m] { m.lookup_loop(); });
+#endif
+}
+
+FlowAttribution::Stats FlowAttribution::stats() const {
+    std::lock_guard<std::mutex> g(impl_->mu);
+    Stats s = impl_->st;
+    s.queued = impl_->queued.load();
+    s.queue_overflow = impl_->overflow.load();
+    s.proc_connector = impl_->cn_fd >= 0;
+    return s;
+}
+
 void FlowAttribution::update(const FlowTable& t, Micros now) {
     Impl& m = *impl_;
+    const bool worker = m.lookup_thread.joinable();
+    m.clock_offset = now - detail::attribution_clock();
+    if (m.cn_fd >= 0 && !worker) m.read_events(now);
+    // The worker shares the resolver: the lock is held for the cheap parts and taken per lookup after, so a
+    // slow walk here never makes it wait long for a short-lived socket.
+    std::unique_lock<std::mutex> lock(m.mu);
     const uint32_t gen = ++m.gen;
     m.collect();
-    std::vector<std::pair<const FlowKey*, Impl::Entry*>> todo;  // element references survive rehashing
+    struct Seen { const FlowKey* key; Impl::Entry* e; };  // element pointers survive rehashing
+    std::vector<Seen> seen;
+    seen.reserve(t.size());
     const Micros quiet = now - kMicrosPerSecond;
     t.for_each_flow([&](const FlowView& f) {
         auto it = m.flows.try_emplace(f.key).first;
         Impl::Entry& e = it->second;
         e.gen = gen;
-        if (e.closed && f.last_seen >= quiet) e = Impl::Entry{{}, 0, 0, 0, gen, false};  // the same pair, a new socket
-        if (!e.owner.proc && e.retry_at <= now) todo.emplace_back(&it->first, &e);
-        else if (e.owner.proc && !e.owner.exe && m.cfg.exe_facts) m.attach_exe(e);
+        if (e.closed && f.last_seen >= quiet) {  // the same pair, a new socket
+            const uint16_t echo = e.echo_id;
+            e = Impl::Entry{};
+            e.gen = gen;
+            e.echo_id = echo;
+        }
         // A flow that went quiet since the last update may have closed: one readlink tells, and a closed socket
         // marks its process for re-reading (it may have reused the fd number for one of the new flows' sockets).
         // The flow stays in the table (and keeps its owner) until it expires, as iftop shows it.
         if (e.owner.proc && e.inode && !e.closed && f.last_seen < quiet &&
             (m.last_update == INT64_MIN || f.last_seen >= m.last_update - kMicrosPerSecond))
             e.closed = !m.resolver.still_open(e.inode);
+        seen.push_back({&it->first, &e});
     });
-    m.last_update = now;
     // Flows that ended first: their processes may have reused the fd numbers for the new flows' sockets.
     for (auto it = m.flows.begin(); it != m.flows.end();) {
         if (it->second.gen == gen) { ++it; continue; }
         if (it->second.owner.proc && !it->second.closed) m.resolver.hint_closed(it->second.owner.proc->pid);
         it = m.flows.erase(it);
     }
+    if (!worker) {  // no worker: the queue of new flows is looked up here, before the per-tick pass
+        lock.unlock();
+        m.drain(now);
+        lock.lock();
+    }
+    std::vector<std::pair<const FlowKey*, Impl::Entry*>> todo;
+    for (const Seen& sf : seen) {
+        Impl::Entry& e = *sf.e;
+        if (!m.fast.empty()) {  // what the first lookup found while the socket was there
+            auto fi = m.fast.find(*sf.key);
+            // an owned flow takes it only for a new echo identifier (another ping run on the same pair)
+            if (fi != m.fast.end() && e.owner.proc && !(fi->second.echo_id && fi->second.echo_id != e.echo_id)) {
+                m.fast.erase(fi);
+            } else if (fi != m.fast.end()) {
+                if (fi->second.echo_id && fi->second.echo_id != e.echo_id) {
+                    e.echo_id = fi->second.echo_id;
+                    e.retry_at = e.tries = 0;  // a new identifier: look it up now
+                }
+                if (fi->second.proc && fi->second.proc != e.owner.proc) {
+                    if (e.owner.proc) { ++m.st.owner_changes; e.owner.exe.reset(); }
+                    e.owner.proc = fi->second.proc;
+                    e.inode = fi->second.inode;
+                }
+                m.set_uid(e, fi->second.uid);
+                m.fast.erase(fi);
+            }
+        }
+        if (!e.owner.proc && e.retry_at <= now) todo.emplace_back(sf.key, &e);
+        else if (e.owner.proc && !e.owner.exe && m.cfg.exe_facts) m.attach_exe(e);
+    }
+    m.last_update = now;
+    for (auto it = m.fast.begin(); it != m.fast.end();) {  // answers for flows the table never kept
+        if (now - it->second.at > 10 * kMicrosPerSecond || it->second.at > now + 10 * kMicrosPerSecond) it = m.fast.erase(it);
+        else ++it;
+    }
+    m.recheck_owners(now);
+    lock.unlock();
     for (auto& [key, e] : todo) {
-        e->owner.proc = m.resolver.lookup(*key, now, &e->inode);
+        ProcessResolver::Socket s;
+        lock.lock();
+        e->owner.proc = m.resolver.lookup(*key, now, s, e->echo_id, false);
+        lock.unlock();
+        if (s.inode) e->inode = s.inode;
+        m.set_uid(*e, s.uid);
         if (!e->owner.proc) {
             // Unknown: retry each second at first (a socket may show up late), then back off to 30 s so that
             // forwarded traffic, which no local process will ever own, costs nothing.
@@ -3893,7 +4704,10 @@ const FlowOwner* FlowAttribution::owner(const FlowKey& k) const {
     auto it = impl_->flows.find(k);
     return it == impl_->flows.end() ? nullptr : &it->second.owner;
 }
-Attribution FlowAttribution::level() const { return impl_->resolver.level(); }
+Attribution FlowAttribution::level() const {
+    std::lock_guard<std::mutex> g(impl_->mu);
+    return impl_->resolver.level();
+}
 ProcessResolver& FlowAttribution::resolver() { return impl_->resolver; }
 
 void FlowAttribution::settle(int ms) {
@@ -3906,11 +4720,17 @@ void FlowAttribution::settle(int ms) {
     for (auto& kv : impl_->flows) {
         Impl::Entry& e = kv.second;
         if (e.owner.proc && !e.owner.exe) {
-            auto pe = impl_->pid_exe.find(e.owner.proc->pid);
+            auto pe = impl_->pid_exe.find(Impl::proc_key(*e.owner.proc));
             if (pe == impl_->pid_exe.end()) continue;
             if (auto f = impl_->facts.find(pe->second.key); f != impl_->facts.end()) e.owner.exe = f->second;
         }
     }
+}
+
+std::string owner_label(const FlowOwner& o) {
+    if (o.proc) return "[" + std::to_string(o.proc->pid) + ":" + process_label(*o.proc) + "]";
+    if (o.uid >= 0) return "[" + o.user + "]";
+    return {};
 }
 
 namespace detail {
@@ -3944,11 +4764,16 @@ std::vector<OwnerGroup> group_flows(const std::vector<FlowView>& flows, KeyFn ke
 std::vector<OwnerGroup> group_by_process(const std::vector<FlowView>& flows, const FlowAttribution& attr) {
     return detail::group_flows(flows, [&](const FlowView& f, OwnerGroup& g) -> std::string {
         const FlowOwner* o = attr.owner(f.key);
-        if (!o || !o->proc) { g.name = "unknown"; return "0"; }
+        if (!o || !o->proc) {
+            if (o && o->uid >= 0) { g.name = "[" + o->user + "]"; return "u" + std::to_string(o->uid); }
+            g.name = "unknown";
+            return "0";
+        }
         g.pid = o->proc->pid;
-        g.name = o->proc->name;
+        g.start_time = o->proc->start_time;
+        g.name = process_label(*o->proc);
         if (o->exe) g.publisher = o->exe->publisher;
-        return std::to_string(g.pid);
+        return std::to_string(g.pid) + "/" + std::to_string(g.start_time);
     });
 }
 
@@ -4826,7 +5651,7 @@ inline void draw_flow_row(Screen& scr, const ViewState& st, const ViewModel& vm,
                      th[Role::host_remote], bg);
             if (cols.proc_w) {  // [pid:name]; aggregated rows (s, d) may mix processes
                 const FlowOwner* o = vm.owner(f.key);
-                const std::string p = o && o->proc ? "[" + std::to_string(o->proc->pid) + ":" + o->proc->name + "]" : "";
+                const std::string p = o ? owner_label(*o) : "";
                 scr.text(cols.rates_x, yy, fit(p, cols.proc_w - 1, st.ascii), th[Role::accent], bg);
             }
             if (alert) scr.text(cols.arrow_x - 1, yy, "!", th[Role::alert], bg, kBold);
@@ -5048,7 +5873,7 @@ inline void draw_details(Screen& scr, const ViewState& st, const ViewModel& vm, 
     if (vm.owner) {
         const FlowOwner* o = vm.owner(f.key);
         if (o && o->proc) {
-            lines.push_back("process   " + std::to_string(o->proc->pid) + " " + o->proc->name +
+            lines.push_back("process   " + std::to_string(o->proc->pid) + " " + process_label(*o->proc) +
                             (o->proc->cmdline.empty() ? "" : "  " + o->proc->cmdline));
             if (o->exe)
                 lines.push_back("package   " + o->exe->publisher +
@@ -7018,7 +7843,7 @@ std::string text_report(const FlowTable& t, const TextStyle& st) {
         auto it = owner_of_row.find(k);
         if (it == owner_of_row.end() || !it->second.first) return "";
         const ProcessInfo& p = *it->second.first;
-        return " [" + std::to_string(p.pid) + ":" + p.name + (it->second.second ? "+" : "") + "]";
+        return " [" + std::to_string(p.pid) + ":" + process_label(p) + (it->second.second ? "+" : "") + "]";
     };
     int idx = 0;
     for (const FlowView& f : flows) {
@@ -7296,9 +8121,15 @@ inline void json_snapshot_into(JsonOut& o, const FlowTable& t, std::string_view 
         if (w && w->proc) {
             o.lit(",\"pid\":"); o.u64(uint64_t(w->proc->pid));
             o.lit(",\"process\":"); o.str(w->proc->name);
+            o.lit(",\"container\":");
+            if (w->proc->container.empty()) o.lit("null");
+            else o.str(w->proc->container);
         } else {
-            o.lit(",\"pid\":null,\"process\":null");
+            o.lit(",\"pid\":null,\"process\":null,\"container\":null");
         }
+        o.lit(",\"uid\":");
+        if (w && w->uid >= 0) o.u64(uint64_t(w->uid));
+        else o.lit("null");
         if (w && w->exe) {
             o.lit(",\"publisher\":"); o.str(w->exe->publisher);
             o.lit(",\"sha256\":");
@@ -7495,6 +8326,9 @@ public:
         const Micros elapsed = std::max<Micros>(1, t - last_read_);
         last_read_ = t;
         if (!r || *r <= 0) { gather_until_ = 0; return r; }
+        // With attribution, a quiet link is not batched: a new flow must reach the lookup worker while its socket
+        // (a DNS query, a health check) still exists. Busy links (64 frames a read and more) batch as before.
+        if (*r < 64 && engine_.table().announces_new_flows()) { gather_until_ = 0; return r; }
         const double per_us = double(*r) / double(elapsed);
         gather_until_ = t + std::min<Micros>(Micros(IFTOP_BATCH_MS) * 1000, Micros(kBatchTarget / per_us));
         return r;
@@ -8048,6 +8882,9 @@ inline std::unique_ptr<FlowAttribution> start_attribution(const Options& opt, bo
     auto owners = std::make_unique<FlowAttribution>(FlowAttribution::Config{});
     if (owners->level() == Attribution::off)
         std::fprintf(stderr, "iftop: process attribution is off: neither /proc/net nor lsof can be read\n");
+    // The lookup worker starts here, after the captures are open and privileges dropped (it runs with what the
+    // process keeps); the caller hands new_flow_sink() to its table.
+    owners->start();
     return owners;
 }
 
@@ -8167,6 +9004,7 @@ int run(const Options& opt) {
     const std::string iface = src->name();
     const bool live = src->live();
     std::unique_ptr<FlowAttribution> owners = start_attribution(opt, live, interactive);
+    if (owners) engine.table().set_new_flow_sink(owners->new_flow_sink());  // new flows are looked up at once
     if (owners && opt.processes) style.owners = owners.get();
     bool told_partial = false;
 

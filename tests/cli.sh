@@ -148,7 +148,7 @@ import json, subprocess, sys
 f = json.loads(subprocess.run(["./iftop", "-r", sys.argv[1], "--json"], capture_output=True, text=True).stdout.splitlines()[-1])
 assert f["attribution"] == "off", f["attribution"]
 for x in f["flows"]:
-    assert all(k in x and x[k] is None for k in ("pid", "process", "publisher", "sha256")), x
+    assert all(k in x and x[k] is None for k in ("pid", "process", "container", "uid", "publisher", "sha256")), x
 PY
 ./iftop -r "$T/steady.pcap" -t -n -N -P --processes >"$T/tp" 2>&1
 ./iftop -r "$T/steady.pcap" -t -n -N -P >"$T/t" 2>&1

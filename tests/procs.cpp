@@ -15,6 +15,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 using namespace iftop;
@@ -84,10 +85,14 @@ struct FakeProc {
         fs::permissions(root, fs::perms::owner_all, fs::perm_options::add, ec);
         fs::remove_all(root, ec);
     }
-    void proc(int pid, const std::string& comm, const std::string& cmdline = "", const std::string& exe = "") {
+    /// A process; `start` is its start time (stat field 22): a new process on an old pid gets another.
+    void proc(int pid, const std::string& comm, const std::string& cmdline = "", const std::string& exe = "",
+              uint64_t start = 1000) {
         const std::string d = root + "/" + std::to_string(pid);
         fs::create_directories(d + "/fd");
         write_file(d + "/comm", comm + "\n");
+        write_file(d + "/stat", std::to_string(pid) + " (" + comm + ") S 1 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 " +
+                                    std::to_string(start) + " 10000000 500 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0\n");
         write_file(d + "/cmdline", cmdline);
         if (!exe.empty()) fs::create_symlink(exe, d + "/exe");
     }
@@ -100,7 +105,8 @@ struct FakeProc {
     void kill(int pid) { fs::remove_all(root + "/" + std::to_string(pid)); }
     /// One row as the kernel prints it. `file` is tcp, tcp6, udp or udp6; IPv4 addresses in a *6 file are
     /// written IPv4-mapped, as the kernel shows a dual-stack socket's IPv4 peers.
-    void sock(const char* file, const char* l, uint16_t lp, const char* r, uint16_t rp, int state, uint64_t inode) {
+    void sock(const char* file, const char* l, uint16_t lp, const char* r, uint16_t rp, int state, uint64_t inode,
+              uint32_t uid = 0, const std::string& dir = "net") {
         IpAddr la = ip(l), ra = ip(r);
         const bool v6file = std::string(file).back() == '6';
         auto map6 = [](IpAddr a) {
@@ -112,10 +118,23 @@ struct FakeProc {
         if (v6file) { la = map6(la); ra = map6(ra); }
         char line[512];
         std::snprintf(line, sizeof line,
-                      "%4d: %s %s %02X 00000000:00000000 00:00000000 00000000     0        0 %llu 1 0000000000000000 100 0 0 10 0\n",
-                      rows++, kernel_endpoint(la, lp).c_str(), kernel_endpoint(ra, rp).c_str(), state,
+                      "%4d: %s %s %02X 00000000:00000000 00:00000000 00000000 %5u        0 %llu 1 0000000000000000 100 0 0 10 0\n",
+                      rows++, kernel_endpoint(la, lp).c_str(), kernel_endpoint(ra, rp).c_str(), state, uid,
                       static_cast<unsigned long long>(inode));
-        std::ofstream(root + "/net/" + file, std::ios::app) << line;
+        fs::create_directories(root + "/" + dir);
+        std::ofstream(root + "/" + dir + "/" + file, std::ios::app) << line;
+    }
+    /// Network namespaces: ours (self) and each process's, as the ns/net links show them.
+    void netns(const std::string& who, uint64_t ns) {
+        fs::create_directories(root + "/" + who + "/ns");
+        fs::create_symlink("net:[" + std::to_string(ns) + "]", root + "/" + who + "/ns/net");
+    }
+    /// A namespace's local IPv4 addresses, as /proc/<pid>/net/fib_trie prints them.
+    void fib_local(const std::string& dir, const std::vector<std::string>& addrs) {
+        std::string t = "Main:\n  +-- 0.0.0.0/0 3 0 5\n";
+        for (const auto& a : addrs) t += "     |-- " + a + "\n        /32 host LOCAL\n";
+        fs::create_directories(root + "/" + dir);
+        write_file(root + "/" + dir + "/fib_trie", t);
     }
     void clear_net(const char* file) {
         const std::string p = root + "/net/" + file;
@@ -600,9 +619,9 @@ TEST_CASE("per-flow cache, exe facts (sha256, publisher), JSON fields, text --pr
 
     const std::string js = json_snapshot(t, "eth0", 0, false, &attr);
     CHECK(js.find("\"attribution\":\"full\"") != std::string::npos);
-    CHECK(js.find("\"pid\":10,\"process\":\"webd\",\"publisher\":\"webd-pkg\",\"sha256\":\"" + Sha256::of("webd binary") + "\"") != std::string::npos);
+    CHECK(js.find("\"pid\":10,\"process\":\"webd\",\"container\":null,\"uid\":0,\"publisher\":\"webd-pkg\",\"sha256\":\"" + Sha256::of("webd binary") + "\"") != std::string::npos);
     CHECK(js.find("\"pid\":20,\"process\":\"cli?[1m\"") != std::string::npos);
-    CHECK(js.find("\"pid\":null,\"process\":null,\"publisher\":null,\"sha256\":null") != std::string::npos);
+    CHECK(js.find("\"pid\":null,\"process\":null,\"container\":null,\"uid\":null,\"publisher\":null,\"sha256\":null") != std::string::npos);
     CHECK(js.find('\x1b') == std::string::npos);
     const std::string off = json_snapshot(t, "eth0", 0, false);
     CHECK(off.find("\"attribution\":\"off\"") != std::string::npos);
@@ -722,7 +741,329 @@ TEST_CASE("a flow that goes quiet is checked once; a closed socket sends the nex
 }
 }  // TEST_SUITE
 
+
+TEST_SUITE("issue 9 parsing") {
+TEST_CASE("ping sockets from /proc/net/icmp{,6}: the echo identifier is the port; the uid column is kept") {
+    // net/ipv4/ping.c ping_v4_format_sock: the same columns as udp; bound to 0.0.0.0, identifier 0x1C2B
+    const std::string icmp =
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+        "  22: 00000000:1C2B 00000000:0000 07 00000000:00000000 00:00000000 00000000  1000        0 51234 2 0000000000000000 0\n";
+    auto rows = parse_proc_net(icmp, kProtoIcmp, 4);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].proto == kProtoIcmp);
+    CHECK(rows[0].local_port == 0x1C2B);
+    CHECK(rows[0].uid == 1000);
+    CHECK(rows[0].inode == 51234);
+    const std::string icmp6 =
+        "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops\n"
+        "   5: 00000000000000000000000000000000:0042 00000000000000000000000000000000:0000 07 00000000:00000000 00:00000000 00000000     0        0 777 2 0000000000000000 0\n";
+    rows = parse_proc_net(icmp6, kProtoIcmp6, 6);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].local_port == 0x42);
+    CHECK(rows[0].local.family == 6);
+}
+
+TEST_CASE("stat field 22 is the start time; comm may hold spaces and parentheses") {
+    uint64_t start = 0;
+    std::string comm;
+    CHECK(parse_proc_stat("4242 (python3) S 1 4242 4242 0 -1 4194560 910 0 0 0 3 1 0 0 20 0 1 0 98765 123 45", start, &comm));
+    CHECK(start == 98765);
+    CHECK(comm == "python3");
+    CHECK(parse_proc_stat("77 (a) b (c) R 1 77 77 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 31337 0 0", start, &comm));
+    CHECK(start == 31337);
+    CHECK(comm == "a) b (c");
+    CHECK(!parse_proc_stat("77 (short) R 1 2 3", start));
+    CHECK(!parse_proc_stat("no parentheses at all", start));
+}
+
+TEST_CASE("container names from cgroup paths: docker, podman, Kubernetes, systemd-nspawn, LXC; the host is none") {
+    const std::string id = "4f1c2d3e4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff";
+    CHECK(container_of_cgroup("0::/system.slice/docker-" + id + ".scope\n") == "4f1c2d3e4b5a");
+    CHECK(container_of_cgroup("12:pids:/docker/" + id + "\n11:memory:/docker/" + id + "\n") == "4f1c2d3e4b5a");
+    CHECK(container_of_cgroup("0::/machine.slice/libpod-" + id + ".scope/container\n") == "4f1c2d3e4b5a");
+    CHECK(container_of_cgroup("0::/libpod_parent/libpod-" + id + "\n") == "4f1c2d3e4b5a");
+    CHECK(container_of_cgroup("0::/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod3a1b2c3d_4e5f_6789_abcd_ef0123456789.slice/cri-containerd-" + id + ".scope\n") ==
+          "pod-3a1b2c3d_4e5");
+    CHECK(container_of_cgroup("5:cpu:/kubepods/besteffort/pod3a1b2c3d-4e5f-6789-abcd-ef0123456789/" + id + "\n") == "pod-3a1b2c3d-4e5");
+    CHECK(container_of_cgroup("0::/machine.slice/machine-web\\x2dfront.scope/payload\n") == "web-front");
+    CHECK(container_of_cgroup("0::/machine.slice/systemd-nspawn@build.service/payload/system.slice\n") == "build");
+    CHECK(container_of_cgroup("4:memory:/lxc/mybox\n") == "mybox");
+    CHECK(container_of_cgroup("0::/lxc.payload.web01/system.slice/nginx.service\n") == "web01");
+    CHECK(container_of_cgroup("0::/user.slice/user-1000.slice/session-3.scope\n") == "");
+    CHECK(container_of_cgroup("0::/\n") == "");
+    CHECK(container_of_cgroup("") == "");
+    CHECK(container_of_cgroup("0::/docker/\x1b[31mevil\n") == "?[31mevil");  // names are hostile input
+    ProcessInfo p;
+    p.name = "nginx";
+    CHECK(process_label(p) == "nginx");
+    p.container = "web01";
+    CHECK(process_label(p) == "nginx@web01");
+}
+
+TEST_CASE("a namespace's addresses: fib_trie LOCAL /32 entries and if_inet6") {
+    const std::string trie =
+        "Main:\n  +-- 0.0.0.0/0 3 0 5\n     |-- 0.0.0.0\n        /0 universe UNICAST\n"
+        "     +-- 10.82.0.0/24 2 0 2\n        |-- 10.82.0.0\n           /24 link UNICAST\n"
+        "        |-- 10.82.0.2\n           /32 host LOCAL\n        |-- 10.82.0.255\n           /32 link BROADCAST\n"
+        "Local:\n     |-- 10.82.0.2\n        /32 host LOCAL\n     |-- 127.0.0.1\n        /32 host LOCAL\n";
+    const auto a = parse_fib_trie_local(trie);
+    REQUIRE(a.size() == 2);
+    CHECK(a[0] == ip("10.82.0.2"));
+    CHECK(a[1] == ip("127.0.0.1"));
+    const auto b = parse_if_inet6("fd810000000000000000000000000002 03 40 00 80     eth0\n00000000000000000000000000000001 01 80 10 80       lo\nbad line\n");
+    REQUIRE(b.size() == 2);
+    CHECK(b[0] == ip("fd81::2"));
+    CHECK(b[1] == ip("::1"));
+}
+}  // TEST_SUITE
+
+TEST_SUITE("issue 9 resolver") {
+TEST_CASE("pid reuse: a new process on an old pid is a new ProcessInfo with its own name; the old one is kept") {
+    FakeProc p;
+    p.proc(500, "first", "first", "", 1000);
+    p.sock("tcp", "10.0.0.1", 4000, "192.0.2.7", 80, kEstablished, 5000);
+    p.fd(500, 3, 5000);
+    ProcessResolver r(p.cfg());
+    auto a = r.lookup(fk(kProtoTcp, "10.0.0.1", 4000, "192.0.2.7", 80), sec(1));
+    REQUIRE(a);
+    CHECK(a->name == "first");
+    CHECK(a->start_time == 1000);
+    CHECK(r.check_process(*a) == 0);
+    // 500 exits and a new program gets its pid (another start time); the old socket is gone, a new one is open
+    p.kill(500);
+    p.proc(500, "second", "second", "", 2000);
+    p.sock("tcp", "10.0.0.1", 4001, "192.0.2.7", 80, kEstablished, 5001);
+    p.fd(500, 3, 5001);
+    CHECK(r.check_process(*a) == 1);
+    auto b = r.lookup(fk(kProtoTcp, "10.0.0.1", 4001, "192.0.2.7", 80), sec(2));
+    REQUIRE(b);
+    CHECK(b->pid == 500);
+    CHECK(b->name == "second");
+    CHECK(b->start_time == 2000);
+    CHECK(a->name == "first");  // what was shown for the first flow stays true
+    // exec: same pid and start time, another comm
+    write_file(p.root + "/500/stat", "500 (third) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 2000 0 0\n");
+    CHECK(r.check_process(*b) == 2);
+}
+
+TEST_CASE("ICMP echo: the ping socket whose port is the echo identifier; no identifier, no owner") {
+    FakeProc p;
+    p.proc(610, "ping");
+    p.proc(611, "ping");
+    p.sock("icmp", "0.0.0.0", 0x1C2B, "0.0.0.0", 0, kUdpUnconn, 6100, 1000);
+    p.fd(610, 3, 6100);
+    p.sock("icmp6", "::", 0x0042, "::", 0, kUdpUnconn, 6110);
+    p.fd(611, 3, 6110);
+    ProcessResolver r(p.cfg());
+    ProcessResolver::Socket s;
+    auto a = r.lookup(fk(kProtoIcmp, "10.0.0.1", 0, "192.0.2.7", 0), sec(1), s, 0x1C2B, false);
+    REQUIRE(a);
+    CHECK(a->pid == 610);
+    CHECK(s.uid == 1000);
+    auto b = r.lookup(fk(kProtoIcmp6, "2001:db8::1", 0, "2001:db8::2", 0), sec(1), s, 0x0042, false);
+    REQUIRE(b);
+    CHECK(b->pid == 611);
+    CHECK(!r.lookup(fk(kProtoIcmp, "10.0.0.1", 0, "192.0.2.7", 0), sec(2), s, 0x9999, false));
+    CHECK(!r.lookup(fk(kProtoIcmp, "10.0.0.1", 0, "192.0.2.7", 0), sec(3), s, 0, false));
+}
+
+TEST_CASE("containers: another namespace's sockets through /proc/<pid>/net; wildcards only on its own addresses") {
+    FakeProc p;
+    p.netns("self", 100);
+    p.fib_local("net", {"10.81.0.1", "127.0.0.1"});
+    p.proc(700, "webd");
+    write_file(p.root + "/700/cgroup", "0::/system.slice/docker-abcdef0123456789abcdef.scope\n");
+    p.netns("700", 200);
+    p.fib_local("700/net", {"10.82.0.2"});
+    p.sock("tcp", "10.82.0.2", 40000, "10.81.0.2", 7181, kEstablished, 7000, 0, "700/net");
+    p.sock("udp", "0.0.0.0", 53, "0.0.0.0", 0, kUdpUnconn, 7001, 0, "700/net");
+    p.fd(700, 3, 7000);
+    p.fd(700, 4, 7001);
+    p.proc(701, "hostd");
+    p.netns("701", 100);
+    p.sock("tcp", "10.81.0.1", 5555, "10.81.0.2", 80, kEstablished, 7100);
+    p.fd(701, 3, 7100);
+    auto cfg = p.cfg();
+    ProcessResolver r(cfg);
+    // our namespace first: the walk notes each process's namespace
+    auto h = r.lookup(fk(kProtoTcp, "10.81.0.1", 5555, "10.81.0.2", 80), sec(1));
+    REQUIRE(h);
+    CHECK(h->pid == 701);
+    CHECK(h->container.empty());
+    // the container's connection, routed through us: its local end is in namespace 200
+    auto c = r.lookup(fk(kProtoTcp, "10.82.0.2", 40000, "10.81.0.2", 7181), sec(2));
+    REQUIRE(c);
+    CHECK(c->pid == 700);
+    CHECK(c->container == "abcdef012345");
+    CHECK(process_label(*c) == "webd@abcdef012345");
+    // seen the other way round (the first packet came from the far end): the remote end is the container's
+    auto rev = r.lookup(fk(kProtoTcp, "10.81.0.2", 7181, "10.82.0.2", 40000), sec(3));
+    REQUIRE(rev);
+    CHECK(rev->pid == 700);
+    // its wildcard UDP socket takes its own address, not anyone's port 53
+    auto dns = r.lookup(fk(kProtoUdp, "10.82.0.2", 53, "10.81.0.9", 3333), sec(4));
+    REQUIRE(dns);
+    CHECK(dns->pid == 700);
+    CHECK(!r.lookup(fk(kProtoUdp, "10.99.0.5", 53, "10.81.0.9", 3333), sec(5)));
+    // an address of ours is looked up here only, never in a container with the same pair
+    p.sock("tcp", "10.81.0.1", 6000, "10.81.0.2", 80, kEstablished, 7002, 0, "700/net");
+    p.fd(700, 5, 7002);
+    CHECK(!r.lookup(fk(kProtoTcp, "10.81.0.1", 6000, "10.81.0.2", 80), sec(6)));
+    CHECK(r.stats().ns_reads >= 1);
+    // off: the container's flow has no owner
+    cfg.other_namespaces = false;
+    ProcessResolver off(cfg);
+    CHECK(!off.lookup(fk(kProtoTcp, "10.82.0.2", 40000, "10.81.0.2", 7181), sec(1)));
+}
+}  // TEST_SUITE
+
+TEST_SUITE("issue 9 attribution") {
+TEST_CASE("new flows reach attribution from the table; an ICMP echo identifier arrives even after the flow began") {
+    FakeProc p;
+    p.proc(810, "ping");
+    p.sock("icmp", "0.0.0.0", 0x0777, "0.0.0.0", 0, kUdpUnconn, 8100, 1000);
+    p.fd(810, 3, 8100);
+    p.proc(811, "cli");
+    p.sock("tcp", "10.0.0.1", 45000, "192.0.2.7", 443, kEstablished, 8110);
+    p.fd(811, 3, 8110);
+    FlowAttribution::Config c;
+    c.resolver = p.cfg();
+    c.background = false;
+    c.exe_facts = false;
+    FlowAttribution attr(c);
+    AccountingConfig ac;
+    ac.local_addrs = {ip("10.0.0.1")};
+    FlowTable t(ac);
+    t.set_new_flow_sink(attr.new_flow_sink());
+    t.set_origin(0);
+    // the ICMP flow starts with an unreachable (no identifier), then the echo request and its reply
+    Decoded d;
+    d.ok = true;
+    d.proto = kProtoIcmp;
+    d.src = ip("192.0.2.7");
+    d.dst = ip("10.0.0.1");
+    d.bytes = 56;
+    t.add(d, sec(0.1));
+    d.src = ip("10.0.0.1");
+    d.dst = ip("192.0.2.7");
+    d.echo = 1;
+    d.echo_id = 0x0777;
+    t.add(d, sec(0.2));
+    std::swap(d.src, d.dst);
+    d.echo = 2;
+    t.add(d, sec(0.3));  // the same identifier again: not announced twice
+    add_flow(t, kProtoTcp, "10.0.0.1", 45000, "192.0.2.7", 443, 600, sec(0.4));
+    CHECK(attr.stats().queued == 3);
+    t.tick(sec(1));
+    attr.update(t, sec(1));
+    const FlowOwner* ping = attr.owner(fk(kProtoIcmp, "10.0.0.1", 0, "192.0.2.7", 0));
+    REQUIRE(ping);
+    REQUIRE(ping->proc);
+    CHECK(ping->proc->pid == 810);
+    CHECK(ping->uid == 1000);
+    CHECK(attr.stats().fast_found == 2);
+    const FlowOwner* cli = attr.owner(fk(kProtoTcp, "10.0.0.1", 45000, "192.0.2.7", 443));
+    REQUIRE(cli);
+    REQUIRE(cli->proc);
+    CHECK(cli->proc->pid == 811);
+    CHECK(owner_label(*cli) == "[811:cli]");
+}
+
+TEST_CASE("owners that exit: the flow moves to the process still holding its socket, else keeps its owner") {
+    FakeProc p;
+    p.proc(900, "daemon", "", "", 100);
+    p.sock("tcp", "10.0.0.1", 46000, "192.0.2.7", 443, kEstablished, 9000);
+    p.fd(900, 3, 9000);
+    p.proc(901, "oneshot", "", "", 100);
+    p.sock("tcp", "10.0.0.1", 46001, "192.0.2.7", 443, kEstablished, 9001);
+    p.fd(901, 3, 9001);
+    FlowAttribution::Config c;
+    c.resolver = p.cfg();
+    c.background = false;
+    c.exe_facts = false;
+    FlowAttribution attr(c);
+    AccountingConfig ac;
+    ac.local_addrs = {ip("10.0.0.1")};
+    FlowTable t(ac);
+    t.set_origin(0);
+    add_flow(t, kProtoTcp, "10.0.0.1", 46000, "192.0.2.7", 443, 100, sec(0.1));
+    add_flow(t, kProtoTcp, "10.0.0.1", 46001, "192.0.2.7", 443, 100, sec(0.1));
+    t.tick(sec(1));
+    attr.update(t, sec(1));
+    REQUIRE(attr.owner(fk(kProtoTcp, "10.0.0.1", 46000, "192.0.2.7", 443))->proc);
+    CHECK(attr.owner(fk(kProtoTcp, "10.0.0.1", 46000, "192.0.2.7", 443))->proc->pid == 900);
+    // fork + exit: 902 holds the socket, 900 is gone; 901 exits and its socket with it
+    p.proc(902, "daemon", "", "", 150);
+    p.fd(902, 3, 9000);
+    p.kill(900);
+    p.kill(901);
+    p.clear_net("tcp");
+    p.sock("tcp", "10.0.0.1", 46000, "192.0.2.7", 443, kEstablished, 9000);
+    add_flow(t, kProtoTcp, "10.0.0.1", 46000, "192.0.2.7", 443, 100, sec(1.5));
+    add_flow(t, kProtoTcp, "10.0.0.1", 46001, "192.0.2.7", 443, 100, sec(1.5));
+    t.tick(sec(2));
+    attr.update(t, sec(2));
+    const FlowOwner* moved = attr.owner(fk(kProtoTcp, "10.0.0.1", 46000, "192.0.2.7", 443));
+    REQUIRE(moved->proc);
+    CHECK(moved->proc->pid == 902);
+    const FlowOwner* kept = attr.owner(fk(kProtoTcp, "10.0.0.1", 46001, "192.0.2.7", 443));
+    REQUIRE(kept->proc);
+    CHECK(kept->proc->pid == 901);
+    CHECK(attr.stats().owner_changes == 1);
+}
+
+TEST_CASE("a socket whose process cannot be read shows its uid; the Processes view groups it by user") {
+    FakeProc p;
+    p.sock("tcp", "10.0.0.1", 47000, "192.0.2.7", 443, kEstablished, 9500, 0);
+    fs::create_directories(p.root + "/950");
+    write_file(p.root + "/950/fd", "not a directory");  // as another user's /proc/<pid>/fd fails without root
+    FlowAttribution::Config c;
+    c.resolver = p.cfg();
+    c.background = false;
+    c.exe_facts = false;
+    FlowAttribution attr(c);
+    AccountingConfig ac;
+    ac.local_addrs = {ip("10.0.0.1")};
+    FlowTable t(ac);
+    t.set_origin(0);
+    add_flow(t, kProtoTcp, "10.0.0.1", 47000, "192.0.2.7", 443, 100, sec(0.1));
+    t.tick(sec(1));
+    attr.update(t, sec(1));
+    const FlowOwner* o = attr.owner(fk(kProtoTcp, "10.0.0.1", 47000, "192.0.2.7", 443));
+    REQUIRE(o);
+    CHECK(!o->proc);
+    CHECK(o->uid == 0);
+    CHECK(o->user == "root");
+    CHECK(owner_label(*o) == "[root]");
+    CHECK(attr.level() == Attribution::partial);
+    const auto groups = group_by_process(t.sorted_flows(SortKey::total_bytes), attr);
+    REQUIRE(groups.size() == 1);
+    CHECK(groups[0].name == "[root]");
+    const std::string js = json_snapshot(t, "eth0", 0, false, &attr);
+    CHECK(js.find("\"pid\":null,\"process\":null,\"container\":null,\"uid\":0,") != std::string::npos);
+}
+}  // TEST_SUITE
+
 TEST_SUITE("real /proc") {
+TEST_CASE("the process connector, where it listens, reports a child's fork and exit to the started worker") {
+    FlowAttribution::Config c;
+    c.exe_facts = false;
+    FlowAttribution attr(c);
+    attr.start();
+    if (!attr.stats().proc_connector) {
+        MESSAGE("process connector not available here (needs CAP_NET_ADMIN in the initial network namespace)");
+        return;
+    }
+    for (int i = 0; i < 3; ++i) {
+        const pid_t p = fork();
+        if (p == 0) _exit(0);
+        int st = 0;
+        waitpid(p, &st, 0);
+    }
+    for (int i = 0; i < 100 && attr.stats().proc_events < 6; ++i) usleep(10000);
+    CHECK(attr.stats().proc_events >= 6);  // three forks, three exits (and whatever else ran meanwhile)
+}
+
 TEST_CASE("this process's own sockets: TCP listener + client + accepted, UDP unconnected and connected") {
     if (access("/proc/self/fd", R_OK) != 0) return;
     auto bound = [](int type, uint16_t& port) {

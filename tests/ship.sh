@@ -58,11 +58,12 @@ then ok "make install honours BINDIR and MANDIR"; else bad "make install BINDIR/
 # --- BSD make reads the same Makefile ------------------------------------------------------------------------------
 if ! command -v bmake >/dev/null; then skipped "BSD make: bmake not installed (scripts/deps.sh test installs it)"
 else
-    # a dry run in a copy without binaries shows every build command; the install runs for real
+    # a dry run in a copy without binaries shows every build command; the install runs for real. GNU make's
+    # MAKEFLAGS (-j2 --jobserver-auth=...) is not bmake's: a `make -j2 test` must not hand it over.
     mkdir -p "$W/src/tests" && cp Makefile main.cpp iftop.hpp themes.inc "$W/src" &&
         cp tests/unit.cpp tests/second_tu.cpp tests/tui_test.cpp tests/frames.hpp "$W/src/tests"
-    if (cd "$W/src" && bmake -n iftop tests/unit tests/iftop-libcxx) >"$W/bmake.n" 2>&1 && grep -q -- "-o iftop main.cpp" "$W/bmake.n" &&
-       grep -q "stdlib=libc++" "$W/bmake.n" && bmake install DESTDIR="$W/bsd" PREFIX=/usr >"$W/bmake.log" 2>&1 &&
+    if (cd "$W/src" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL bmake -n iftop tests/unit tests/iftop-libcxx) >"$W/bmake.n" 2>&1 && grep -q -- "-o iftop main.cpp" "$W/bmake.n" &&
+       grep -q "stdlib=libc++" "$W/bmake.n" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL bmake install DESTDIR="$W/bsd" PREFIX=/usr >"$W/bmake.log" 2>&1 &&
        msg=$(check_install bmake "$W/bsd"); then ok "BSD make (bmake) reads the Makefile and installs the same tree"
     else bad "BSD make: $msg $(tail -3 "$W/bmake.n" "$W/bmake.log" 2>/dev/null)"; fi
 fi

@@ -8956,6 +8956,60 @@ inline std::optional<int> run_info_command(const Options& opt) {
     }
     return std::nullopt;
 }
+
+/// The run's capture loop for -t and --json: a file as fast as it reads, --replay at recorded speed, or live in
+/// batches accounted by their timestamps. Returns the read error that ended it, if any; wall_offset follows the
+/// loop (add it to a tick time to get wall-clock time).
+inline Result<bool> run_capture_loop(const Options& opt, PacketSource& source, Engine& engine, Out& out,
+                                     Micros& wall_offset) {
+    Result<bool> status = true;
+    if (!opt.read_file.empty() && !opt.replay) {
+        // As fast as it reads, with the stop signals honoured between batches: a stream of records whose time
+        // never advances (F6) never ticks, so the tick callback alone would never see them. With -s, SIGALRM
+        // ends a stream whose capture time has not advanced for N seconds of wall time (re-armed on every tick);
+        // it also interrupts a read blocked on a quiet pipe (no SA_RESTART).
+        if (opt.seconds) alarm(unsigned(opt.seconds));  // SIGALRM's handler: install_stop_signals
+        while (!engine.stopped() && !source.at_end() && !g_stop_signal) {
+            auto r = source.dispatch(engine, 4096);
+            if (!r) {
+                if (!g_stop_signal) status = r.error();  // a read cut short by our own signal is no file error
+                break;
+            }
+        }
+        if (opt.seconds) alarm(0);
+    } else if (!opt.read_file.empty()) {
+        // --replay: frames are released when the wall clock reaches their recorded offset; ticks keep coming
+        // through quiet stretches, so the output looks as it did live.
+        Replayer replay;
+        while (!engine.stopped() && !g_stop_signal && !out.closed()) {
+            const Micros wait = replay.pump(source, engine);
+            wall_offset = replay.wall_offset();
+            if (wait < 0) {
+                if (replay.error) status = *replay.error;
+                break;
+            }
+            usleep(static_cast<useconds_t>(std::min(wait, Micros(200000))));
+        }
+    } else {
+        // One wakeup per batch of packets (or per second when the link is idle): sleep until the next second can
+        // close, the gathering batch is due, or (idle) a packet comes; then account the batch by its timestamps.
+        const int fd = source.selectable_fd();
+        LiveClock clock(engine);
+        const Micros start = clock.now();
+        engine.table().set_origin(start);
+        engine.advance(start);
+        while (!engine.stopped() && !g_stop_signal && !out.closed()) {
+            const Micros now = clock.now();
+            const int timeout_ms = clock.wait_ms(source, now, fd >= 0 ? 1000 : IFTOP_BATCH_MS);
+            pollfd p {fd, POLLIN, 0};
+            poll(&p, fd >= 0 && clock.watch_fd(now) ? 1 : 0, timeout_ms);  // 0 fds: a plain sleep
+            wall_offset = clock.to_wall();
+            auto r = clock.read(source);
+            if (!r) { status = r.error(); break; }
+        }
+    }
+    return status;
+}
 }  // namespace detail
 
 int run(const Options& opt) {
@@ -9073,52 +9127,7 @@ int run(const Options& opt) {
         out.write("Listening on " + printable(iface) + "\n");
     }
 
-    Result<bool> status = true;
-    if (offline && !opt.replay) {
-        // As fast as it reads, with the stop signals honoured between batches: a stream of records whose time
-        // never advances (F6) never ticks, so the tick callback alone would never see them. With -s, SIGALRM
-        // ends a stream whose capture time has not advanced for N seconds of wall time (re-armed on every tick);
-        // it also interrupts a read blocked on a quiet pipe (no SA_RESTART).
-        if (opt.seconds) alarm(unsigned(opt.seconds));  // SIGALRM's handler: install_stop_signals
-        while (!engine.stopped() && !src->at_end() && !g_stop_signal) {
-            auto r = src->dispatch(engine, 4096);
-            if (!r) {
-                if (!g_stop_signal) status = r.error();  // a read cut short by our own signal is no file error
-                break;
-            }
-        }
-        if (opt.seconds) alarm(0);
-    } else if (offline) {
-        // --replay: frames are released when the wall clock reaches their recorded offset; ticks keep coming
-        // through quiet stretches, so the output looks as it did live.
-        Replayer replay;
-        while (!engine.stopped() && !g_stop_signal && !out.closed()) {
-            const Micros wait = replay.pump(*src, engine);
-            wall_offset = replay.wall_offset();
-            if (wait < 0) {
-                if (replay.error) status = *replay.error;
-                break;
-            }
-            usleep(static_cast<useconds_t>(std::min(wait, Micros(200000))));
-        }
-    } else {
-        // One wakeup per batch of packets (or per second when the link is idle): sleep until the next second can
-        // close, the gathering batch is due, or (idle) a packet comes; then account the batch by its timestamps.
-        const int fd = src->selectable_fd();
-        LiveClock clock(engine);
-        const Micros start = clock.now();
-        engine.table().set_origin(start);
-        engine.advance(start);
-        while (!engine.stopped() && !g_stop_signal && !out.closed()) {
-            const Micros now = clock.now();
-            const int timeout_ms = clock.wait_ms(*src, now, fd >= 0 ? 1000 : IFTOP_BATCH_MS);
-            pollfd p {fd, POLLIN, 0};
-            poll(&p, fd >= 0 && clock.watch_fd(now) ? 1 : 0, timeout_ms);  // 0 fds: a plain sleep
-            wall_offset = clock.to_wall();
-            auto r = clock.read(*src);
-            if (!r) { status = r.error(); break; }
-        }
-    }
+    Result<bool> status = run_capture_loop(opt, *src, engine, out, wall_offset);
     engine.finish();
     const Micros at = engine.table().has_origin() ? engine.table().last_tick() : wall_now() - wall_offset;
     if (exports) {  // every flow's last counts leave before the final report, which then shows them sent

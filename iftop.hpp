@@ -8888,8 +8888,8 @@ inline std::unique_ptr<FlowAttribution> start_attribution(const Options& opt, bo
     return owners;
 }
 
-/// [14] exports, beside the screen, -t or --json (null when none is asked for). Live, the table runs on the
-/// monotonic clock: the offset turns its times into Unix time; offline the table's time is the packets' own.
+/// [14] exports, beside the screen, -t or --json (null when none is asked for). The table's time is the packets'
+/// own stamps, live (wall clock, see LiveClock) and offline alike, so no offset is added.
 inline Result<std::unique_ptr<Exporter>> start_exports(const Options& opt, const std::string& iface, bool live,
                                                        Engine& engine, const FlowAttribution* owners) {
     if (opt.ipfix.empty() && opt.prometheus.empty()) return std::unique_ptr<Exporter>();

@@ -209,7 +209,7 @@ if sys.argv[1] == "server":                   # in B: UDP echo on 9100, TCP sink
             u.sendto(b"r" * 300, a)
         except socket.timeout:
             pass
-elif sys.argv[1] == "ping":                   # in A: 3 ICMP echo requests (B's kernel answers), a raw socket
+elif sys.argv[1] == "icmp-echo":                   # in A: 3 ICMP echo requests (B's kernel answers), a raw socket
     def csum(b):
         s = sum(int.from_bytes(b[i:i + 2], "big") for i in range(0, len(b), 2))
         while s >> 16:
@@ -264,7 +264,7 @@ while time.time() < end:
 open(out, "w").write("%d %d %d\n" % (reads, partial, len(seen)))
 PY
         sleep 1.5
-        ip netns exec "$NA" $PY "$X/peer.py" ping
+        ip netns exec "$NA" $PY "$X/peer.py" icmp-echo
         ip netns exec "$NA" $PY "$X/peer.py" client >"$X/client.out"
         client_pid=$(head -1 "$X/client.out")
         wait $ift; rci=$?

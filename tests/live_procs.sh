@@ -243,7 +243,7 @@ elif role == "daemonize":                   # host port child-pidfile: connects,
     while time.time() < end:
         c.sendall(b"d" * 150000); time.sleep(0.05)
     os._exit(0)
-elif role == "ping":                        # family host count: ICMP echo through a ping socket (id = its port)
+elif role == "pingsock":                        # family host count: ICMP echo through a ping socket (id = its port)
     fam = socket.AF_INET if args[0] == "4" else socket.AF_INET6
     proto = socket.IPPROTO_ICMP if args[0] == "4" else socket.IPPROTO_ICMPV6
     s = socket.socket(fam, socket.SOCK_DGRAM, proto); s.settimeout(0.5)
@@ -326,8 +326,8 @@ SH
     bgw "$QA" udp_short udp-short 10.81.0.2 7153
     bgw "$QA" tcp_short tcp-short 10.81.0.2 7180
     bgw "$QA" dmn daemonize 10.81.0.2 7190 "$Q/dmn_child.pid"
-    bgw "$QA" ping4 ping 4 10.81.0.2
-    bgw "$QA" ping6 ping 6 fd81::2
+    bgw "$QA" ping4 pingsock 4 10.81.0.2
+    bgw "$QA" ping6 pingsock 6 fd81::2
     UPY=/usr/bin/python3; [ -x "$UPY" ] || UPY=$PYX
     mkdir -m 1777 "$Q/u"
     ip netns exec "$QA" setpriv --reuid=4242 --regid=4242 --clear-groups "$UPY" "$Q/r.py" stream "$Q/u/uidw.pid" "$T2" 10.81.0.2 7195 & q_pids+=($!); w+=($!)

@@ -389,6 +389,66 @@ TEST_CASE("the flow table is bounded: a flood of one-packet flows evicts the sma
     CHECK(flows[0].counts.packets[0] == 50);
 }
 
+TEST_CASE("a table of 12 000 flows spans every storage chunk: each flow's counts and rate, through add_batch") {
+    // The table's storage is mapped in chunks (a small first one, then 2 MiB ones): 12 000 flows cross the hot
+    // part's first chunk (2 048 flows) and several cold chunks (341, then 5 461 flows each). Expected values are
+    // computed here from the packet list, not read back from the table.
+    FlowTable t;
+    t.set_origin(0);
+    const uint32_t kFlows = 12000;
+    std::vector<uint64_t> want_bytes(kFlows), want_packets(kFlows), last_sec_bytes(kFlows);
+    std::vector<Decoded> batch;
+    std::vector<Micros> at;
+    for (int s = 0; s < 3; ++s) {
+        batch.clear();
+        at.clear();
+        for (uint32_t i = 0; i < kFlows; ++i) {
+            const uint32_t n = (i + uint32_t(s)) % 5;
+            for (uint32_t k = 0; k < n; ++k) {
+                uint8_t dst[4] = {198, 18, uint8_t(i >> 8), uint8_t(i)};
+                const uint16_t len = uint16_t(8 + (i * 7 + k) % 300);
+                batch.push_back(dec(1, eth(0x0800, ipv4(A4, dst, 17, l4(uint16_t(1024 + i % 50000), 53, len)))));
+                at.push_back(sec(s + 0.5));
+                want_bytes[i] += batch.back().bytes;
+                want_packets[i] += 1;
+                if (s == 2) last_sec_bytes[i] += batch.back().bytes;
+            }
+        }
+        t.add_batch(batch.data(), at.data(), batch.size());
+    }
+    t.tick(sec(3));
+    REQUIRE(t.size() == kFlows);
+    size_t seen = 0, wrong = 0;
+    t.for_each_flow([&](const FlowView& v) {
+        const uint32_t i = uint32_t(v.key.remote.bytes[2]) << 8 | v.key.remote.bytes[3];
+        ++seen;
+        // 2 s window at 3 s: seconds 1 and 2 over 2 s; the newest second alone checked through the 40 s sum.
+        if (i >= kFlows || v.counts.bytes[0] != want_bytes[i] || v.counts.packets[0] != want_packets[i] ||
+            v.counts.bytes[1] != 0 || v.rates.v[0][2] != double(want_bytes[i]) / 3)
+            ++wrong;
+    }, std::numeric_limits<Micros>::min(), true);
+    CHECK(seen == kFlows);
+    CHECK(wrong == 0);
+    // Eviction moves flows from the last chunks into holes in the first ones; the survivors keep their own counts.
+    AccountingConfig c;
+    c.max_flows = 5000;
+    FlowTable u(c);
+    u.set_origin(0);
+    for (uint32_t i = 0; i < kFlows; ++i) {
+        uint8_t dst[4] = {198, 18, uint8_t(i >> 8), uint8_t(i)};
+        const Decoded d = dec(1, eth(0x0800, ipv4(A4, dst, 6, l4(7, 80, uint16_t(20 + i % 1000)))));
+        REQUIRE(d.bytes == 20 + 20 + i % 1000);
+        for (uint32_t k = 0; k <= i % 3; ++k) u.add(d, sec(0.1));
+    }
+    CHECK(u.size() <= 5000);
+    wrong = 0;
+    u.for_each_flow([&](const FlowView& v) {
+        const uint32_t i = uint32_t(v.key.remote.bytes[2]) << 8 | v.key.remote.bytes[3];
+        if (v.counts.packets[0] != i % 3 + 1 || v.counts.bytes[0] != (i % 3 + 1) * (20 + 20 + i % 1000)) ++wrong;
+    }, std::numeric_limits<Micros>::min(), false);
+    CHECK(wrong == 0);
+}
+
 TEST_CASE("live expiry: a flow idle for 40 s leaves the table, its bytes stay in the totals") {
     AccountingConfig c;
     c.idle_expiry_seconds = 40;

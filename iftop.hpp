@@ -651,6 +651,7 @@ public:
         uint64_t ns_reads = 0;        ///< socket tables of another network namespace read
         uint64_t fast_lookups = 0;    ///< first lookups of new flows (the cheap walks only)
         uint64_t identity_checks = 0; ///< /proc/<pid>/stat reads confirming a process is still the same one
+        uint64_t forwarded = 0;       ///< lookups skipped: neither end is an address here (routed, bridged)
     };
     /// The socket a lookup found: inode 0 when none, uid -1 when unknown.
     struct Socket { uint64_t inode = 0; int64_t uid = -1; };
@@ -1987,7 +1988,12 @@ public:
     }
     Result<int> dispatch(FrameSink& sink, int max) override {
         if (end_) return 0;
-        if (fast_) return dispatch_in_place(sink, max);
+        if (fast_) {
+            Result<int> r = dispatch_in_place(sink, max);
+            // Handed back to libpcap before any frame: libpcap reads on from that record now (a count of 0 from a
+            // file means its end, so it must not be returned for a record libpcap has still to read or refuse).
+            if (fast_ || end_ || *r > 0) return r;
+        }
         Ctx ctx{&sink, linktype_, nano_};
         int r = pcap_dispatch(p_, max <= 0 ? -1 : max, &PcapSource::callback, reinterpret_cast<u_char*>(&ctx));
         if (r == PCAP_ERROR_BREAK) { end_ = !live_; return 0; }
@@ -3346,19 +3352,23 @@ std::string container_of_cgroup(std::string_view cgroup) {
     return best;
 }
 
-std::vector<IpAddr> parse_fib_trie_local(std::string_view text) {
-    // "  |-- 10.0.0.1" then, among its leaf lines, "     /32 host LOCAL" (net/ipv4/fib_trie.c fib_trie_seq_show)
+namespace detail {
+/// The /32 entries of one kind in /proc/net/fib_trie: "  |-- 10.0.0.1" then, among its leaf lines,
+/// "     /32 host LOCAL" or "/32 link BROADCAST" (net/ipv4/fib_trie.c fib_trie_seq_show).
+inline std::vector<IpAddr> fib_trie_entries(std::string_view text, std::string_view kind) {
     std::vector<IpAddr> out;
     std::optional<IpAddr> last;
-    detail::for_each_line(text, [&](std::string_view line) {
-        const std::string_view t = detail::trim(line);
-        if (t.substr(0, 4) == "|-- ") { last = IpAddr::parse(detail::trim(t.substr(4))); return; }
-        if (last && last->family == 4 && t == "/32 host LOCAL" &&
-            std::find(out.begin(), out.end(), *last) == out.end())
+    for_each_line(text, [&](std::string_view line) {
+        const std::string_view t = trim(line);
+        if (t.substr(0, 4) == "|-- ") { last = IpAddr::parse(trim(t.substr(4))); return; }
+        if (last && last->family == 4 && t == kind && std::find(out.begin(), out.end(), *last) == out.end())
             out.push_back(*last);
     });
     return out;
 }
+}  // namespace detail
+
+std::vector<IpAddr> parse_fib_trie_local(std::string_view text) { return detail::fib_trie_entries(text, "/32 host LOCAL"); }
 
 std::vector<IpAddr> parse_if_inet6(std::string_view text) {
     std::vector<IpAddr> out;
@@ -3683,6 +3693,8 @@ struct ProcessResolver::Impl {
     std::unordered_map<int, Pid> pids;           // every pid seen by a walk
     std::unordered_map<uint64_t, NetNs> netns;   // other network namespaces, by namespace inode
     std::vector<IpAddr> self_addrs;              // the addresses of our own namespace
+    std::vector<IpAddr> self_bcast;              // and its subnet broadcast addresses (forwarded())
+    Micros addrs_at = INT64_MIN;                 // when forwarded() last re-read them
     uint64_t self_ns = 0;
     std::deque<int> recent;                      // pids that lately owned a socket a flow needed
     std::vector<int> born;                       // pids created since the last walk (process events)
@@ -4067,6 +4079,48 @@ struct ProcessResolver::Impl {
         return {};
     }
 
+    /// Addresses a host answers for whatever its address list says: loopback, multicast, limited broadcast.
+    static bool always_here(const IpAddr& a) {
+        static const uint8_t kLoop6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+        if (a.family == 4)
+            return a.bytes[0] == 127 || (a.bytes[0] & 0xf0) == 224 ||
+                   (a.bytes[0] == 255 && a.bytes[1] == 255 && a.bytes[2] == 255 && a.bytes[3] == 255);
+        return a.bytes[0] == 0xff || std::memcmp(a.bytes, kLoop6, 16) == 0;
+    }
+    bool known_here(const IpAddr& a) const {
+        if (always_here(a) || detail::is_zero_addr(a) || has_addr(self_addrs, a) || has_addr(self_bcast, a)) return true;
+        for (const auto& kv : netns)
+            if (has_addr(kv.second.addrs, a)) return true;
+        return false;
+    }
+    /// Forwarded traffic (a router, a bridge, a mirror port): neither end is an address of this host or of a
+    /// network namespace it knows, so no socket here can own the flow, and looking would cost two sock_diag round
+    /// trips (and perhaps other namespaces' tables) per flow and per retry. When a flow looks forwarded the lists
+    /// are re-read, at most once a second: an address just added, a container just started (its namespace found
+    /// by the walk for new pids, its addresses read at once). Proves nothing in lsof mode or when our own address
+    /// list could not be read. Not found this way: sockets of a transparent proxy (IP_TRANSPARENT), which hold
+    /// addresses that are not the host's.
+    bool forwarded(const FlowKey& k, Micros now) {
+        if (lsof_mode) return false;
+        if (known_here(k.local) || known_here(k.remote)) return false;
+        if (due(addrs_at, now, kMicrosPerSecond)) {
+            addrs_at = now;
+            self_addrs = read_addrs(cfg.proc_root + "/net");
+            if (detail::slurp(cfg.proc_root + "/net/fib_trie", text)) self_bcast = detail::fib_trie_entries(text, "/32 link BROADCAST");
+            if (cfg.other_namespaces && self_ns) {
+                new_pid_at = now;
+                ++stats.new_pid_walks;
+                walk(false, now);
+                for (auto& kv : netns)
+                    if (kv.second.pid && kv.second.addrs.empty()) kv.second.addrs = read_addrs(pid_path(kv.second.pid) + "/net");
+            }
+            if (known_here(k.local) || known_here(k.remote)) return false;
+        }
+        if (self_addrs.empty()) return false;
+        ++stats.forwarded;
+        return true;
+    }
+
     /// The socket of a flow (see lookup's comment for which end).
     detail::SocketIndex::Ref find_socket(const FlowKey& k0, uint16_t echo_id, Micros now, bool fast) {
         FlowKey k = k0;
@@ -4075,6 +4129,7 @@ struct ProcessResolver::Impl {
             k.local_port = echo_id;
             k.remote_port = 0;
         }
+        if (forwarded(k, now)) return {};
         if (lsof_mode || !cfg.other_namespaces || !self_ns) return find_own(k, now, fast, false);
         if (self_at == INT64_MIN || (!fast && due(self_at, now, 10 * kMicrosPerSecond))) {
             self_at = now;
@@ -8405,9 +8460,11 @@ public:
         last_read_ = t;
         if (!r || *r <= 0) { gather_until_ = 0; return r; }
         // With attribution, a quiet link is not batched: a new flow must reach the lookup worker while its socket
-        // (a DNS query, a health check) still exists. Busy links (64 frames a read and more) batch as before.
-        if (*r < 64 && engine_.table().announces_new_flows()) { gather_until_ = 0; return r; }
+        // (a DNS query, a health check) still exists. Quiet is judged by the rate since the last read (under 64
+        // frames per batch time), not by this read's size: reading eagerly makes every read small, however busy
+        // the link, and a busy link read eagerly costs a wakeup per few packets.
         const double per_us = double(*r) / double(elapsed);
+        if (engine_.table().announces_new_flows() && per_us * IFTOP_BATCH_MS * 1000 < 64) { gather_until_ = 0; return r; }
         gather_until_ = t + std::min<Micros>(Micros(IFTOP_BATCH_MS) * 1000, Micros(kBatchTarget / per_us));
         return r;
     }
@@ -8516,7 +8573,12 @@ public:
         term_ = std::move(*t);
         setup();
         while (step()) {}
-        return 0;  // the Terminal's destructor gives the terminal back
+        term_.reset();  // the terminal back first, so the error lands in the shell's scrollback
+        // A file that could not be read to its end: the screen said so; the exit status says it too (1, as -t and
+        // --json do), so a script never takes a partial picture for a whole one.
+        if (read_error_.empty()) return 0;
+        std::fprintf(stderr, "iftop: %s; the screen showed what was read before it\n", printable(read_error_).c_str());
+        return 1;
     }
 
 private:
@@ -8593,7 +8655,10 @@ private:
         if (!live_ && !opt_.replay) {  // a file, as fast as possible: the screen then shows where it ended
             auto r = engine_.run_offline(*cur_);
             engine_.finish();
-            if (!r) vm_.interface += " (read error: " + r.error().message + ")";
+            if (!r) {
+                read_error_ = r.error().message;
+                vm_.interface += " (read error: " + read_error_ + ")";
+            }
             vm_.ended = true;
         }
         if (live_) restart_clock();
@@ -8782,7 +8847,7 @@ private:
                 engine_.finish();
                 ticked_ = true;
                 vm_.ended = true;  // the status bar's clock says "end of file"
-                if (replay_.error) st_.message = replay_.error->message;
+                if (replay_.error) st_.message = read_error_ = replay_.error->message;
             }
         }
     }
@@ -8873,6 +8938,7 @@ private:
     ViewModel vm_;
     std::vector<std::pair<std::string, std::string>> saved_;  // ~/.iftoprc as last written
     std::string save_error_;                    // the last failure to save it (said once)
+    std::string read_error_;                    // the file or --replay read error that ended the input (exit 1)
     std::vector<FlowKey> frozen_;
     std::vector<FlowView> snapshot_;            // the flows the screen shows (kept while paused)
     bool have_snapshot_ = false;

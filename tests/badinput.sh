@@ -7,6 +7,7 @@ B=$(mktemp -d)
 at_exit 'rm -rf "$B"'
 python3 tests/mkpcap.py steady "$B/steady.pcap"
 python3 tests/mkpcap.py cut "$B/cut.pcap"
+python3 tests/mkpcap.py cutshort "$B/cutshort.pcap"
 mkfifo "$B/fifo"
 export ASAN_OPTIONS=detect_leaks=1:exitcode=99 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:exitcode=99
 
@@ -47,6 +48,7 @@ quick "-i with an escape sequence in the name (F18)" 1 "no such interface '\?\]0
 if ! grep -q $'\e' "$B/err"; then ok "bad input: no escape byte reaches the terminal in an error (F18)"
 else bad "bad input: an escape byte in the error (F18)"; fi
 quick "a file cut mid-record: report, one line, exit 1 (F11)" 1 "truncated.*reporting what was read" IFTOP -r "$B/cut.pcap" --json
+quick "--replay of a file cut mid-record: the same" 1 "truncated.*reporting what was read" IFTOP -r "$B/cutshort.pcap" --replay --json
 
 # F6: records whose time never advances, for ever. -s 1 ends it after 1 s of wall time; SIGINT/SIGTERM/SIGHUP end
 # it at once, with the report.

@@ -120,6 +120,8 @@ if __name__ == "__main__":
         write(path, 1, v6())
     elif kind == "cut":
         write(path, 1, steady(), cut=True)
+    elif kind == "cutshort":  # 0.3 s of steady, its last record cut: --replay reaches the cut at once
+        write(path, 1, steady()[:9], cut=True)
     elif kind == "window":
         write(path, 1, window())
     elif kind == "timeouts":

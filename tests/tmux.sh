@@ -65,6 +65,17 @@ else
     alive && kill -SEGV "$pid"; sleep 0.8
     if grep -q "DONE-139" "$X/rc" 2>/dev/null && grep -q " icanon" "$X/stty" && grep -q " echo" "$X/stty"
     then ok "screen in tmux: SIGSEGV restores the terminal and dies of the signal"; else bad "screen in tmux: SIGSEGV (rc $(cat "$X/rc" 2>/dev/null))"; fi
+    # A file cut mid-record: the screen shows what was read and says so; q then exits 1 with the error on stderr
+    # (after the terminal is back, so it stays in the scrollback), as -t and --json do. Both ways of reading.
+    python3 tests/mkpcap.py cutshort "$X/cut.pcap"
+    for how in "" "--replay"; do
+        start -r "$X/cut.pcap" $how -n -N
+        for _ in $(seq 60); do tshot | grep -q "truncated\|read error" && break; sleep 0.1; done
+        tsend q; for _ in $(seq 30); do [ -s "$X/rc" ] && break; sleep 0.1; done
+        if grep -q "DONE-1$" "$X/rc" 2>/dev/null && tmux -L "$S" capture-pane -p -J -t 0 | grep -q "^iftop: .*truncated.*the screen showed what was read before it"
+        then ok "screen in tmux: a file cut mid-record ${how:-read at once}: shown, then exit 1 with the error"
+        else bad "screen in tmux: cut file ${how:-read at once}: rc $(cat "$X/rc" 2>/dev/null) :: $(tshot | grep -v '^ *$' | tail -3 | tr '\n' '|')"; fi
+    done
 fi
 
 # The screen's commands and rough edges, one check per item (issue 11). Each run: its own pid (exec), started

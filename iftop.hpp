@@ -1065,6 +1065,7 @@ private:
     /// Parses one event from the front of buf_: >0 bytes used, 0 = need more, <0 = -(bytes) to drop.
     int parse_one(std::vector<InputEvent>& out, bool final);
     std::string buf_;
+    bool skip_csi_ = false;  ///< inside an over-long CSI that was dropped: its bytes up to the final one are not keys
 };
 
 /// What the loop must do after an input event.
@@ -6205,6 +6206,15 @@ int InputParser::parse_one(std::vector<InputEvent>& out, bool final) {
         e.shift = shift;
         out.push_back(e);
     };
+    if (skip_csi_) {  // the rest of a dropped CSI: its parameter and intermediate bytes, then its final byte
+        size_t i = 0;
+        while (i < b.size() && static_cast<unsigned char>(b[i]) >= 0x20 && static_cast<unsigned char>(b[i]) <= 0x3f) ++i;
+        if (i == b.size()) return -int(i);  // still inside it
+        const unsigned char fin = static_cast<unsigned char>(b[i]);
+        skip_csi_ = false;
+        if (fin >= 0x40 && fin <= 0x7e) ++i;  // its final byte; anything else (Esc, a control) is read as itself
+        return i ? -int(i) : parse_one(out, final);
+    }
     const unsigned char c = static_cast<unsigned char>(b[0]);
     if (c != 0x1b) {
         if (c == '\r' || c == '\n') { key(uint32_t(Key::enter)); return 1; }
@@ -6256,7 +6266,10 @@ int InputParser::parse_one(std::vector<InputEvent>& out, bool final) {
     size_t i = 2;
     while (i < b.size() && static_cast<unsigned char>(b[i]) >= 0x20 && static_cast<unsigned char>(b[i]) <= 0x3f) ++i;
     constexpr size_t kMaxCsi = 64;  // real keys and mouse reports are under 20 bytes
-    if (i > kMaxCsi) return -int(i);  // an endless parameter string is dropped, never buffered without limit
+    if (i > kMaxCsi) {  // an endless parameter string is dropped, never buffered without limit, and what is left
+        skip_csi_ = true;  // of it (more parameters, the final byte) is not read as keys
+        return -int(i);
+    }
     if (i >= b.size()) {
         if (!final) return 0;
         key(uint32_t(Key::escape));
@@ -8460,11 +8473,22 @@ public:
         last_read_ = t;
         if (!r || *r <= 0) { gather_until_ = 0; return r; }
         // With attribution, a quiet link is not batched: a new flow must reach the lookup worker while its socket
-        // (a DNS query, a health check) still exists. Quiet is judged by the rate since the last read (under 64
-        // frames per batch time), not by this read's size: reading eagerly makes every read small, however busy
-        // the link, and a busy link read eagerly costs a wakeup per few packets.
+        // (a DNS query, a health check) still exists. Quiet: under 64 frames per batch time over the last second
+        // (this second's count so far and the previous one's). Not this read's size, which reading eagerly makes
+        // small however busy the link; not the rate since the last read either, which one burst (a 10 KB reply)
+        // makes high on a quiet link.
+        if (t - second_start_ >= kMicrosPerSecond) {
+            prev_second_ = t - second_start_ < 2 * kMicrosPerSecond ? this_second_ : 0;
+            this_second_ = 0;
+            second_start_ = t;
+        }
+        this_second_ += uint64_t(*r);
+        const uint64_t quiet_below = 64 * 1000 / std::max(1, IFTOP_BATCH_MS);
+        if (engine_.table().announces_new_flows() && std::max(prev_second_, this_second_) < quiet_below) {
+            gather_until_ = 0;
+            return r;
+        }
         const double per_us = double(*r) / double(elapsed);
-        if (engine_.table().announces_new_flows() && per_us * IFTOP_BATCH_MS * 1000 < 64) { gather_until_ = 0; return r; }
         gather_until_ = t + std::min<Micros>(Micros(IFTOP_BATCH_MS) * 1000, Micros(kBatchTarget / per_us));
         return r;
     }
@@ -8496,6 +8520,8 @@ private:
     Engine& engine_;
     mutable Micros offset_;
     Micros last_read_ = 0, gather_until_ = 0;
+    Micros second_start_ = 0;                     // frames read in this second (from second_start_) and the last
+    uint64_t this_second_ = 0, prev_second_ = 0;
 };
 
 /// iftop -t's preamble (on stderr, as iftop prints it) for a live interface.

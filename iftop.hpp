@@ -6406,13 +6406,13 @@ inline const char* line_mode_name(ViewSettings::LineMode m) {
 }
 inline const char* window_name(int w) { return w == 0 ? "2s" : w == 1 ? "10s" : "40s"; }
 
-/// custom-themes: NAME=#rrggbb ... ; NAME=... ('*' before the name: the theme in use).
+/// custom-themes: NAME=#rrggbb ... ; NAME=... (`theme:` names the one in use).
 inline std::string custom_themes_text(const ViewSettings& s) {
     std::string o;
     for (size_t i = 0; i < s.custom_themes.size(); ++i) {
         const CustomTheme& c = s.custom_themes[i];
         if (!o.empty()) o += "; ";
-        o += (s.theme == themes().size() + i ? "*" : "") + c.name + "=";
+        o += c.name + "=";
         for (size_t r = 0; r < kRoles; ++r) {
             char hex[10];
             std::snprintf(hex, sizeof hex, "%s#%06x", r ? " " : "", unsigned(c.colors[r] & 0xffffff));
@@ -6569,7 +6569,10 @@ inline std::vector<Command> display_commands() {
          [](S s) { return "refresh every " + std::to_string(s.refresh) + " s"; }, [](V s) { return std::to_string(s.refresh); }},
         {{'c'}, "`c`", "Display", "theme chooser: previews live, Enter keeps, Esc goes back", "click a name", "theme",
          [](C& c) { c.st.chooser = true; c.st.chooser_from = c.st.theme; return A::none; }, nullptr,
-         [](V s) { return std::string(s.theme < themes().size() ? themes()[s.theme].name : themes()[0].name); }},
+         [](V s) {  // a custom theme by its name: custom-themes defines it
+             if (s.theme - themes().size() < s.custom_themes.size()) return s.custom_themes[s.theme - themes().size()].name;
+             return std::string(s.theme < themes().size() ? themes()[s.theme].name : themes()[0].name);
+         }},
         {{'C'}, "`C`", "Display", "theme editor: change colours live, name and save the theme", nullptr, "custom-themes",
          [](C& c) {
              ViewUi::Editor& e = c.st.editor;
@@ -6747,6 +6750,53 @@ std::string key_table_markdown() {
     return o;
 }
 
+namespace detail {
+/// The value of `custom-themes:` (NAME=#rrggbb ... ; ...); a damaged entry is skipped, the others kept. `active`,
+/// when given, gets 1 + the index of the entry marked '*' (as files written before `theme:` named custom themes).
+inline std::vector<CustomTheme> parse_custom_themes(std::string_view val, size_t* active) {
+    std::vector<CustomTheme> out;
+    for (std::string_view rest = val; !rest.empty();) {
+        const size_t semi = rest.find(';');
+        std::string_view item = trim(rest.substr(0, semi));
+        rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
+        const bool star = !item.empty() && item[0] == '*';
+        if (star) item.remove_prefix(1);
+        const size_t eq = item.find('=');
+        if (eq == std::string_view::npos) continue;
+        CustomTheme t;
+        t.name = clean_theme_name(item.substr(0, eq));
+        std::string_view cols = item.substr(eq + 1);
+        size_t r = 0;
+        for (; r < kRoles; ++r) {
+            cols = trim(cols);
+            uint32_t v = 0;
+            if (cols.size() < 7 || cols[0] != '#') break;
+            auto res = std::from_chars(cols.data() + 1, cols.data() + 7, v, 16);
+            if (res.ec != std::errc() || res.ptr != cols.data() + 7) break;
+            t.colors[r] = v;
+            cols.remove_prefix(7);
+        }
+        if (r != kRoles || t.name.empty()) continue;
+        out.push_back(t);
+        if (star && active) *active = out.size();
+    }
+    return out;
+}
+
+/// Whether a config text's `custom-themes:` defines a theme of this name (case-insensitive), for `theme:`.
+inline bool config_defines_theme(std::string_view text, std::string_view name) {
+    bool found = false;
+    for_each_line(text, [&](std::string_view line) {
+        line = trim(line);
+        const size_t colon = line.find(':');
+        if (colon == std::string_view::npos || trim(line.substr(0, colon)) != "custom-themes") return;
+        for (const CustomTheme& t : parse_custom_themes(trim(line.substr(colon + 1)), nullptr))
+            found = found || lower(t.name) == lower(clean_theme_name(name));
+    });
+    return found;
+}
+}  // namespace detail
+
 std::vector<std::pair<std::string, std::string>> config_items(const ViewSettings& st) {
     std::vector<std::pair<std::string, std::string>> out;
     for (const Command& c : commands()) {
@@ -6760,6 +6810,7 @@ std::vector<std::pair<std::string, std::string>> config_items(const ViewSettings
 
 void apply_screen_config(std::string_view text, ViewSettings& st) {
     using namespace detail;
+    std::string theme_named;
     while (!text.empty()) {
         const size_t nl = text.find('\n');
         const std::string_view line = trim(text.substr(0, nl));
@@ -6779,34 +6830,16 @@ void apply_screen_config(std::string_view text, ViewSettings& st) {
             st.show_src_port = val != "destination-only";
             st.show_dst_port = val != "source-only";
         } else if (key == "custom-themes") {
-            st.custom_themes.clear();
-            for (std::string_view rest = val; !rest.empty();) {
-                const size_t semi = rest.find(';');
-                std::string_view item = trim(rest.substr(0, semi));
-                rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
-                const bool active = !item.empty() && item[0] == '*';
-                if (active) item.remove_prefix(1);
-                const size_t eq = item.find('=');
-                if (eq == std::string_view::npos) continue;
-                CustomTheme t;
-                t.name = clean_theme_name(item.substr(0, eq));
-                std::string_view cols = item.substr(eq + 1);
-                size_t r = 0;
-                for (; r < kRoles; ++r) {
-                    cols = trim(cols);
-                    uint32_t v = 0;
-                    if (cols.size() < 7 || cols[0] != '#') break;
-                    auto res = std::from_chars(cols.data() + 1, cols.data() + 7, v, 16);
-                    if (res.ec != std::errc() || res.ptr != cols.data() + 7) break;
-                    t.colors[r] = v;
-                    cols.remove_prefix(7);
-                }
-                if (r != kRoles || t.name.empty()) continue;  // a damaged entry is skipped, the others kept
-                st.custom_themes.push_back(t);
-                if (active) st.theme = themes().size() + st.custom_themes.size() - 1;
-            }
+            size_t active = 0;
+            st.custom_themes = parse_custom_themes(val, &active);
+            if (active) st.theme = themes().size() + active - 1;  // files before `theme:` could name one
+        } else if (key == "theme") {
+            theme_named = std::string(val);
         }
     }
+    // `theme:` names a built-in theme (the command line has applied it) or one of the file's custom themes.
+    for (size_t i = 0; !theme_named.empty() && !find_theme(theme_named) && i < st.custom_themes.size(); ++i)
+        if (lower(st.custom_themes[i].name) == lower(clean_theme_name(theme_named))) st.theme = themes().size() + i;
 }
 
 namespace detail {
@@ -7672,6 +7705,7 @@ Result<Options> parse_args(int argc, const char* const* argv) { return parse_arg
 
 Result<bool> apply_config_text(std::string_view text, Options& o) {
     using namespace detail;
+    const std::string_view whole = text;
     int lineno = 0;
     while (!text.empty()) {
         size_t nl = text.find('\n');
@@ -7729,8 +7763,9 @@ Result<bool> apply_config_text(std::string_view text, Options& o) {
             if (!parse_bandwidth(val, o.alert_threshold)) r = bad("alert-threshold takes a rate in bits/s like 10M (at most 1000000G)");
         }
         else if (key == "theme") {
-            if (!find_theme(val)) r = bad("unknown theme '" + val + "' (see --list-colors)");
-            else o.theme = val;
+            if (find_theme(val)) o.theme = val;
+            else if (!config_defines_theme(whole, val)) r = bad("unknown theme '" + val + "' (see --list-colors)");
+            // else: one of this file's custom themes, which the screen applies (apply_screen_config)
         } else if (key == "pinned-flows") {
             o.pinned.clear();
             std::string_view rest = val;

@@ -172,7 +172,7 @@ if command -v tmux >/dev/null; then
     ts C; ts +; ts Escape
     check "theme editor: Esc puts the theme back" "waitfor 'theme unchanged'"
     ts C; ts +; ts Enter; ts C-u; ts -l 'Ünï テーマ'; ts Enter
-    check "theme editor: a non-ASCII name is saved as a custom theme in ~/.iftoprc" "waitfor 'theme Ünï テーマ saved' && grep -q '^custom-themes: \\*Ünï テーマ=#' $K/.iftoprc"
+    check "theme editor: a non-ASCII name is saved as a custom theme in ~/.iftoprc" "waitfor 'theme Ünï テーマ saved' && grep -q '^custom-themes: Ünï テーマ=#' $K/.iftoprc && grep -q '^theme: Ünï テーマ$' $K/.iftoprc"
     ts c; check "custom themes are listed in the chooser" "waitfor '> Ünï テーマ'"
     ts Escape
     tmux -L "$KS" send-keys -t 0 -l $'\x1b[<0;9;24M'

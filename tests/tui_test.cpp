@@ -954,13 +954,29 @@ TEST_CASE("theme editor: live edit, a non-ASCII name, saved as a custom theme, l
     CHECK(theme_name(st, st.theme) == "Ünテーマ");
     const auto items = config_items(st);
     std::map<std::string, std::string> m(items.begin(), items.end());
-    CHECK(m["custom-themes"].rfind("*Ünテーマ=#", 0) == 0);
-    ViewSettings back;
-    apply_screen_config("custom-themes: " + m["custom-themes"] + "\nhover-tooltips: no\n", back);
-    REQUIRE(back.custom_themes.size() == 1);
-    CHECK(back.custom_themes[0].colors == st.custom_themes[0].colors);
-    CHECK(back.theme == themes().size());
-    CHECK(!back.hover_tips);
+    CHECK(m["custom-themes"].rfind("Ünテーマ=#", 0) == 0);
+    CHECK(m["theme"] == "Ünテーマ");  // the theme in use by its own name, not the default's
+    // Read back, whichever line comes first; the config reader takes the name because the file defines it.
+    for (const std::string& text : {"theme: " + m["theme"] + "\ncustom-themes: " + m["custom-themes"] + "\nhover-tooltips: no\n",
+                                    "custom-themes: " + m["custom-themes"] + "\ntheme: ÜNテーマ\nhover-tooltips: no\n"}) {
+        ViewSettings back;
+        apply_screen_config(text, back);
+        REQUIRE(back.custom_themes.size() == 1);
+        CHECK(back.custom_themes[0].colors == st.custom_themes[0].colors);
+        CHECK(back.theme == themes().size());
+        CHECK(!back.hover_tips);
+        Options o;
+        CHECK(apply_config_text(text, o));
+    }
+    {  // a file from before: the theme in use marked '*' in custom-themes, `theme:` the default
+        ViewSettings old;
+        apply_screen_config("theme: Default\ncustom-themes: a=" + m["custom-themes"].substr(m["custom-themes"].find('=') + 1) +
+                                "; *" + m["custom-themes"] + "\n", old);
+        REQUIRE(old.custom_themes.size() == 2);
+        CHECK(old.theme == themes().size() + 1);
+    }
+    Options o;
+    CHECK(!apply_config_text("theme: Nonesuch\ncustom-themes: " + m["custom-themes"] + "\n", o));  // not defined: an error
     press(st, vm, frozen, 'c');
     render(scr, st, vm);
     CHECK(scr.dump().find("> Ünテーマ") != std::string::npos);

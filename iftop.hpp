@@ -7194,11 +7194,13 @@ public:
         term_restore_now();
         g_term.active = false;
     }
-    /// Ctrl-Z: give the terminal back, stop, and take it again when the shell resumes us.
+    /// Ctrl-Z: give the terminal back, stop, and take it again when the shell resumes us. The whole process group
+    /// stops, as the terminal's own Ctrl-Z would stop it (raw mode reads the key instead): a wrapper that started
+    /// the tool (`sh -c`, a script) must stop too, or the shell waiting for it never sees the job stop and hangs.
     void suspend() {
         leave();
         signal(SIGTSTP, SIG_DFL);
-        raise(SIGTSTP);  // stops here until SIGCONT
+        kill(0, SIGTSTP);  // this process too: stops here until SIGCONT
         enter();
     }
     void set_mouse(bool on) {

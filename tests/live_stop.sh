@@ -2,9 +2,9 @@
 # A stopped monitor must not move bytes (root only; skipped otherwise): a steady 257 kB/s UDP flow between two
 # network namespaces this test creates, `./iftop --json` on the far end of the veth pair stopped with SIGSTOP for
 # 8 s and continued. Packets that waited in the capture buffer count in the seconds they arrived: no snapshot's
-# 2 s rate and no peak above 1.3x the steady rate, and every datagram the sender reports is counted. The screen
-# uses the same loop (Engine::run_live), so Ctrl-Z/fg shows the same. Before the flow, the idle capture loop's
-# wakeups are counted (voluntary context switches of its thread).
+# 2 s rate and no peak above 1.3x the steady rate, and every datagram the sender reports is counted. Then the
+# screen in tmux, stopped with Ctrl-Z for 8 s and brought back with fg: its RX peak and 2 s rate likewise. Before
+# the flow, the idle capture loop's wakeups are counted (voluntary context switches of its thread).
 . "$(dirname "$0")/lib.sh"
 need_built ./iftop
 ls_skip() { skipped "stopped monitor: $1"; }
@@ -88,5 +88,43 @@ last = next(i for i, c in enumerate(counts) if c == counts[-1])
 mid = [l["totals"]["recv_2s"] for l in lines[first + 2:last]]
 assert len(mid) >= 10 and min(mid) >= 0.5 * steady, mid
 PY
+    # The screen, stopped the way a user stops it: Ctrl-Z in a terminal (tmux), 8 s, fg. Its RX line after fg:
+    # the peak and the 2 s rate stay at the steady rate (the packets that waited count in their own seconds).
+    if ! command -v tmux >/dev/null; then skipped "stopped screen: tmux not installed"; else
+        T=iftop-stop-$$
+        at_exit "tmux -L $T kill-server 2>/dev/null"
+        tmux -u -L "$T" new-session -d -x 120 -y 30 "bash --norc --noprofile"
+        tmux -L "$T" send-keys -t 0 "cd $PWD && LC_ALL=C.UTF-8 TERM=xterm-256color ip netns exec $SB ./iftop -Z -n -N -P -i veth1 -f 'udp port 9100'" Enter
+        sleep 1
+        tmux -L "$T" capture-pane -p -t 0 >"$S/started"
+        ip netns exec "$SA" python3 "$S/send.py" 15 >"$S/sent2" &
+        ls_send=$!
+        sleep 3
+        tmux -L "$T" send-keys -t 0 C-z
+        sleep 8
+        tmux -L "$T" capture-pane -p -t 0 >"$S/stopped"
+        tmux -L "$T" send-keys -t 0 fg Enter
+        sleep 2.5
+        tmux -L "$T" capture-pane -p -t 0 >"$S/screen"
+        wait "$ls_send"
+        tmux -L "$T" send-keys -t 0 q
+        sleep 1
+        tmux -L "$T" display -p -t 0 '#{alternate_on}' >"$S/alt"
+        tmux -L "$T" kill-server 2>/dev/null
+        python3 - "$S/screen" "$S/stopped" "$S/alt" <<'PY' && ok "stopped screen (Ctrl-Z 8 s, fg): RX peak and 2 s rate within 1.3x of the steady rate" || bad "stopped screen: $(grep -E '^(RX|TOTAL):' "$S/screen" | tr '\n' '|') :: $(grep -v '^ *$' "$S/started" | tail -3 | tr '\n' '|')"
+import re, sys
+screen, stopped, alt = (open(p, encoding="utf-8").read() for p in sys.argv[1:4])
+assert "Stopped" in stopped, "Ctrl-Z did not stop it: " + stopped[-300:]
+assert alt.strip() == "0", "q did not leave the screen"
+rx = next(l for l in screen.splitlines() if l.startswith("RX:"))
+unit = {"b": 1, "Kb": 1024, "Mb": 1024 ** 2, "Gb": 1024 ** 3}
+vals = [float(n) * unit[u] / 8 for n, u in re.findall(r"([0-9.]+)(b|Kb|Mb|Gb)\b", rx)]  # peak, 2 s, 10 s, 40 s in B/s
+assert len(vals) == 4, rx
+steady = 250 * 1028.0
+peak, r2 = vals[0], vals[1]
+print("steady %.0f B/s; screen after fg: peak %.0f (%.2fx), 2 s %.0f (%.2fx)" % (steady, peak, peak / steady, r2, r2 / steady))
+assert 0.7 * steady <= peak <= 1.3 * steady and 0.7 * steady <= r2 <= 1.3 * steady, rx
+PY
+    fi
     fi
 fi

@@ -5,7 +5,8 @@
 # On the far end each tool captures in turn, alone with the replay, for the same number of seconds; CPU is user+sys
 # from getrusage (wait4) of the tool's own process. This tool's bytes and packets are checked against the
 # generator's count, with the kernel's drop count. This tool runs twice: as it comes (process attribution on, which
-# Debian's iftop does not do) and with -Z. Prints figures, asserts nothing.
+# Debian's iftop does not do) and with -Z. At top speed each tool's figure is the best of 3 runs (IFTOP_BENCH_RUNS).
+# Prints figures, asserts nothing.
 cd "$(dirname "$0")/.." || exit 1
 echo
 if [ "$(id -u)" != 0 ]; then echo "live capture cost: skipped (needs root for network namespaces)"; exit 0; fi
@@ -57,18 +58,9 @@ run_tool() {
     kill $wake; wait $wake 2>/dev/null
     cat "$W/ru"
 }
-for mode in topspeed pps; do
-    if [ $mode = topspeed ]; then args=(--topspeed); secs=$(calc "$top + 4.5" 0); label="top speed (a replay takes $top s)"
-    else args=(--pps=50000); secs=$((FRAMES / 50000 + 4)); label="50 000 packets/s"; fi
-    echo "  $label:"
-    TOOL=(iftop -t -n -N -P -i veth1)
-    read -r iu is _ _ < <(run_tool "$secs" "${args[@]}")
-    icum=$(grep '^Cumulative' "$W/out" | awk '{print $NF}')
-    printf "    Debian iftop -t:           user %6.3f s  sys %6.3f s  CPU %6.3f s  cumulative %s (iftop rounds)\n" "$iu" "$is" "$(calc "$iu + $is")" "$icum"
-    for z in "" -Z; do
-    TOOL=(./iftop --json --final-only -n $z -i veth1)
-    read -r ou os _ orc < <(run_tool "$secs" "${args[@]}")
-    res=$(python3 - "$W/out" "$frames" "$ipbytes" <<'PY'
+# check_json: this tool's final object against the generator's count (one line: bytes, packets, drops).
+check_json() {
+    python3 - "$W/out" "$frames" "$ipbytes" <<'PY'
 import json, sys
 try:
     f = json.loads(open(sys.argv[1]).read().splitlines()[-1])
@@ -79,7 +71,37 @@ b, p = t["sent_bytes"] + t["recv_bytes"], t["sent_packets"] + t["recv_packets"]
 print("bytes %d (%s), packets %d, dropped %d" % (b, "exact" if b == int(sys.argv[3]) and p == int(sys.argv[2]) else
       "file has %s" % sys.argv[3], p, c["dropped"]))
 PY
-)
+}
+# best RUNS SECONDS REPLAY-ARGS...: runs TOOL RUNS times; prints "user sys" of the run with the least CPU, and
+# (this tool) keeps every run's check in $W/checks.
+best() {
+    local runs=$1 secs=$2; shift 2
+    local u s _x bu= bs=
+    : >"$W/checks"
+    for _ in $(seq "$runs"); do
+        read -r u s _x _x < <(run_tool "$secs" "$@")
+        [ "${TOOL[0]}" = ./iftop ] && check_json >>"$W/checks"
+        if [ -z "$bu" ] || awk "BEGIN { exit !($u + $s < $bu + $bs) }"; then bu=$u bs=$s; fi
+    done
+    echo "$bu $bs"
+}
+# Debian iftop's CPU at top speed moves between runs (its TPACKET_V3 blocks cost what their fill at retirement
+# makes them cost), so top speed is the best of IFTOP_BENCH_RUNS runs (3) for each tool; 50 000 pps is steady.
+RUNS=${IFTOP_BENCH_RUNS:-3}
+for mode in topspeed pps; do
+    if [ $mode = topspeed ]; then args=(--topspeed); secs=$(calc "$top + 4.5" 0); n=$RUNS; label="top speed (a replay takes $top s; best of $n runs)"
+    else args=(--pps=50000); secs=$((FRAMES / 50000 + 4)); n=1; label="50 000 packets/s"; fi
+    echo "  $label:"
+    TOOL=(iftop -t -n -N -P -i veth1)
+    read -r iu is < <(best "$n" "$secs" "${args[@]}")
+    icum=$(grep '^Cumulative' "$W/out" | awk '{print $NF}')
+    printf "    Debian iftop -t:           user %6.3f s  sys %6.3f s  CPU %6.3f s  cumulative %s (iftop rounds)\n" "$iu" "$is" "$(calc "$iu + $is")" "$icum"
+    for z in "" -Z; do
+    TOOL=(./iftop --json --final-only -n $z -i veth1)
+    read -r ou os < <(best "$n" "$secs" "${args[@]}")
+    # every run's count: one line when they all agree (exact, no drop), else each
+    if [ "$(sort -u "$W/checks" | wc -l)" = 1 ]; then res="$(head -1 "$W/checks")$([ "$n" -gt 1 ] && echo ", in all $n runs")"
+    else res="runs differ: $(tr '\n' ';' <"$W/checks")"; fi
     printf "    ./iftop --json --final-only %-3s user %6.3f s  sys %6.3f s  CPU %6.3f s  %s\n" "$z" "$ou" "$os" "$(calc "$ou + $os")" "$res"
     echo "      CPU ratio (this tool / Debian iftop): $(calc "($ou + $os) / ($iu + $is + 1e-9)" 2)"
     done

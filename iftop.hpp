@@ -2413,7 +2413,8 @@ inline void* map_zeroed(size_t bytes, bool huge) {
     // Trim the mapping to an aligned start, so the whole range can be backed by huge pages.
     const uintptr_t start = reinterpret_cast<uintptr_t>(p), aligned = (start + kHuge - 1) & ~uintptr_t(kHuge - 1);
     if (aligned > start) ::munmap(p, aligned - start);
-    if (const uintptr_t end = start + len, want = aligned + bytes; end > want) ::munmap(reinterpret_cast<void*>(want), end - want);
+    if (const uintptr_t end = start + len, want = aligned + bytes; end > want)
+        ::munmap(reinterpret_cast<void*>(want), end - want);
 #if defined(MADV_HUGEPAGE)
     ::madvise(reinterpret_cast<void*>(aligned), bytes, MADV_HUGEPAGE);  // a hint: refused or THP off is fine
 #endif
@@ -2477,7 +2478,9 @@ public:
     ChunkedVector& operator=(const ChunkedVector&) = delete;
 
     size_t size() const { return size_; }
-    T& operator[](size_t i) { return i < kFirst ? chunks_[0].get()[i] : chunks_[1 + (i - kFirst) / kChunk].get()[(i - kFirst) % kChunk]; }
+    T& operator[](size_t i) {
+        return i < kFirst ? chunks_[0].get()[i] : chunks_[1 + (i - kFirst) / kChunk].get()[(i - kFirst) % kChunk];
+    }
     const T& operator[](size_t i) const { return const_cast<ChunkedVector&>(*this)[i]; }
     T& back() { return (*this)[size_ - 1]; }
     T& emplace_back() {
@@ -3369,7 +3372,9 @@ inline std::vector<IpAddr> fib_trie_entries(std::string_view text, std::string_v
 }
 }  // namespace detail
 
-std::vector<IpAddr> parse_fib_trie_local(std::string_view text) { return detail::fib_trie_entries(text, "/32 host LOCAL"); }
+std::vector<IpAddr> parse_fib_trie_local(std::string_view text) {
+    return detail::fib_trie_entries(text, "/32 host LOCAL");
+}
 
 std::vector<IpAddr> parse_if_inet6(std::string_view text) {
     std::vector<IpAddr> out;
@@ -4089,7 +4094,8 @@ struct ProcessResolver::Impl {
         return a.bytes[0] == 0xff || std::memcmp(a.bytes, kLoop6, 16) == 0;
     }
     bool known_here(const IpAddr& a) const {
-        if (always_here(a) || detail::is_zero_addr(a) || has_addr(self_addrs, a) || has_addr(self_bcast, a)) return true;
+        if (always_here(a) || detail::is_zero_addr(a) || has_addr(self_addrs, a) || has_addr(self_bcast, a))
+            return true;
         for (const auto& kv : netns)
             if (has_addr(kv.second.addrs, a)) return true;
         return false;
@@ -4107,13 +4113,15 @@ struct ProcessResolver::Impl {
         if (due(addrs_at, now, kMicrosPerSecond)) {
             addrs_at = now;
             self_addrs = read_addrs(cfg.proc_root + "/net");
-            if (detail::slurp(cfg.proc_root + "/net/fib_trie", text)) self_bcast = detail::fib_trie_entries(text, "/32 link BROADCAST");
+            if (detail::slurp(cfg.proc_root + "/net/fib_trie", text))
+                self_bcast = detail::fib_trie_entries(text, "/32 link BROADCAST");
             if (cfg.other_namespaces && self_ns) {
                 new_pid_at = now;
                 ++stats.new_pid_walks;
                 walk(false, now);
                 for (auto& kv : netns)
-                    if (kv.second.pid && kv.second.addrs.empty()) kv.second.addrs = read_addrs(pid_path(kv.second.pid) + "/net");
+                    if (kv.second.pid && kv.second.addrs.empty())
+                        kv.second.addrs = read_addrs(pid_path(kv.second.pid) + "/net");
             }
             if (known_here(k.local) || known_here(k.remote)) return false;
         }
@@ -6208,7 +6216,8 @@ int InputParser::parse_one(std::vector<InputEvent>& out, bool final) {
     };
     if (skip_csi_) {  // the rest of a dropped CSI: its parameter and intermediate bytes, then its final byte
         size_t i = 0;
-        while (i < b.size() && static_cast<unsigned char>(b[i]) >= 0x20 && static_cast<unsigned char>(b[i]) <= 0x3f) ++i;
+        auto param = [&](size_t k) { const auto u = static_cast<unsigned char>(b[k]); return u >= 0x20 && u <= 0x3f; };
+        while (i < b.size() && param(i)) ++i;
         if (i == b.size()) return -int(i);  // still inside it
         const unsigned char fin = static_cast<unsigned char>(b[i]);
         skip_csi_ = false;
@@ -6570,7 +6579,8 @@ inline std::vector<Command> display_commands() {
         {{'c'}, "`c`", "Display", "theme chooser: previews live, Enter keeps, Esc goes back", "click a name", "theme",
          [](C& c) { c.st.chooser = true; c.st.chooser_from = c.st.theme; return A::none; }, nullptr,
          [](V s) {  // a custom theme by its name: custom-themes defines it
-             if (s.theme - themes().size() < s.custom_themes.size()) return s.custom_themes[s.theme - themes().size()].name;
+             const size_t custom = s.theme - themes().size();  // wraps to huge for a built-in theme
+             if (custom < s.custom_themes.size()) return s.custom_themes[custom].name;
              return std::string(s.theme < themes().size() ? themes()[s.theme].name : themes()[0].name);
          }},
         {{'C'}, "`C`", "Display", "theme editor: change colours live, name and save the theme", nullptr, "custom-themes",

@@ -9,6 +9,7 @@
 // Helpers for tests/bench_live.sh (the live comparison with Debian's iftop on a veth pair):
 //   tests/bench --live-file PATH FRAMES FLOWS   writes a replayable capture (whole frames), prints "FRAMES IPBYTES"
 //   tests/bench --rusage OUT CMD ARGS...        runs CMD (stdout to OUT), prints "user sys maxrss_kb exit" of it
+//   tests/bench --rusage-tty OUT CMD ARGS...    the same for a screen: CMD keeps the terminal, the figures go to OUT
 //
 // Each timing is the best of three runs (the machines are shared and noisy). Files go to $TMPDIR (default /tmp).
 #define IFTOP_IMPLEMENTATION
@@ -157,21 +158,28 @@ int write_live_file(const std::string& path, uint32_t frames, uint32_t flows) {
     return 0;
 }
 
-int rusage_of(const std::string& out, char** argv) {
+/// --rusage: CMD's stdout goes to `out`, the figures to stdout. --rusage-tty (a screen): CMD keeps the terminal,
+/// the figures go to `out`.
+int rusage_of(const std::string& out, char** argv, bool tty) {
     pid_t pid = fork();
     if (pid == 0) {
-        FILE* f = std::fopen(out.c_str(), "w");
-        if (!f) _exit(126);
-        dup2(fileno(f), 1);
+        if (!tty) {
+            FILE* f = std::fopen(out.c_str(), "w");
+            if (!f) _exit(126);
+            dup2(fileno(f), 1);
+        }
         execvp(argv[0], argv);
         _exit(127);
     }
     int st = 0;
     struct rusage ru {};
     if (pid < 0 || wait4(pid, &st, 0, &ru) < 0) { std::perror("fork/wait4"); return 1; }
-    std::printf("%.3f %.3f %ld %d\n", double(ru.ru_utime.tv_sec) + double(ru.ru_utime.tv_usec) / 1e6,
-                double(ru.ru_stime.tv_sec) + double(ru.ru_stime.tv_usec) / 1e6, ru.ru_maxrss,
-                WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    FILE* fig = tty ? std::fopen(out.c_str(), "w") : stdout;
+    if (!fig) { std::perror(out.c_str()); return 1; }
+    std::fprintf(fig, "%.3f %.3f %ld %d\n", double(ru.ru_utime.tv_sec) + double(ru.ru_utime.tv_usec) / 1e6,
+                 double(ru.ru_stime.tv_sec) + double(ru.ru_stime.tv_usec) / 1e6, ru.ru_maxrss,
+                 WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
+    if (tty) std::fclose(fig);
     return 0;
 }
 
@@ -216,7 +224,8 @@ Child run_child(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
     if (argc == 5 && std::string(argv[1]) == "--live-file")
         return write_live_file(argv[2], uint32_t(std::strtoul(argv[3], nullptr, 10)), uint32_t(std::strtoul(argv[4], nullptr, 10)));
-    if (argc >= 4 && std::string(argv[1]) == "--rusage") return rusage_of(argv[2], argv + 3);
+    if (argc >= 4 && std::string(argv[1]) == "--rusage") return rusage_of(argv[2], argv + 3, false);
+    if (argc >= 4 && std::string(argv[1]) == "--rusage-tty") return rusage_of(argv[2], argv + 3, true);
     const std::string tool = argc > 1 ? argv[1] : "./iftop";
     const char* tmp = std::getenv("TMPDIR");
     const std::string dir = tmp ? tmp : "/tmp";

@@ -106,3 +106,26 @@ for mode in topspeed pps; do
     echo "      CPU ratio (this tool / Debian iftop): $(calc "($ou + $os) / ($iu + $is + 1e-9)" 2)"
     done
 done
+
+# The screens, as users run them: each tool's interactive screen in its own tmux terminal on the far end, the
+# replay at 50 000 packets/s, then q; CPU from wait4 (tests/bench --rusage-tty). The cumulative totals are read
+# off the screens (this tool's in 1024-based units: the file's bytes / 2^20).
+if command -v tmux >/dev/null 2>&1; then
+    echo "  the screens (tmux 160x45), 50 000 packets/s:"
+    for tool in "iftop -n -N -P -i veth1" "./iftop -n -N -P -i veth1" "./iftop -Z -n -N -P -i veth1"; do
+        TS=iftop-bench-screen-$$
+        rm -f "$W/ru"
+        tmux -L "$TS" kill-server 2>/dev/null
+        tmux -u -L "$TS" new-session -d -x 160 -y 45 "bash --norc --noprofile"
+        tmux -L "$TS" send-keys -t 0 "cd $PWD && LC_ALL=C.UTF-8 TERM=xterm-256color ip netns exec $NB ./tests/bench --rusage-tty $W/ru $tool" Enter
+        sleep 2
+        ip netns exec "$NA" tcpreplay -q --pps=50000 -i veth0 "$W/live.pcap" >/dev/null 2>&1
+        sleep 2
+        total=$(tmux -L "$TS" capture-pane -p -t 0 | grep '^TOTAL:' | awk '{print $2}')
+        tmux -L "$TS" send-keys -t 0 q
+        for _ in $(seq 50); do [ -s "$W/ru" ] && break; sleep 0.1; done
+        tmux -L "$TS" kill-server 2>/dev/null
+        read -r su ss _ _ <"$W/ru"
+        printf "    %-28s user %6.3f s  sys %6.3f s  CPU %6.3f s  cumulative on screen %s\n" "$tool" "$su" "$ss" "$(calc "$su + $ss")" "$total"
+    done
+fi

@@ -4759,7 +4759,7 @@ void FlowAttribution::update(const FlowTable& t, Micros now) {
     std::vector<Seen> seen;
     seen.reserve(t.size());
     const Micros quiet = now - kMicrosPerSecond;
-    t.for_each_flow([&](const FlowView& f) {
+    t.for_each_flow([&](const FlowView& f) {  // keys and last packet times only: no rates
         auto it = m.flows.try_emplace(f.key).first;
         Impl::Entry& e = it->second;
         e.gen = gen;
@@ -4776,7 +4776,7 @@ void FlowAttribution::update(const FlowTable& t, Micros now) {
             (m.last_update == INT64_MIN || f.last_seen >= m.last_update - kMicrosPerSecond))
             e.closed = !m.resolver.still_open(e.inode);
         seen.push_back({&it->first, &e});
-    });
+    }, std::numeric_limits<Micros>::min(), false);
     // Flows that ended first: their processes may have reused the fd numbers for the new flows' sockets.
     for (auto it = m.flows.begin(); it != m.flows.end();) {
         if (it->second.gen == gen) { ++it; continue; }

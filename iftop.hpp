@@ -1315,7 +1315,8 @@ public:
     void tick(const FlowTable& t, Micros now, const FlowAttribution* owners);
     /// End of the run: every flow's remaining counts are exported and the textfile written a last time.
     void finish(const FlowTable& t, Micros now, const FlowAttribution* owners);
-    /// The capture moved to another interface (the screen's i): later records carry its name and index.
+    /// The capture moved to another interface (the screen's i): later records carry its index, in messages of
+    /// its Observation Domain (templates sent for it first; each domain keeps its own sequence numbers).
     void set_interface(const std::string& name, uint32_t if_index);
     ExportStatus status() const;
     /// One line about a failure that is new since the last call (a collector that starts failing, a textfile
@@ -9598,7 +9599,21 @@ public:
         set32(msg_, 4, export_time);  // the time the message leaves, not the time it was started
         emit();
     }
-    uint32_t sequence() const { return sequence_; }
+    /// Another Observation Domain (the capture moved to another interface): what was gathered leaves under the old
+    /// one; the new one keeps its own sequence numbers (§3.1 counts per domain) and gets the templates before any
+    /// record of its own (templates are scoped to their domain, §8). Going back resumes that domain's count.
+    void set_domain(uint32_t domain, uint32_t export_time) {
+        if (domain == domain_) return;
+        flush(export_time);
+        sequences_[domain_] = sequence_;
+        domain_ = domain;
+        const auto it = sequences_.find(domain);
+        sequence_ = it == sequences_.end() ? 0 : it->second;
+        send_templates(export_time);
+    }
+    uint32_t domain() const { return domain_; }
+    uint32_t sequence() const { return sequence_; }            ///< of the current domain
+    uint32_t last_export_time() const { return last_time_; }  ///< of the last message begun
 
 private:
     static constexpr size_t kMinSize = 256;  // the two templates need 160 bytes; a record of IPv6 at most 238
@@ -9632,6 +9647,7 @@ private:
     size_t set_at_ = 0;
     uint16_t set_id_ = 0;
     uint32_t records_ = 0, sequence_ = 0, last_time_ = 0;
+    std::unordered_map<uint32_t, uint32_t> sequences_;  // domains left, and their sequence numbers
 };
 
 /// One collector: a connected, non-blocking UDP socket. Connected, so an ICMP port or host unreachable for an
@@ -10072,7 +10088,10 @@ void Exporter::finish(const FlowTable& t, Micros now, const FlowAttribution* own
 
 void Exporter::set_interface(const std::string& name, uint32_t if_index) {
     impl_->cfg.interface = name;
-    impl_->cfg.if_index = if_index;
+    impl_->cfg.if_index = if_index;  // the ingress/egress interface of the records from now on
+    // The Observation Domain is the interface too; its templates leave at once, stamped with the time of the last
+    // message (the switch happens between ticks, and the next tick's messages carry the time again).
+    if (impl_->encoder) impl_->encoder->set_domain(if_index, impl_->encoder->last_export_time());
 }
 
 ExportStatus Exporter::status() const {

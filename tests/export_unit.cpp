@@ -8,6 +8,7 @@
 #include "../iftop.hpp"
 
 #include <map>
+#include <tuple>
 
 using namespace iftop;
 
@@ -109,6 +110,34 @@ TEST_CASE("IPFIX messages: templates first, within the size limit, sequence numb
     CHECK(seen == 100);
     CHECK(octets == 100 * 100 + 99 * 100 / 2);
     CHECK(enc.sequence() == 100);
+}
+
+TEST_CASE("IPFIX after an interface switch: the new domain gets templates first and its own sequence numbers") {
+    struct Msg { uint32_t seq, domain; uint16_t first_set; };
+    std::vector<Msg> msgs;
+    detail::IpfixEncoder enc(7, 512, [&](std::string_view m, uint32_t) {
+        const std::string s(m);
+        msgs.push_back({rd32(s, 8), rd32(s, 12), rd16(s, 16)});
+    });
+    enc.send_templates(1700000000);
+    for (int i = 0; i < 3; ++i) enc.add(record(4, 100, ""), 1700000001);
+    enc.set_domain(9, 1700000002);  // the 3 records leave under domain 7, then domain 9's templates
+    for (int i = 0; i < 2; ++i) enc.add(record(6, 100, ""), 1700000003);
+    enc.flush(1700000003);
+    enc.set_domain(7, 1700000004);  // back: domain 7 goes on from 3
+    enc.add(record(4, 100, ""), 1700000005);
+    enc.flush(1700000005);
+    REQUIRE(msgs.size() == 6);
+    const std::vector<std::tuple<uint32_t, uint32_t, uint16_t>> want = {
+        {0, 7, 2}, {0, 7, 256}, {0, 9, 2}, {0, 9, 257}, {3, 7, 2}, {3, 7, 256}};  // (sequence, domain, set id)
+    for (size_t i = 0; i < msgs.size(); ++i) {
+        CAPTURE(i);
+        CHECK(msgs[i].seq == std::get<0>(want[i]));
+        CHECK(msgs[i].domain == std::get<1>(want[i]));
+        CHECK(msgs[i].first_set == std::get<2>(want[i]));
+    }
+    CHECK(enc.sequence() == 4);
+    CHECK(enc.domain() == 7);
 }
 
 TEST_CASE("Prometheus label values: backslash, double quote and newline escaped") {

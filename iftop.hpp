@@ -2405,8 +2405,10 @@ struct History {
 /// (Linux) the range is 2 MiB-aligned and advised for transparent huge pages: one fault and one TLB entry per
 /// 2 MiB instead of 512 of each. That matters on virtual machines, where a 4 KiB fault costs microseconds and a
 /// 50 000-flow table touches ~20 MB in its first seconds. Returns nullptr when the system has no memory to map.
+constexpr size_t kHugePage = size_t(2) << 20;  ///< x86-64's and arm64's (4 KiB granule) transparent huge page
+
 inline void* map_zeroed(size_t bytes, bool huge) {
-    constexpr size_t kHuge = size_t(2) << 20;
+    constexpr size_t kHuge = kHugePage;
     const size_t len = huge ? bytes + kHuge : bytes;
     void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) return nullptr;
@@ -2436,7 +2438,7 @@ public:
 
     void reset(size_t n) {
         release();
-        constexpr size_t kHuge = size_t(2) << 20;
+        constexpr size_t kHuge = kHugePage;
         const bool huge = n * sizeof(T) >= kHuge / 2;
         bytes_ = huge ? (n * sizeof(T) + kHuge - 1) / kHuge * kHuge : n * sizeof(T);
         p_ = static_cast<T*>(map_zeroed(bytes_, huge));
@@ -2464,7 +2466,7 @@ private:
 template <class T>
 class ChunkedVector {
     static_assert(std::is_trivially_destructible<T>::value, "chunks are unmapped without running destructors");
-    static constexpr size_t kFirstBytes = size_t(128) << 10, kChunkBytes = size_t(2) << 20;
+    static constexpr size_t kFirstBytes = size_t(128) << 10, kChunkBytes = kHugePage;
     static constexpr size_t kFirst = kFirstBytes / sizeof(T), kChunk = kChunkBytes / sizeof(T);
 
     struct Unmap {
@@ -4086,6 +4088,19 @@ struct ProcessResolver::Impl {
         return {};
     }
 
+    /// Our namespace's addresses and subnet broadcast addresses, read again.
+    void read_self_addrs(Micros now) {
+        self_at = now;
+        self_addrs = read_addrs(cfg.proc_root + "/net");
+        if (detail::slurp(cfg.proc_root + "/net/fib_trie", text))
+            self_bcast = detail::fib_trie_entries(text, "/32 link BROADCAST");
+    }
+    /// Processes not seen by a walk yet (and the network namespaces they bring).
+    void walk_new_pids(Micros now) {
+        new_pid_at = now;
+        ++stats.new_pid_walks;
+        walk(false, now);
+    }
     /// Addresses a host answers for whatever its address list says: loopback, multicast, limited broadcast.
     static bool always_here(const IpAddr& a) {
         static const uint8_t kLoop6[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
@@ -4113,13 +4128,9 @@ struct ProcessResolver::Impl {
         if (known_here(k.local) || known_here(k.remote)) return false;
         if (due(addrs_at, now, kMicrosPerSecond)) {
             addrs_at = now;
-            self_addrs = read_addrs(cfg.proc_root + "/net");
-            if (detail::slurp(cfg.proc_root + "/net/fib_trie", text))
-                self_bcast = detail::fib_trie_entries(text, "/32 link BROADCAST");
+            read_self_addrs(now);
             if (cfg.other_namespaces && self_ns) {
-                new_pid_at = now;
-                ++stats.new_pid_walks;
-                walk(false, now);
+                walk_new_pids(now);
                 for (auto& kv : netns)
                     if (kv.second.pid && kv.second.addrs.empty())
                         kv.second.addrs = read_addrs(pid_path(kv.second.pid) + "/net");
@@ -4141,17 +4152,11 @@ struct ProcessResolver::Impl {
         }
         if (forwarded(k, now)) return {};
         if (lsof_mode || !cfg.other_namespaces || !self_ns) return find_own(k, now, fast, false);
-        if (self_at == INT64_MIN || (!fast && due(self_at, now, 10 * kMicrosPerSecond))) {
-            self_at = now;
-            self_addrs = read_addrs(cfg.proc_root + "/net");
-        }
+        if (self_at == INT64_MIN || (!fast && due(self_at, now, 10 * kMicrosPerSecond))) read_self_addrs(now);
         if (has_addr(self_addrs, k.local)) return find_own(k, now, fast, false);
         if (auto r = find_own(k, now, fast, false); r.inode) return r;
-        if (fast ? due(new_pid_at, now, kFastEvery) : new_pid_at < now) {
-            new_pid_at = now;  // namespaces of processes not seen yet (a container just started)
-            ++stats.new_pid_walks;
-            walk(false, now);
-        }
+        if (fast ? due(new_pid_at, now, kFastEvery) : new_pid_at < now)
+            walk_new_pids(now);  // namespaces of processes not seen yet (a container just started)
         if (auto r = find_other(k, now, fast, false); r.inode) return r;
         if (detail::is_icmp(k.proto)) return {};
         // neither namespace has the local end: the remote end's socket, if one of ours holds it
@@ -4196,9 +4201,7 @@ struct ProcessResolver::Impl {
             if (auto p = walked(ino, now, stale)) return p;
         }
         if (due(new_pid_at, now, kFastEvery)) {
-            new_pid_at = now;
-            ++stats.new_pid_walks;
-            walk(false, now);
+            walk_new_pids(now);
             walk_changed(now, false);
             if (auto p = walked(ino, now, stale)) return p;
         }
@@ -4262,9 +4265,7 @@ struct ProcessResolver::Impl {
         // (close-then-open reuses fd numbers), processes that lately opened sockets (servers accepting, clients
         // connecting), processes whose fd count changed, then everything at most once per interval.
         if (new_pid_at < now) {
-            new_pid_at = now;
-            ++stats.new_pid_walks;
-            walk(false, now);
+            walk_new_pids(now);
             if (auto p = walked(ino, now, stale)) return p;
         }
         if (suspect_at < now) {
